@@ -1,0 +1,63 @@
+# One verb per habit. `make run` and `make test` work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+LISTEN ?= 127.0.0.1:8008
+DATA ?= var
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test build deps web format lint asan fuzz bench e2e unit integration interop clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+	$(MAKE) --no-print-directory web
+
+# The web client: typecheck, bundle, precompress (served by the binary from web/dist).
+web:
+	@cd web && npm run --silent build
+
+run: build
+	build/ruche serve --listen $(LISTEN) --data $(DATA)
+
+test: build
+	@scripts/run-tests.sh all
+
+unit: build
+	@scripts/run-tests.sh unit
+integration: build
+	@scripts/run-tests.sh integration
+interop: build
+	@scripts/run-tests.sh interop
+e2e: build
+	@scripts/run-tests.sh e2e
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+lint:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+	@cd web && npm run --silent typecheck
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure
+	RUCHE_BIN=build-asan/ruche scripts/run-tests.sh integration
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: deps
+	@scripts/install-deps.sh --bench
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	$(MAKE) --no-print-directory web
+	bench/http_vs_nginx.sh build-release/ruche
+
+clean:
+	rm -rf build build-release build-asan build-fuzz web/dist

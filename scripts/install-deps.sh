@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything Ruche needs to build, run and test on Debian 12, then the web client's
+# npm packages. Idempotent: when everything is present it only checks and returns in seconds.
+#   scripts/install-deps.sh            build + run + test dependencies
+#   scripts/install-deps.sh --bench    also the benchmark peers (nginx, wrk)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# Debian packages, grouped by why we need them.
+build_pkgs=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang-14 libclang-rt-14-dev          # libFuzzer targets (make fuzz)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libssl-dev libsqlite3-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
+  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(
+  python3 python3-pytest python3-matrix-nio
+  chromium curl
+)
+bench_pkgs=(nginx-light wrk)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then want+=(nodejs npm); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: Debian packages present"
+fi
+
+# Web client packages: exactly what package-lock.json says. Skip when node_modules matches the
+# lock file already (npm writes node_modules/.package-lock.json after a successful install).
+if [[ -f web/package-lock.json ]]; then
+  if [[ ! -f web/node_modules/.package-lock.json ]] ||
+     [[ web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+    echo "install-deps: npm ci in web/"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "install-deps: web/node_modules up to date"
+  fi
+fi

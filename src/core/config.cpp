@@ -1,0 +1,206 @@
+#include "core/config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <toml++/toml.h>
+
+namespace ruche::core {
+namespace {
+
+// How one key reads and writes its field, from text.
+struct KeyDef {
+  const char* key;
+  std::function<Result<void>(Config&, std::string_view)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+Result<void> ParseInt(std::string_view key, std::string_view text, int64_t& out) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < 0) {
+    return Error::BadRequest(std::string(key) + ": expected a non-negative integer, got '" +
+                             std::string(text) + "'");
+  }
+  out = v;
+  return {};
+}
+
+Result<void> ParseDouble(std::string_view key, std::string_view text, double& out) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || v < 0) {
+    return Error::BadRequest(std::string(key) + ": expected a non-negative number, got '" + s +
+                             "'");
+  }
+  out = v;
+  return {};
+}
+
+Result<void> ParseBool(std::string_view key, std::string_view text, bool& out) {
+  if (text == "true" || text == "1" || text == "yes") {
+    out = true;
+  } else if (text == "false" || text == "0" || text == "no") {
+    out = false;
+  } else {
+    return Error::BadRequest(std::string(key) + ": expected true or false");
+  }
+  return {};
+}
+
+#define RUCHE_STR(name, field)                                                     \
+  KeyDef {                                                                         \
+    name, [](Config& c, std::string_view v) -> Result<void> {                      \
+      c.field = std::string(v);                                                    \
+      return {};                                                                   \
+    },                                                                             \
+        [](const Config& c) { return c.field; }                                    \
+  }
+#define RUCHE_INT(name, field)                                                           \
+  KeyDef {                                                                               \
+    name, [](Config& c, std::string_view v) { return ParseInt(name, v, c.field); },      \
+        [](const Config& c) { return std::to_string(c.field); }                          \
+  }
+#define RUCHE_DBL(name, field)                                                           \
+  KeyDef {                                                                               \
+    name, [](Config& c, std::string_view v) { return ParseDouble(name, v, c.field); },   \
+        [](const Config& c) { return std::to_string(c.field); }                          \
+  }
+#define RUCHE_BOOL(name, field)                                                          \
+  KeyDef {                                                                               \
+    name, [](Config& c, std::string_view v) { return ParseBool(name, v, c.field); },     \
+        [](const Config& c) { return std::string(c.field ? "true" : "false"); }          \
+  }
+
+const std::vector<KeyDef>& Keys() {
+  static const std::vector<KeyDef> keys = {
+      RUCHE_STR("listen", listen),
+      RUCHE_STR("data", data_dir),
+      RUCHE_STR("server_name", server_name),
+      RUCHE_STR("public_base_url", public_base_url),
+      KeyDef{"registration",
+             [](Config& c, std::string_view v) -> Result<void> {
+               if (v == "open") {
+                 c.registration = RegistrationMode::kOpen;
+               } else if (v == "token") {
+                 c.registration = RegistrationMode::kToken;
+               } else if (v == "closed") {
+                 c.registration = RegistrationMode::kClosed;
+               } else {
+                 return Error::BadRequest("registration: expected open, token or closed");
+               }
+               return {};
+             },
+             [](const Config& c) { return std::string(RegistrationModeName(c.registration)); }},
+      RUCHE_STR("web_root", web_root),
+      RUCHE_STR("log_level", log_level),
+      RUCHE_INT("io_threads", io_threads),
+      RUCHE_INT("rtc_udp_port", rtc_udp_port),
+      RUCHE_STR("public_ip", public_ip),
+      RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
+      RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
+      RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),
+      RUCHE_INT("http.media_body_limit_bytes", http.media_body_limit_bytes),
+      RUCHE_INT("http.header_timeout_ms", http.header_timeout_ms),
+      RUCHE_INT("http.body_timeout_ms", http.body_timeout_ms),
+      RUCHE_INT("http.idle_timeout_ms", http.idle_timeout_ms),
+      RUCHE_INT("http.max_connections", http.max_connections),
+      RUCHE_INT("http.shutdown_grace_ms", http.shutdown_grace_ms),
+      RUCHE_DBL("limits.login_per_ip_per_second", limits.login_per_ip_per_second),
+      RUCHE_INT("limits.login_per_ip_burst", limits.login_per_ip_burst),
+      RUCHE_DBL("limits.login_failures_per_user_per_second",
+                limits.login_failures_per_user_per_second),
+      RUCHE_INT("limits.login_failures_per_user_burst", limits.login_failures_per_user_burst),
+      RUCHE_DBL("limits.register_per_ip_per_second", limits.register_per_ip_per_second),
+      RUCHE_INT("limits.register_per_ip_burst", limits.register_per_ip_burst),
+      RUCHE_INT("store.read_connections", store.read_connections),
+      RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
+  };
+  return keys;
+}
+
+const KeyDef* FindKey(std::string_view key) {
+  for (const auto& k : Keys()) {
+    if (key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+// Flattens a TOML table into dotted keys with their values as text.
+Result<void> ApplyTable(Config& config, const toml::table& table, const std::string& prefix) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) {
+      if (auto r = ApplyTable(config, *sub, key); !r) return r;
+      continue;
+    }
+    std::string text;
+    if (auto s = node.value<std::string>(); s && node.is_string()) {
+      text = *s;
+    } else if (node.is_integer()) {
+      text = std::to_string(*node.value<int64_t>());
+    } else if (node.is_floating_point()) {
+      text = std::to_string(*node.value<double>());
+    } else if (node.is_boolean()) {
+      text = *node.value<bool>() ? "true" : "false";
+    } else {
+      return Error::BadRequest("config key " + key + ": unsupported value type");
+    }
+    if (auto r = SetConfigValue(config, key, text); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view RegistrationModeName(RegistrationMode mode) {
+  switch (mode) {
+    case RegistrationMode::kOpen:
+      return "open";
+    case RegistrationMode::kToken:
+      return "token";
+    case RegistrationMode::kClosed:
+      return "closed";
+  }
+  return "closed";
+}
+
+Result<void> SetConfigValue(Config& config, std::string_view key, std::string_view value) {
+  const KeyDef* def = FindKey(key);
+  if (def == nullptr) return Error::BadRequest("unknown config key '" + std::string(key) + "'");
+  return def->set(config, value);
+}
+
+Result<void> LoadConfigFile(Config& config, const std::string& path) {
+  // Debian's toml++ is built with exceptions: a parse error is caught here and becomes a value.
+  try {
+    toml::table parsed = toml::parse_file(path);
+    return ApplyTable(config, parsed, "");
+  } catch (const toml::parse_error& err) {
+    return Error::BadRequest(path + ":" + std::to_string(err.source().begin.line) + ": " +
+                             std::string(err.description()));
+  }
+}
+
+Result<void> LoadConfigEnv(Config& config) {
+  for (const auto& k : Keys()) {
+    std::string name = "RUCHE_";
+    for (const char* p = k.key; *p; ++p) {
+      name += (*p == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+    }
+    if (const char* v = std::getenv(name.c_str())) {
+      if (auto r = k.set(config, v); !r) return r;
+    }
+  }
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeConfig(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : Keys()) out.emplace_back(k.key, k.get(config));
+  return out;
+}
+
+}  // namespace ruche::core

@@ -1,0 +1,72 @@
+#pragma once
+// Ruche's configuration: defaults, overridden by a TOML file, then by RUCHE_* environment
+// variables, then by command-line flags (`--set key=value` reaches every key). One table of keys
+// (config.cpp) drives all four sources, so a key cannot exist in one and be missing in another.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace ruche::core {
+
+enum class RegistrationMode { kOpen, kToken, kClosed };
+
+struct HttpConfig {
+  int64_t header_limit_bytes = 16 * 1024;
+  int64_t body_limit_bytes = 1024 * 1024;             // JSON API routes
+  int64_t media_body_limit_bytes = 50 * 1024 * 1024;  // uploads
+  int64_t header_timeout_ms = 10'000;  // whole header block must arrive within this
+  int64_t body_timeout_ms = 60'000;
+  int64_t idle_timeout_ms = 75'000;  // kept-alive connection waiting for its next request
+  int64_t max_connections = 10'000;
+  int64_t shutdown_grace_ms = 10'000;
+};
+
+struct LimitsConfig {
+  double login_per_ip_per_second = 0.5;
+  int64_t login_per_ip_burst = 10;
+  double login_failures_per_user_per_second = 0.1;
+  int64_t login_failures_per_user_burst = 5;
+  double register_per_ip_per_second = 0.2;
+  int64_t register_per_ip_burst = 5;
+};
+
+struct StoreConfig {
+  int64_t read_connections = 0;      // 0 = one per I/O thread + 1
+  int64_t max_batch_writes = 512;    // group commit: most writes in one transaction
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8008";
+  std::string data_dir = "var";
+  std::string server_name = "localhost";
+  std::string public_base_url;  // e.g. https://chat.example.org; empty = from the Host header
+  RegistrationMode registration = RegistrationMode::kClosed;
+  std::string web_root;  // built web client; empty = auto-detect next to the binary
+  std::string log_level = "info";
+  int64_t io_threads = 0;  // 0 = one per core
+  int64_t rtc_udp_port = 8009;
+  std::string public_ip;
+  bool bootstrap_admin = true;
+  HttpConfig http;
+  LimitsConfig limits;
+  StoreConfig store;
+};
+
+// Applies one `key=value` (dotted key as in the TOML file, e.g. http.header_timeout_ms).
+Result<void> SetConfigValue(Config& config, std::string_view key, std::string_view value);
+
+// Reads a TOML file into `config` (keys not in the file keep their value).
+Result<void> LoadConfigFile(Config& config, const std::string& path);
+
+// Applies RUCHE_<KEY> environment variables (dots become underscores, upper case:
+// RUCHE_SERVER_NAME, RUCHE_HTTP_HEADER_TIMEOUT_MS).
+Result<void> LoadConfigEnv(Config& config);
+
+// Every key with its current value, for `ruche config` and the docs.
+std::vector<std::pair<std::string, std::string>> DescribeConfig(const Config& config);
+
+std::string_view RegistrationModeName(RegistrationMode mode);
+
+}  // namespace ruche::core

@@ -1,0 +1,40 @@
+#pragma once
+// The Matrix Client-Server API, mounted on the router under /_matrix/client/{v3,r0}/... (and the
+// unversioned /versions, /.well-known/matrix/client).
+#include <memory>
+
+#include "core/config.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace ruche::store {
+class Store;
+}
+namespace ruche::auth {
+class Accounts;
+}
+namespace ruche::net {
+class Router;
+}
+
+namespace ruche::matrix {
+
+// What the Matrix handlers need from the rest of the server. Owned by app/.
+struct MatrixDeps {
+  const core::Config& config;
+  store::Store& store;
+  auth::Accounts& accounts;
+  boost::asio::thread_pool& blocking;  // password hashing and other slow CPU work
+};
+
+// Registers every Matrix route. The returned object owns the handlers' state (rate limiters,
+// registration sessions) and must outlive the server.
+class ClientApi {
+ public:
+  virtual ~ClientApi() = default;
+};
+std::unique_ptr<ClientApi> MountClientApi(net::Router& router, MatrixDeps deps);
+
+}  // namespace ruche::matrix

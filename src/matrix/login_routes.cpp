@@ -1,0 +1,367 @@
+#include "matrix/login_routes.hpp"
+
+#include "auth/accounts.hpp"
+#include "core/clock.hpp"
+#include "core/crypto.hpp"
+#include "core/json.hpp"
+#include "net/async.hpp"
+#include "matrix/route_helpers.hpp"
+
+namespace ruche::matrix {
+
+namespace asio = boost::asio;
+namespace json = core::json;
+using net::Request;
+using net::Response;
+
+namespace {
+
+constexpr int64_t kUiaSessionLifetimeMs = 30 * 60 * 1000;
+constexpr size_t kMaxUiaSessions = 10'000;
+constexpr std::string_view kDummyStage = "m.login.dummy";
+constexpr std::string_view kTokenStage = "m.login.registration_token";
+
+// Commits a write from a handler.
+asio::awaitable<Result<void>> Commit(store::Store& store, store::WriteFn fn) {
+  return net::AwaitCallback<Result<void>>(
+      [&store, fn = std::move(fn)](std::function<void(Result<void>)> done) mutable {
+        store.Write(std::move(fn), std::move(done));
+      });
+}
+
+// A hash to verify against when the user does not exist, so that a wrong user name costs the
+// same time as a wrong password (no user enumeration by timing).
+const std::string& DummyHash() {
+  static const std::string hash = *core::HashPassword("ruche-no-such-user-dummy-password");
+  return hash;
+}
+
+}  // namespace
+
+LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
+    : deps_(deps),
+      login_per_ip_(deps.config.limits.login_per_ip_per_second,
+                    deps.config.limits.login_per_ip_burst),
+      login_failures_per_user_(deps.config.limits.login_failures_per_user_per_second,
+                               deps.config.limits.login_failures_per_user_burst),
+      register_per_ip_(deps.config.limits.register_per_ip_per_second,
+                       deps.config.limits.register_per_ip_burst) {
+  (void)DummyHash();  // computed once at start, not on the first failed login
+  AddClientRoute(router, "GET", "/login", [](Request&) -> asio::awaitable<Response> {
+    co_return Response::Json(json::object{
+        {"flows", json::array{json::object{{"type", "m.login.password"}}}}});
+  });
+  AddClientRoute(router, "POST", "/login", [this](Request& r) { return Login(r); });
+  AddClientRoute(router, "POST", "/register", [this](Request& r) { return Register(r); });
+  AddClientRoute(router, "GET", "/register/available", [this](Request& r) { return Available(r); });
+  router.Add("GET", "/_matrix/client/v1/register/m.login.registration_token/validity",
+             [this](Request& r) { return TokenValidity(r); });
+  AddClientRoute(router, "POST", "/logout", [this](Request& r) { return Logout(r, false); });
+  AddClientRoute(router, "POST", "/logout/all", [this](Request& r) { return Logout(r, true); });
+  AddClientRoute(router, "GET", "/account/whoami", [this](Request& r) { return WhoAmI(r); });
+}
+
+asio::awaitable<Response> LoginRoutes::Login(Request& req) {
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) co_return Response::FromError(body.error());
+  auto type = core::RequireString(*body, "type");
+  if (!type) co_return Response::FromError(type.error());
+  if (*type != "m.login.password") {
+    co_return Response::FromError(Error::BadRequest("Unknown login type", "M_UNKNOWN"));
+  }
+  // The user: identifier {type: m.id.user, user} (v1.x), or the legacy top-level "user".
+  std::string user;
+  auto ident = core::OptObject(*body, "identifier");
+  if (!ident) co_return Response::FromError(ident.error());
+  if (*ident) {
+    auto itype = core::RequireString(**ident, "type");
+    if (!itype) co_return Response::FromError(itype.error());
+    if (*itype != "m.id.user") {
+      co_return Response::FromError(Error::BadRequest("Unsupported identifier type", "M_UNKNOWN"));
+    }
+    auto u = core::RequireString(**ident, "user");
+    if (!u) co_return Response::FromError(u.error());
+    user = *u;
+  } else {
+    auto u = core::RequireString(*body, "user");
+    if (!u) co_return Response::FromError(u.error());
+    user = *u;
+  }
+  auto password = core::RequireString(*body, "password");
+  if (!password) co_return Response::FromError(password.error());
+  auto device_id = core::OptString(*body, "device_id");
+  if (!device_id) co_return Response::FromError(device_id.error());
+  auto display = core::OptString(*body, "initial_device_display_name");
+  if (!display) co_return Response::FromError(display.error());
+  if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
+      (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
+    co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
+  }
+
+  int64_t now = core::MonotonicMs();
+  if (int64_t wait = login_per_ip_.Take(req.remote_ip, now)) {
+    co_return Response::FromError(Error::LimitExceeded(wait));
+  }
+  auto localpart = deps_.accounts.LocalpartFrom(user);
+  const Error kBadCredentials = Error::Forbidden("Invalid username or password");
+  if (!localpart) co_return Response::FromError(kBadCredentials);
+  if (int64_t wait = login_failures_per_user_.Peek(*localpart, now)) {
+    co_return Response::FromError(Error::LimitExceeded(wait));
+  }
+  auto record = deps_.accounts.FindUser(*localpart);
+  if (!record) co_return Response::FromError(record.error());
+  bool usable = *record && !(*record)->deactivated && !(*record)->password_hash.empty();
+  std::string hash = DummyHash();
+  if (usable) hash = (*record)->password_hash;
+  std::string pw(*password);
+  bool ok = co_await net::Offload<bool>(
+      deps_.blocking, [&hash, &pw] { return core::VerifyPassword(hash, pw); });
+  if (!ok || !usable) {
+    login_failures_per_user_.Take(*localpart, core::MonotonicMs());
+    co_return Response::FromError(kBadCredentials);
+  }
+  login_failures_per_user_.Reset(*localpart);
+
+  // NOTE: gcc 12 miscompiles temporaries created by ?: inside a co_await expression (double
+  // free), so every argument is built in a named variable before co_await.
+  std::string device = auth::Accounts::NewDeviceId();
+  if (*device_id) device = std::string(**device_id);
+  std::string display_name;
+  if (*display) display_name = std::string(**display);
+  auto token = auth::Accounts::NewToken();
+  store::WriteFn write = deps_.accounts.CreateSession(*localpart, device, display_name,
+                                                      token.token_hash, req.remote_ip);
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) co_return Response::FromError(committed.error());
+  co_return Response::Json(json::object{{"user_id", deps_.accounts.UserId(*localpart)},
+                                        {"access_token", token.token},
+                                        {"device_id", device},
+                                        {"home_server", deps_.accounts.server_name()}});
+}
+
+std::string LoginRoutes::NewUiaSession() {
+  std::lock_guard lock(uia_mu_);
+  int64_t now = core::NowMs();
+  if (uia_sessions_.size() >= kMaxUiaSessions) {
+    std::erase_if(uia_sessions_, [now](const auto& kv) {
+      return now - kv.second.created_ms > kUiaSessionLifetimeMs;
+    });
+    if (uia_sessions_.size() >= kMaxUiaSessions) uia_sessions_.erase(uia_sessions_.begin());
+  }
+  std::string id = core::RandomToken(18);
+  uia_sessions_[id] = UiaSession{{}, "", now};
+  return id;
+}
+
+Response LoginRoutes::UiaChallenge(const std::string& session_id, const Error* error) {
+  std::string_view stage =
+      deps_.config.registration == core::RegistrationMode::kToken ? kTokenStage : kDummyStage;
+  json::array completed;
+  {
+    std::lock_guard lock(uia_mu_);
+    if (auto it = uia_sessions_.find(session_id); it != uia_sessions_.end()) {
+      for (const auto& s : it->second.completed) completed.emplace_back(s);
+    }
+  }
+  json::object body{{"flows", json::array{json::object{{"stages", json::array{stage}}}}},
+                    {"params", json::object{}},
+                    {"session", session_id}};
+  if (!completed.empty()) body["completed"] = std::move(completed);
+  if (error != nullptr) {
+    body["errcode"] = error->errcode;
+    body["error"] = error->message;
+  }
+  return Response::Json(401, body);
+}
+
+asio::awaitable<Response> LoginRoutes::Register(Request& req) {
+  if (deps_.config.registration == core::RegistrationMode::kClosed) {
+    co_return Response::FromError(Error::Forbidden("Registration is disabled on this server"));
+  }
+  if (auto kind = req.QueryParam("kind"); kind && *kind != "user") {
+    co_return Response::FromError(
+        Error(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest registration is not enabled"));
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) co_return Response::FromError(body.error());
+  auto username = core::OptString(*body, "username");
+  if (!username) co_return Response::FromError(username.error());
+  auto password = core::OptString(*body, "password");
+  if (!password) co_return Response::FromError(password.error());
+  auto inhibit = core::OptBool(*body, "inhibit_login");
+  if (!inhibit) co_return Response::FromError(inhibit.error());
+  auto device_id = core::OptString(*body, "device_id");
+  if (!device_id) co_return Response::FromError(device_id.error());
+  auto display = core::OptString(*body, "initial_device_display_name");
+  if (!display) co_return Response::FromError(display.error());
+  auto auth_obj = core::OptObject(*body, "auth");
+  if (!auth_obj) co_return Response::FromError(auth_obj.error());
+  if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
+      (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
+    co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
+  }
+
+  // The name and password are checked before any auth stage, as clients expect to learn early
+  // that a name is taken.
+  std::string localpart;
+  if (*username) {
+    localpart = std::string(**username);
+  } else {  // no name asked for: generate one
+    localpart = "user" + core::RandomUpperAlpha(8);
+    for (char& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (auto v = deps_.accounts.ValidateLocalpart(localpart); !v) {
+    co_return Response::FromError(v.error());
+  }
+  if (!*password) co_return Response::FromError(Error::BadRequest("'password' is required",
+                                                                  "M_MISSING_PARAM"));
+  if (auto v = auth::Accounts::ValidatePassword(**password); !v) {
+    co_return Response::FromError(v.error());
+  }
+  auto existing = deps_.accounts.FindUser(localpart);
+  if (!existing) co_return Response::FromError(existing.error());
+  if (*existing) co_return Response::FromError(Error::BadRequest("User ID already taken",
+                                                                 "M_USER_IN_USE"));
+
+  // User-interactive auth.
+  if (!*auth_obj) co_return UiaChallenge(NewUiaSession(), nullptr);
+  auto stage = core::RequireString(**auth_obj, "type");
+  if (!stage) co_return Response::FromError(stage.error());
+  auto session_field = core::OptString(**auth_obj, "session");
+  if (!session_field) co_return Response::FromError(session_field.error());
+  // A client may complete a one-stage flow in its first request, with no session yet
+  // (matrix-nio does): start one for it.
+  std::string session_id;
+  if (*session_field) {
+    session_id = std::string(**session_field);
+  } else {
+    session_id = NewUiaSession();
+  }
+  {
+    std::lock_guard lock(uia_mu_);
+    auto it = uia_sessions_.find(session_id);
+    if (it == uia_sessions_.end() ||
+        core::NowMs() - it->second.created_ms > kUiaSessionLifetimeMs) {
+      co_return Response::FromError(Error::BadRequest("Unknown or expired session", "M_UNKNOWN"));
+    }
+  }
+  bool token_mode = deps_.config.registration == core::RegistrationMode::kToken;
+  std::string registration_token;
+  if (token_mode) {
+    if (*stage != kTokenStage) {
+      Error e = Error::Forbidden("This server requires a registration token");
+      co_return UiaChallenge(session_id, &e);
+    }
+    auto tok = core::RequireString(**auth_obj, "token");
+    if (!tok) co_return Response::FromError(tok.error());
+    if (int64_t wait = register_per_ip_.Take(req.remote_ip, core::MonotonicMs())) {
+      co_return Response::FromError(Error::LimitExceeded(wait));
+    }
+    auto valid = deps_.accounts.RegistrationTokenValid(*tok);
+    if (!valid) co_return Response::FromError(valid.error());
+    if (!*valid) {
+      Error e = Error::Forbidden("Invalid registration token");
+      co_return UiaChallenge(session_id, &e);
+    }
+    registration_token = *tok;
+  } else {
+    if (*stage != kDummyStage) {
+      Error e = Error::BadRequest("Unsupported authentication stage", "M_UNRECOGNIZED");
+      co_return UiaChallenge(session_id, &e);
+    }
+    if (int64_t wait = register_per_ip_.Take(req.remote_ip, core::MonotonicMs())) {
+      co_return Response::FromError(Error::LimitExceeded(wait));
+    }
+  }
+  {
+    std::lock_guard lock(uia_mu_);
+    uia_sessions_.erase(session_id);  // the flow is complete; a session is used once
+  }
+
+  std::string pw(**password);
+  auto hash = co_await net::Offload<Result<std::string>>(
+      deps_.blocking, [&pw] { return core::HashPassword(pw); });
+  if (!hash) co_return Response::FromError(hash.error());
+  bool login = !(*inhibit && **inhibit);
+  std::string device = auth::Accounts::NewDeviceId();
+  if (*device_id) device = std::string(**device_id);
+  std::string display_name;
+  if (*display) display_name = std::string(**display);
+  auto token = auth::Accounts::NewToken();
+  // One write: the token's use, the account and its first session commit together or not at all.
+  store::WriteFn consume;
+  if (token_mode) consume = deps_.accounts.ConsumeRegistrationToken(registration_token);
+  auto create = deps_.accounts.CreateUser(localpart, std::move(*hash), false);
+  store::WriteFn session;
+  if (login) {
+    session = deps_.accounts.CreateSession(localpart, device, display_name, token.token_hash,
+                                           req.remote_ip);
+  }
+  auto committed = co_await Commit(
+      deps_.store, [consume, create, session](store::Connection& c) -> Result<void> {
+        if (consume) {
+          if (auto r = consume(c); !r) return r;
+        }
+        if (auto r = create(c); !r) return r;
+        if (session) return session(c);
+        return {};
+      });
+  if (!committed) co_return Response::FromError(committed.error());
+  json::object out{{"user_id", deps_.accounts.UserId(localpart)},
+                   {"home_server", deps_.accounts.server_name()}};
+  if (login) {
+    out["access_token"] = token.token;
+    out["device_id"] = device;
+  }
+  co_return Response::Json(out);
+}
+
+asio::awaitable<Response> LoginRoutes::Available(Request& req) {
+  auto name = req.QueryParam("username");
+  if (!name) co_return Response::FromError(Error::BadRequest("'username' is required",
+                                                             "M_MISSING_PARAM"));
+  if (auto v = deps_.accounts.ValidateLocalpart(*name); !v) co_return Response::FromError(v.error());
+  auto existing = deps_.accounts.FindUser(*name);
+  if (!existing) co_return Response::FromError(existing.error());
+  if (*existing) co_return Response::FromError(Error::BadRequest("User ID already taken",
+                                                                 "M_USER_IN_USE"));
+  co_return Response::Json(json::object{{"available", true}});
+}
+
+asio::awaitable<Response> LoginRoutes::TokenValidity(Request& req) {
+  if (deps_.config.registration != core::RegistrationMode::kToken) {
+    co_return Response::FromError(Error::Forbidden("Registration tokens are not in use"));
+  }
+  auto token = req.QueryParam("token");
+  if (!token) co_return Response::FromError(Error::BadRequest("'token' is required",
+                                                              "M_MISSING_PARAM"));
+  if (int64_t wait = register_per_ip_.Peek(req.remote_ip, core::MonotonicMs())) {
+    co_return Response::FromError(Error::LimitExceeded(wait));
+  }
+  auto valid = deps_.accounts.RegistrationTokenValid(*token);
+  if (!valid) co_return Response::FromError(valid.error());
+  co_return Response::Json(json::object{{"valid", *valid}});
+}
+
+asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) co_return Response::FromError(session.error());
+  store::WriteFn fn;
+  if (all) {
+    fn = deps_.accounts.DeleteAllDevices(session->localpart);
+  } else {
+    fn = deps_.accounts.DeleteDevice(session->localpart, session->device_id);
+  }
+  auto committed = co_await Commit(deps_.store, std::move(fn));
+  if (!committed) co_return Response::FromError(committed.error());
+  co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Response> LoginRoutes::WhoAmI(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) co_return Response::FromError(session.error());
+  co_return Response::Json(json::object{
+      {"user_id", session->user_id}, {"device_id", session->device_id}, {"is_guest", false}});
+}
+
+}  // namespace ruche::matrix
