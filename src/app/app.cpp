@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "matrix/client_api.hpp"
 #include "net/http_server.hpp"
+#include "net/io_pool.hpp"
 #include "net/metrics.hpp"
 #include "net/router.hpp"
 #include "net/static_site.hpp"
@@ -122,7 +123,7 @@ int Serve(const core::Config& config) {
   auth::Accounts accounts(**store, config.server_name);
   if (config.bootstrap_admin) BootstrapAdmin(accounts, config);
 
-  asio::io_context io(threads);
+  net::IoPool io_pool(threads);
   asio::thread_pool blocking(2);
   net::Metrics metrics;
   net::Router router;
@@ -168,7 +169,7 @@ int Serve(const core::Config& config) {
     RUCHE_LOG_ERROR("{}", listen.error().message);
     return 1;
   }
-  net::HttpServer server(io, net::ServerOptions{config.http}, router, metrics);
+  net::HttpServer server(io_pool, net::ServerOptions{config.http}, router, metrics);
   auto port = server.Listen(listen->first, listen->second);
   if (!port) {
     RUCHE_LOG_ERROR("{}", port.error().message);
@@ -184,17 +185,13 @@ int Serve(const core::Config& config) {
                  RUCHE_VERSION, config.server_name, threads, config.data_dir,
                  core::RegistrationModeName(config.registration));
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set signals(io_pool.main(), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     RUCHE_LOG_INFO("signal {}: draining connections", sig);
-    server.Shutdown([&io] { io.stop(); });
+    server.Shutdown([&io_pool] { io_pool.Stop(); });
   });
-
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : pool) t.join();
+  io_pool.Run();
   blocking.join();
   (*store)->Close();
   ::close(*lock);

@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "core/log.hpp"
+#include "net/io_pool.hpp"
 #include "net/metrics.hpp"
 #include "net/router.hpp"
 #include "net/websocket.hpp"
@@ -108,22 +109,18 @@ Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view lis
   return std::make_pair(std::string(host), static_cast<uint16_t>(port));
 }
 
-// One live connection, as seen by Shutdown(): touched only on the connection's strand.
+// One live connection, as seen by Shutdown(): touched only on the connection's own
+// (single-threaded) context.
 struct Connection {
-  explicit Connection(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
-  asio::strand<asio::io_context::executor_type> strand;
+  explicit Connection(asio::io_context::executor_type e) : executor(std::move(e)) {}
+  asio::io_context::executor_type executor;
   beast::tcp_stream* stream = nullptr;  // null once the session ended or became a WebSocket
   bool idle = true;                     // waiting for (the header of) the next request
 };
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io_, ServerOptions o, Router& r, Metrics& m)
-      : io(io_),
-        options(std::move(o)),
-        router(r),
-        metrics(m),
-        acceptor_strand(asio::make_strand(io_)),
-        acceptor(acceptor_strand) {
+  Impl(IoPool& p, ServerOptions o, Router& r, Metrics& m)
+      : pool(p), options(std::move(o)), router(r), metrics(m), acceptor(p.main()) {
     for (const auto& route : router.routes()) {
       route->metrics = metrics.ForRoute(route->pattern, route->method);
     }
@@ -131,12 +128,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     unmatched_metrics = metrics.ForRoute("unmatched", "*");
   }
 
-  asio::io_context& io;
+  IoPool& pool;
   ServerOptions options;
   Router& router;
   Metrics& metrics;
-  asio::strand<asio::io_context::executor_type> acceptor_strand;
-  tcp::acceptor acceptor;
+  tcp::acceptor acceptor;  // on pool.main()
   RouteMetrics* static_metrics;
   RouteMetrics* unmatched_metrics;
 
@@ -147,8 +143,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> AcceptLoop() {
     auto self = shared_from_this();
     while (!stopping) {
-      auto strand = asio::make_strand(io);
-      auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+      asio::io_context& io = pool.Next();
+      auto [ec, socket] = co_await acceptor.async_accept(io, kTuple);
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) break;
         RUCHE_LOG_WARN("accept failed: {}", ec.message());
@@ -161,12 +157,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         continue;
       }
       metrics.open_connections.fetch_add(1);
-      auto conn = std::make_shared<Connection>(strand);
+      auto conn = std::make_shared<Connection>(io.get_executor());
       {
         std::lock_guard lock(connections_mu);
         connections.insert(conn);
       }
-      asio::co_spawn(conn->strand, Session(std::move(socket), conn),
+      asio::co_spawn(io, Session(std::move(socket), conn),
                      [self, conn](std::exception_ptr e) {
                        if (e) {
                          try {
@@ -420,7 +416,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     {
       std::lock_guard lock(connections_mu);
       for (const auto& conn : connections) {
-        asio::post(conn->strand, [conn] {
+        asio::post(conn->executor, [conn] {
           if (conn->idle && conn->stream != nullptr) {
             boost::system::error_code ec;
             conn->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -431,7 +427,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::milliseconds(options.http.shutdown_grace_ms);
-    auto timer = std::make_shared<asio::steady_timer>(io);
+    auto timer = std::make_shared<asio::steady_timer>(pool.main());
     WaitDrained(timer, deadline, std::move(on_drained));
   }
 
@@ -454,9 +450,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 };
 
-HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Router& router,
-                       Metrics& metrics)
-    : impl_(std::make_shared<Impl>(io, std::move(options), router, metrics)) {}
+HttpServer::HttpServer(IoPool& pool, ServerOptions options, Router& router, Metrics& metrics)
+    : impl_(std::make_shared<Impl>(pool, std::move(options), router, metrics)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -478,11 +473,11 @@ Result<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
 }
 
 void HttpServer::Start() {
-  asio::co_spawn(impl_->acceptor_strand, impl_->AcceptLoop(), asio::detached);
+  asio::co_spawn(impl_->pool.main(), impl_->AcceptLoop(), asio::detached);
 }
 
 void HttpServer::Shutdown(std::function<void()> on_drained) {
-  asio::post(impl_->acceptor_strand, [impl = impl_, cb = std::move(on_drained)]() mutable {
+  asio::post(impl_->pool.main(), [impl = impl_, cb = std::move(on_drained)]() mutable {
     impl->BeginShutdown(std::move(cb));
   });
 }

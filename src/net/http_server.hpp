@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP/1.1 + WebSocket server: Boost.Beast over asio C++20 coroutines, one session
-// coroutine per connection on its own strand, one I/O thread per core. Owns the wire: limits,
+// coroutine per connection, each connection pinned to one of the IoPool's single-threaded
+// contexts (one per core). Owns the wire: limits,
 // timeouts, keep-alive, CORS, security headers, metrics per route, graceful shutdown.
 // Beast stays inside http_server.cpp; this header only forward-declares asio.
 #include <cstdint>
@@ -11,14 +12,11 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace ruche::net {
 
 class Router;
 class Metrics;
+class IoPool;
 
 struct ServerOptions {
   core::HttpConfig http;
@@ -27,7 +25,8 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, ServerOptions options, Router& router, Metrics& metrics);
+  // Listens on pool.main(); spreads connections over the pool's contexts.
+  HttpServer(IoPool& pool, ServerOptions options, Router& router, Metrics& metrics);
   ~HttpServer();
 
   // Binds and listens on host:port (port 0 = any free port). Returns the bound port.
