@@ -100,14 +100,16 @@ TEST_F(StoreTest, GroupCommitBatchesConcurrentWrites) {
   auto s = Open();  // max_batch_writes = 64
   // Hold the writer inside a first write while the others queue up, so the batching is
   // deterministic rather than a race against fsync.
-  std::promise<void> release;
+  std::promise<void> release, holding;
   std::shared_future<void> released = release.get_future().share();
   s->Write(
-      [released](Connection&) -> Result<void> {
+      [released, &holding](Connection&) -> Result<void> {
+        holding.set_value();
         released.wait();
         return {};
       },
       [](Result<void>) {});
+  holding.get_future().wait();  // the writer is inside the first batch now
   constexpr int kThreads = 8, kPerThread = 200;
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
