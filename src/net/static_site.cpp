@@ -143,7 +143,6 @@ Response StaticSite::Serve(const Request& request) const {
 Response StaticSite::ServeFile(const Request& request, const File& file, bool is_html) const {
   Response r;
   r.content_type = file.mime;
-  r.headers.emplace_back("ETag", file.etag);
   r.headers.emplace_back("Cache-Control",
                          file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (is_html) {
@@ -151,20 +150,27 @@ Response StaticSite::ServeFile(const Request& request, const File& file, bool is
   }
   bool compressible = !file.gzip.empty() || !file.brotli.empty();
   if (compressible) r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (auto inm = request.Header("If-None-Match"); inm && *inm == file.etag) {
-    r.status = 304;
-    return r;
-  }
+  // Each encoding is different bytes, so it gets its own strong ETag (RFC 9110 §8.8.3).
   std::string_view accept = request.Header("Accept-Encoding").value_or("");
+  const std::string* body = &file.content;
+  std::string etag = file.etag;
   if (!file.brotli.empty() && Accepts(accept, "br")) {
     r.headers.emplace_back("Content-Encoding", "br");
-    r.body = file.brotli;
+    body = &file.brotli;
+    etag.insert(etag.size() - 1, "-br");
   } else if (!file.gzip.empty() && Accepts(accept, "gzip")) {
     r.headers.emplace_back("Content-Encoding", "gzip");
-    r.body = file.gzip;
-  } else {
-    r.body = file.content;
+    body = &file.gzip;
+    etag.insert(etag.size() - 1, "-gz");
   }
+  if (auto inm = request.Header("If-None-Match"); inm && *inm == etag) {
+    r.status = 304;
+    std::erase_if(r.headers, [](const auto& h) { return h.first == "Content-Encoding"; });
+    r.headers.emplace_back("ETag", etag);
+    return r;
+  }
+  r.headers.emplace_back("ETag", std::move(etag));
+  r.body = *body;
   return r;
 }
 

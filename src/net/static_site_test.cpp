@@ -72,6 +72,14 @@ TEST_F(StaticSiteTest, AssetsAreImmutableAndPrecompressed) {
   auto cached = Get("/assets/app-1234.js", {{"If-None-Match", HeaderOf(plain, "ETag")}});
   EXPECT_EQ(cached.status, 304);
   EXPECT_TRUE(cached.body.empty());
+  // Different bytes, different strong ETags; each revalidates only itself.
+  EXPECT_NE(HeaderOf(br, "ETag"), HeaderOf(plain, "ETag"));
+  EXPECT_NE(HeaderOf(br, "ETag"), HeaderOf(gz, "ETag"));
+  auto br_cached = Get("/assets/app-1234.js",
+                       {{"Accept-Encoding", "br"}, {"If-None-Match", HeaderOf(br, "ETag")}});
+  EXPECT_EQ(br_cached.status, 304);
+  auto mismatch = Get("/assets/app-1234.js", {{"If-None-Match", HeaderOf(br, "ETag")}});
+  EXPECT_EQ(mismatch.status, 200);
 }
 
 TEST_F(StaticSiteTest, SpaFallbackAndMisses) {
