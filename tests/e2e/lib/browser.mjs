@@ -1,0 +1,99 @@
+// Headless Debian chromium driven by playwright-core (resolved from web/node_modules, where
+// `npm ci` puts it), plus page watchers shared by the browser tests.
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { kArtifacts } from './ruche_server.mjs';
+
+const require = createRequire(new URL('../../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+export const kChromium = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: kChromium,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A browser context whose pages report CSP violations to the console, where watchPage sees them
+ * (chromium also logs "Refused to …" for most, but not all, violations).
+ */
+export async function newContext(browser, options) {
+  const context = await browser.newContext(options);
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const blocked = event.blockedURI || 'inline';
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${blocked}`);
+    });
+  });
+  return context;
+}
+
+// chromium's console line for a fetch answered with an HTTP error status.
+const kApiHttpErrorRe = /^Failed to load resource: the server responded with a status of 4\d\d/;
+
+/**
+ * Collects console errors, uncaught exceptions and failed requests of `page`, except those
+ * matching one of `allow` (regexes tried on the message). An HTTP error answer of the Matrix
+ * API (401, 403, 429) is the app's business, not a page error: chromium logs "Failed to load
+ * resource" for those, so they are always allowed.
+ */
+export function watchPage(page, { allow = [] } = {}) {
+  const problems = [];
+  const report = (text) => {
+    if (!allow.some((re) => re.test(text))) problems.push(text);
+  };
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const url = message.location()?.url ?? '';
+    const apiError =
+      kApiHttpErrorRe.test(message.text()) &&
+      new URL(url, 'http://x').pathname.startsWith('/_matrix/');
+    if (!apiError) report(`console error: ${message.text()} (${url})`);
+  });
+  page.on('pageerror', (error) => report(`uncaught exception: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    report(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+  });
+  return problems;
+}
+
+/** Saves a full-page screenshot as $RUCHE_ARTIFACTS/e2e/NAME. */
+export async function screenshot(page, name) {
+  const dir = join(kArtifacts, 'e2e');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name), fullPage: true });
+}
+
+/** Texts on the page that look like untranslated i18n keys ("login.submit"). */
+export async function visibleRawKeys(page) {
+  return page.evaluate(() => {
+    const keyRe = /^[a-z]+(\.[a-z_]+)+$/;
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent.trim();
+      if (text && keyRe.test(text) && node.parentElement?.checkVisibility()) found.push(text);
+    }
+    for (const el of document.querySelectorAll('[aria-label],[title],[placeholder]')) {
+      for (const attr of ['aria-label', 'title', 'placeholder']) {
+        const value = el.getAttribute(attr)?.trim();
+        if (value && keyRe.test(value)) found.push(`${attr}=${value}`);
+      }
+    }
+    if (keyRe.test(document.title)) found.push(`title=${document.title}`);
+    return found;
+  });
+}

@@ -1,0 +1,93 @@
+// A tiny wrapper over fetch for the Matrix Client-Server API of the same origin (docs/api.md).
+// Every failure becomes either a MatrixError (the server answered) or a NetworkError (it did not),
+// so views map errors to messages without looking at HTTP details.
+
+const kClientApi = '/_matrix/client/v3';
+
+/** The server answered with an error body `{errcode, error, retry_after_ms?}`. */
+export class MatrixError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errcode: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'MatrixError';
+  }
+}
+
+/** The request never got an HTTP answer (server down, connection refused, offline). */
+export class NetworkError extends Error {
+  constructor(cause: unknown) {
+    super('network error', { cause });
+    this.name = 'NetworkError';
+  }
+}
+
+export interface LoginResponse {
+  user_id: string;
+  access_token: string;
+  device_id: string;
+}
+
+export interface WhoamiResponse {
+  user_id: string;
+  device_id?: string;
+}
+
+interface RequestOptions {
+  token?: string;
+  body?: unknown;
+}
+
+async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+
+  let response: Response;
+  try {
+    response = await fetch(kClientApi + path, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      cache: 'no-store',
+    });
+  } catch (cause) {
+    throw new NetworkError(cause);
+  }
+
+  // NOTE: a proxy in front of the server may answer with HTML; treat an unreadable body as
+  // empty rather than failing with a JSON syntax error.
+  const payload: Record<string, unknown> = await response.json().catch(() => ({}));
+  if (response.ok) return payload as T;
+
+  const errcode = typeof payload.errcode === 'string' ? payload.errcode : 'M_UNKNOWN';
+  const message = typeof payload.error === 'string' ? payload.error : response.statusText;
+  const retryAfterMs =
+    typeof payload.retry_after_ms === 'number' ? payload.retry_after_ms : undefined;
+  throw new MatrixError(response.status, errcode, message, retryAfterMs);
+}
+
+/** POST /login with a user name (localpart or full MXID) and password. */
+export function login(user: string, password: string): Promise<LoginResponse> {
+  return request<LoginResponse>('POST', '/login', {
+    body: {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user },
+      password,
+      initial_device_display_name: 'Ruche web',
+    },
+  });
+}
+
+/** GET /account/whoami: a 401 MatrixError means the token is no longer valid. */
+export function whoami(token: string): Promise<WhoamiResponse> {
+  return request<WhoamiResponse>('GET', '/account/whoami', { token });
+}
+
+/** POST /logout: ends this token and deletes its device on the server. */
+export async function logout(token: string): Promise<void> {
+  await request<unknown>('POST', '/logout', { token, body: {} });
+}
