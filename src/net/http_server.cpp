@@ -9,10 +9,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <charconv>
@@ -22,6 +24,7 @@
 #include "core/log.hpp"
 #include "net/io_pool.hpp"
 #include "net/metrics.hpp"
+#include "net/response_writer.hpp"
 #include "net/router.hpp"
 #include "net/websocket.hpp"
 
@@ -46,13 +49,6 @@ std::optional<std::string_view> HeaderOf(const void* native, std::string_view na
 
 bool IsCorsPath(std::string_view path) {
   return path.starts_with("/_matrix") || path.starts_with("/.well-known/matrix");
-}
-
-bool HasHeader(const Response& r, std::string_view name) {
-  for (const auto& [k, v] : r.headers) {
-    if (beast::iequals(k, name)) return true;
-  }
-  return false;
 }
 
 // The WebSocket implementation handed to route handlers.
@@ -178,35 +174,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
   }
 
-  // Writes a response; returns false if the connection must end.
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, const Request& req, unsigned version,
-                              bool is_head, Response resp, bool keep_alive) {
-    http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
-    res.set(http::field::content_type, resp.content_type);
-    for (auto& [k, v] : resp.headers) res.insert(k, v);
-    if (IsCorsPath(req.path)) {
-      res.set(http::field::access_control_allow_origin, "*");
-      res.set(http::field::access_control_allow_methods, "GET, POST, PUT, DELETE, OPTIONS");
-      res.set(http::field::access_control_allow_headers,
-              "X-Requested-With, Content-Type, Authorization, Date");
-    }
-    if (!HasHeader(resp, "Cache-Control") && resp.content_type.starts_with("application/json")) {
-      res.set(http::field::cache_control, "no-store");
-    }
-    if (!HasHeader(resp, "Content-Security-Policy")) {
-      res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    }
-    if (!HasHeader(resp, "Referrer-Policy")) res.set("Referrer-Policy", "no-referrer");
-    res.set("X-Content-Type-Options", "nosniff");
-    keep_alive = keep_alive && !resp.close && !stopping;
-    res.keep_alive(keep_alive);
-    bool bodiless = resp.status == 204 || resp.status == 304 || resp.status < 200;
-    if (!bodiless) res.body() = std::move(resp.body);
-    res.prepare_payload();
-    if (is_head) res.body().clear();  // Content-Length stays that of the GET answer
+  // Writes a response; returns false if the connection must end. `head` is the connection's
+  // reusable buffer for the status line and header block.
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, std::string& head, const Request& req,
+                              unsigned version, bool is_head, const Response& resp,
+                              bool keep_alive) {
+    HeadOptions opts;
+    opts.version = version;
+    opts.keep_alive = keep_alive && !resp.close && !stopping;
+    opts.cors = IsCorsPath(req.path);
+    opts.has_body = !IsBodiless(resp.status);
+    head.clear();
+    AppendResponseHead(head, resp, opts);
+    // HEAD: the GET answer's Content-Length, no body.
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::const_buffer()};
+    if (opts.has_body && !is_head) buffers[1] = asio::buffer(resp.body);
     stream.expires_after(std::chrono::milliseconds(options.http.body_timeout_ms));
-    auto [ec, n] = co_await http::async_write(stream, res, kTuple);
-    co_return !ec && keep_alive;
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    co_return !ec && opts.keep_alive;
   }
 
   // A response written on a connection that then closes (framing errors, oversized input).
@@ -265,6 +250,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     beast::tcp_stream stream(std::move(socket));
     conn->stream = &stream;
     beast::flat_buffer buffer;
+    std::string head;  // response head buffer, reused across requests
+    head.reserve(512);
     const auto& http_cfg = options.http;
     bool first = true;
 
@@ -323,7 +310,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         pre.status = 204;
         pre.content_type = "text/plain";
         if (!co_await ReadBody(stream, buffer, parser, http_cfg.body_limit_bytes)) break;
-        bool keep = co_await Write(stream, req, msg.version(), false, std::move(pre),
+        bool keep = co_await Write(stream, head, req, msg.version(), false, pre,
                                    msg.keep_alive());
         unmatched_metrics->Record(204, Seconds(started));
         if (!keep) break;
@@ -356,8 +343,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       bool is_static = false;
       Response resp = co_await Dispatch(match, req, is_static);
       int status = resp.status;
-      bool keep = co_await Write(stream, req, msg.version(), is_head, std::move(resp),
-                                 msg.keep_alive());
+      bool keep =
+          co_await Write(stream, head, req, msg.version(), is_head, resp, msg.keep_alive());
       RouteMetrics* rm = route ? route->metrics : (is_static ? static_metrics : unmatched_metrics);
       if (rm) rm->Record(status, Seconds(started));
       if (!keep) break;
