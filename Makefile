@@ -22,7 +22,7 @@ web:
 run: build
 	build/ruche serve --listen $(LISTEN) --data $(DATA)
 
-test: build
+test: build lint
 	@scripts/run-tests.sh all
 
 unit: build
@@ -34,11 +34,13 @@ interop: build
 e2e: build
 	@scripts/run-tests.sh e2e
 
-format:
-	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+CLANG_FORMAT ?= clang-format-16
 
-lint:
-	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) -i
+
+lint: deps
+	@git ls-files '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) --dry-run --Werror
 	@cd web && npm run --silent typecheck
 
 asan: deps

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-14 libclang-rt-14-dev          # libFuzzer targets (make fuzz)
+  clang-format-16                      # .clang-format uses InsertBraces (clang-format >= 15)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libsqlite3-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev

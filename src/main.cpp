@@ -1,6 +1,5 @@
 // The `ruche` command line: `serve`, `admin …`, `config`, `version`.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -37,13 +36,21 @@ std::optional<Config> BuildConfig(const ConfigFlags& f) {
     return std::nullopt;
   };
   if (!f.config_file.empty()) {
-    if (auto r = ruche::core::LoadConfigFile(c, f.config_file); !r) return fail(r.error());
+    if (auto r = ruche::core::LoadConfigFile(c, f.config_file); !r) {
+      return fail(r.error());
+    }
   }
-  if (auto r = ruche::core::LoadConfigEnv(c); !r) return fail(r.error());
+  if (auto r = ruche::core::LoadConfigEnv(c); !r) {
+    return fail(r.error());
+  }
   auto set = [&](const char* key, const std::optional<std::string>& v) -> bool {
-    if (!v) return true;
+    if (!v) {
+      return true;
+    }
     auto r = ruche::core::SetConfigValue(c, key, *v);
-    if (!r) fail(r.error());
+    if (!r) {
+      fail(r.error());
+    }
     return static_cast<bool>(r);
   };
   if (!set("listen", f.listen) || !set("data", f.data) || !set("server_name", f.server_name) ||
@@ -51,8 +58,12 @@ std::optional<Config> BuildConfig(const ConfigFlags& f) {
       !set("web_root", f.web_root) || !set("log_level", f.log_level)) {
     return std::nullopt;
   }
-  if (f.rtc_udp_port && !set("rtc_udp_port", std::to_string(*f.rtc_udp_port))) return std::nullopt;
-  if (f.no_bootstrap_admin) c.bootstrap_admin = false;
+  if (f.rtc_udp_port && !set("rtc_udp_port", std::to_string(*f.rtc_udp_port))) {
+    return std::nullopt;
+  }
+  if (f.no_bootstrap_admin) {
+    c.bootstrap_admin = false;
+  }
   for (const auto& kv : f.sets) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) {
@@ -99,8 +110,8 @@ int main(int argc, char** argv) {
   reset->add_option("NAME", name, "User name (localpart)")->required();
   reset->add_option("--password", password, "New password")->required();
   AddDataFlags(reset, flags);
-  auto* reg_token = admin->add_subcommand("create-registration-token",
-                                          "Create a token for registration = token");
+  auto* reg_token =
+      admin->add_subcommand("create-registration-token", "Create a token for registration = token");
   reg_token->add_option("--token", token, "The token (random when omitted)");
   reg_token->add_option("--uses", uses, "How many registrations it allows (unlimited by default)");
   AddDataFlags(reg_token, flags);
@@ -116,17 +127,23 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto config = BuildConfig(flags);
-  if (!config) return 2;
+  if (!config) {
+    return 2;
+  }
   if (!ruche::core::InitLogging(config->log_level)) {
     std::fprintf(stderr, "ruche: unknown log level '%s'\n", config->log_level.c_str());
     return 2;
   }
   auto report = [](const ruche::Result<void>& r) {
-    if (r) return 0;
+    if (r) {
+      return 0;
+    }
     std::fprintf(stderr, "ruche: %s\n", r.error().message.c_str());
     return 1;
   };
-  if (serve->parsed()) return ruche::app::Serve(*config);
+  if (serve->parsed()) {
+    return ruche::app::Serve(*config);
+  }
   if (config_cmd->parsed()) {
     for (const auto& [k, v] : ruche::core::DescribeConfig(*config)) {
       std::printf("%s = %s\n", k.c_str(), v.c_str());
@@ -136,10 +153,14 @@ int main(int argc, char** argv) {
   if (create_user->parsed()) {
     return report(ruche::app::AdminCreateUser(*config, name, password, is_admin));
   }
-  if (reset->parsed()) return report(ruche::app::AdminResetPassword(*config, name, password));
+  if (reset->parsed()) {
+    return report(ruche::app::AdminResetPassword(*config, name, password));
+  }
   if (reg_token->parsed()) {
     auto t = ruche::app::AdminCreateRegistrationToken(*config, token, uses);
-    if (!t) return report(t.error());
+    if (!t) {
+      return report(t.error());
+    }
     std::printf("%s\n", t->c_str());
     return 0;
   }

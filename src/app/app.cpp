@@ -7,7 +7,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -34,14 +33,18 @@ using net::Response;
 namespace {
 
 int IoThreads(const core::Config& config) {
-  if (config.io_threads > 0) return static_cast<int>(config.io_threads);
+  if (config.io_threads > 0) {
+    return static_cast<int>(config.io_threads);
+  }
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
 Result<store::StorePtr> OpenStore(const core::Config& config, int read_connections) {
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
-  if (ec) return Error::Unavailable("cannot create data folder " + config.data_dir + ": " + ec.message());
+  if (ec) {
+    return Error::Unavailable("cannot create data folder " + config.data_dir + ": " + ec.message());
+  }
   fs::permissions(config.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   return store::OpenSqliteStore({(fs::path(config.data_dir) / "ruche.db").string(),
                                  read_connections,
@@ -52,7 +55,9 @@ Result<store::StorePtr> OpenStore(const core::Config& config, int read_connectio
 Result<int> LockDataFolder(const std::string& dir) {
   std::string path = (fs::path(dir) / "ruche.lock").string();
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::Unavailable("cannot open " + path);
+  if (fd < 0) {
+    return Error::Unavailable("cannot open " + path);
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
     return Error::Unavailable("another ruche server is already using the data folder " + dir);
@@ -63,7 +68,9 @@ Result<int> LockDataFolder(const std::string& dir) {
 // The built web client: the configured folder, else web/dist beside the binary's build folder
 // (a source checkout), else the installed location.
 std::string FindWebRoot(const core::Config& config) {
-  if (!config.web_root.empty()) return config.web_root;
+  if (!config.web_root.empty()) {
+    return config.web_root;
+  }
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   std::vector<fs::path> candidates;
@@ -74,14 +81,18 @@ std::string FindWebRoot(const core::Config& config) {
   candidates.push_back("web/dist");
   candidates.push_back("/usr/share/ruche/web");
   for (const auto& c : candidates) {
-    if (fs::is_regular_file(c / "index.html", ec)) return c.string();
+    if (fs::is_regular_file(c / "index.html", ec)) {
+      return c.string();
+    }
   }
   return "";
 }
 
 void BootstrapAdmin(auth::Accounts& accounts, const core::Config& config) {
   auto any = accounts.HasAnyUser();
-  if (!any || *any) return;
+  if (!any || *any) {
+    return;
+  }
   std::string password = core::RandomToken(12);
   if (auto r = accounts.CreateUserNow("admin", password, true); !r) {
     RUCHE_LOG_ERROR("could not create the first administrator: {}", r.error().message);
@@ -121,29 +132,31 @@ int Serve(const core::Config& config) {
     return 1;
   }
   auth::Accounts accounts(**store, config.server_name);
-  if (config.bootstrap_admin) BootstrapAdmin(accounts, config);
+  if (config.bootstrap_admin) {
+    BootstrapAdmin(accounts, config);
+  }
 
   net::IoPool io_pool(threads);
   asio::thread_pool blocking(2);
   net::Metrics metrics;
   net::Router router;
 
-  router.Add("GET", "/healthz", [](Request&) -> asio::awaitable<Response> {
-    co_return Response::Text(200, "ok\n");
-  });
+  router.Add("GET", "/healthz",
+             [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok\n"); });
   router.Add("GET", "/metrics", [&metrics](Request&) -> asio::awaitable<Response> {
     co_return Response::Text(200, metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   store::Store* store_ptr = store->get();
-  metrics.AddGauge("ruche_store_write_queue_depth", "Writes waiting for the store's writer.",
-                   [store_ptr] { return static_cast<double>(store_ptr->Stats().write_queue_depth); });
+  metrics.AddGauge(
+      "ruche_store_write_queue_depth", "Writes waiting for the store's writer.",
+      [store_ptr] { return static_cast<double>(store_ptr->Stats().write_queue_depth); });
   metrics.AddGauge("ruche_store_commits_total", "Transactions committed by the store's writer.",
                    [store_ptr] { return static_cast<double>(store_ptr->Stats().commits); });
   metrics.AddGauge("ruche_store_batched_writes_total", "Writes committed (in group commits).",
                    [store_ptr] { return static_cast<double>(store_ptr->Stats().writes); });
 
-  auto matrix_api = matrix::MountClientApi(
-      router, matrix::MatrixDeps{config, **store, accounts, blocking});
+  auto matrix_api =
+      matrix::MountClientApi(router, matrix::MatrixDeps{config, **store, accounts, blocking});
 
   std::string web_root = FindWebRoot(config);
   std::unique_ptr<net::StaticSite> site;
@@ -159,9 +172,8 @@ int Serve(const core::Config& config) {
     RUCHE_LOG_WARN("web client not found (run `make build`, or set web_root)");
   }
   if (site) {
-    router.SetFallback([&site](Request& req) -> asio::awaitable<Response> {
-      co_return site->Serve(req);
-    });
+    router.SetFallback(
+        [&site](Request& req) -> asio::awaitable<Response> { co_return site->Serve(req); });
   }
 
   auto listen = net::ParseListenAddress(config.listen);
@@ -177,8 +189,8 @@ int Serve(const core::Config& config) {
   }
   server.Start();
 
-  std::string host = listen->first.find(':') != std::string::npos ? "[" + listen->first + "]"
-                                                                  : listen->first;
+  std::string host =
+      listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
   std::printf("ruche: listening on http://%s:%u\n", host.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
   RUCHE_LOG_INFO("ruche {} ready: server name {}, {} I/O threads, data in {}, registration {}",
@@ -187,7 +199,9 @@ int Serve(const core::Config& config) {
 
   asio::signal_set signals(io_pool.main(), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
+    if (ec) {
+      return;
+    }
     RUCHE_LOG_INFO("signal {}: draining connections", sig);
     server.Shutdown([&io_pool] { io_pool.Stop(); });
   });
@@ -201,9 +215,13 @@ int Serve(const core::Config& config) {
 
 Result<void> AdminCreateUser(const core::Config& config, const std::string& name,
                              const std::string& password, bool is_admin) {
-  if (!core::InitCrypto()) return Error::Internal("libsodium failed to initialise");
+  if (!core::InitCrypto()) {
+    return Error::Internal("libsodium failed to initialise");
+  }
   auto store = OpenStore(config, 1);
-  if (!store) return store.error();
+  if (!store) {
+    return store.error();
+  }
   auth::Accounts accounts(**store, config.server_name);
   auto r = accounts.CreateUserNow(name, password, is_admin);
   (*store)->Close();
@@ -212,24 +230,40 @@ Result<void> AdminCreateUser(const core::Config& config, const std::string& name
 
 Result<void> AdminResetPassword(const core::Config& config, const std::string& name,
                                 const std::string& password) {
-  if (!core::InitCrypto()) return Error::Internal("libsodium failed to initialise");
-  if (auto v = auth::Accounts::ValidatePassword(password); !v) return v;
+  if (!core::InitCrypto()) {
+    return Error::Internal("libsodium failed to initialise");
+  }
+  if (auto v = auth::Accounts::ValidatePassword(password); !v) {
+    return v;
+  }
   auto store = OpenStore(config, 1);
-  if (!store) return store.error();
+  if (!store) {
+    return store.error();
+  }
   auth::Accounts accounts(**store, config.server_name);
   auto hash = core::HashPassword(password);
-  if (!hash) return hash.error();
+  if (!hash) {
+    return hash.error();
+  }
   auto r = (*store)->WriteSync(accounts.SetPasswordHash(name, *hash));
-  if (r) r = (*store)->WriteSync(accounts.DeleteAllDevices(name));  // sign out everywhere
+  if (r) {
+    r = (*store)->WriteSync(accounts.DeleteAllDevices(name));  // sign out everywhere
+  }
   (*store)->Close();
   return r;
 }
 
 Result<std::string> AdminCreateRegistrationToken(const core::Config& config, std::string token,
                                                  std::optional<int64_t> uses) {
-  if (!core::InitCrypto()) return Error::Internal("libsodium failed to initialise");
-  if (token.empty()) token = core::RandomToken(12);
-  if (token.size() > 64) return Error::BadRequest("a registration token is at most 64 characters");
+  if (!core::InitCrypto()) {
+    return Error::Internal("libsodium failed to initialise");
+  }
+  if (token.empty()) {
+    token = core::RandomToken(12);
+  }
+  if (token.size() > 64) {
+    return Error::BadRequest("a registration token is at most 64 characters");
+  }
   for (char c : token) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '~' &&
         c != '-') {
@@ -237,11 +271,15 @@ Result<std::string> AdminCreateRegistrationToken(const core::Config& config, std
     }
   }
   auto store = OpenStore(config, 1);
-  if (!store) return store.error();
+  if (!store) {
+    return store.error();
+  }
   auth::Accounts accounts(**store, config.server_name);
   auto r = (*store)->WriteSync(accounts.CreateRegistrationToken(token, uses, std::nullopt));
   (*store)->Close();
-  if (!r) return r.error();
+  if (!r) {
+    return r.error();
+  }
   return token;
 }
 

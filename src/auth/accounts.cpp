@@ -15,7 +15,9 @@ std::string Accounts::UserId(std::string_view localpart) const {
 }
 
 Result<void> Accounts::ValidateLocalpart(std::string_view localpart) const {
-  if (localpart.empty()) return Error::BadRequest("User name must not be empty", "M_INVALID_USERNAME");
+  if (localpart.empty()) {
+    return Error::BadRequest("User name must not be empty", "M_INVALID_USERNAME");
+  }
   if (localpart.size() + server_name_.size() + 2 > kMaxUserIdLength) {
     return Error::BadRequest("User name is too long", "M_INVALID_USERNAME");
   }
@@ -45,7 +47,9 @@ Result<std::string> Accounts::LocalpartFrom(std::string_view user) const {
   }
   std::string lower(local);
   for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return lower;
 }
@@ -56,7 +60,9 @@ Result<void> Accounts::ValidatePassword(std::string_view password) {
   }
   // Characters, not bytes: count UTF-8 lead bytes.
   size_t chars = 0;
-  for (unsigned char c : password) chars += (c & 0xC0) != 0x80;
+  for (unsigned char c : password) {
+    chars += (c & 0xC0) != 0x80;
+  }
   if (chars < kMinPasswordLength) {
     return Error::BadRequest(
         "Password must be at least " + std::to_string(kMinPasswordLength) + " characters",
@@ -70,26 +76,38 @@ Result<std::optional<UserRecord>> Accounts::FindUser(std::string_view localpart)
   auto row = lease->QueryOne(
       "SELECT localpart, password_hash, is_admin, deactivated FROM users WHERE localpart = ?",
       {std::string(localpart)});
-  if (!row) return row.error();
-  if (!*row) return std::optional<UserRecord>{};
+  if (!row) {
+    return row.error();
+  }
+  if (!*row) {
+    return std::optional<UserRecord>{};
+  }
   const auto& r = **row;
   return std::optional<UserRecord>(UserRecord{r.Text(0), r.Text(1), r.Int(2) != 0, r.Int(3) != 0});
 }
 
 Result<bool> Accounts::HasAnyUser() {
   auto row = store_.Read()->QueryOne("SELECT 1 FROM users LIMIT 1");
-  if (!row) return row.error();
+  if (!row) {
+    return row.error();
+  }
   return row->has_value();
 }
 
 Result<Session> Accounts::Authenticate(std::string_view token) {
-  if (token.empty() || token.size() > 512) return Error::UnknownToken();
+  if (token.empty() || token.size() > 512) {
+    return Error::UnknownToken();
+  }
   auto row = store_.Read()->QueryOne(
       "SELECT t.localpart, t.device_id, u.is_admin, u.deactivated FROM access_tokens t "
       "JOIN users u ON u.localpart = t.localpart WHERE t.token_hash = ?",
       {core::Sha256Hex(token)});
-  if (!row) return row.error();
-  if (!*row || (*row)->Int(3) != 0) return Error::UnknownToken();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row || (*row)->Int(3) != 0) {
+    return Error::UnknownToken();
+  }
   const auto& r = **row;
   return Session{r.Text(0), UserId(r.Text(0)), r.Text(1), r.Int(2) != 0};
 }
@@ -105,7 +123,9 @@ std::string Accounts::NewDeviceId() { return core::RandomUpperAlpha(10); }
 
 namespace {
 Result<void> Done(Result<int64_t> r) {
-  if (!r) return r.error();
+  if (!r) {
+    return r.error();
+  }
   return {};
 }
 }  // namespace
@@ -115,8 +135,12 @@ store::WriteFn Accounts::CreateUser(std::string localpart, std::string password_
   return [localpart = std::move(localpart), hash = std::move(password_hash),
           is_admin](Connection& c) -> Result<void> {
     auto exists = c.QueryOne("SELECT 1 FROM users WHERE localpart = ?", {localpart});
-    if (!exists) return exists.error();
-    if (*exists) return Error::BadRequest("User ID already taken", "M_USER_IN_USE");
+    if (!exists) {
+      return exists.error();
+    }
+    if (*exists) {
+      return Error::BadRequest("User ID already taken", "M_USER_IN_USE");
+    }
     return Done(c.Execute(
         "INSERT INTO users (localpart, password_hash, is_admin, created_ms) VALUES (?, ?, ?, ?)",
         {localpart, hash, int64_t{is_admin ? 1 : 0}, core::NowMs()}));
@@ -130,7 +154,9 @@ store::WriteFn Accounts::CreateSession(std::string localpart, std::string device
     int64_t now = core::NowMs();
     auto dev = c.QueryOne("SELECT 1 FROM devices WHERE localpart = ? AND device_id = ?",
                           {localpart, device_id});
-    if (!dev) return dev.error();
+    if (!dev) {
+      return dev.error();
+    }
     if (*dev) {
       // Logging in again with a known device id replaces that device's tokens (spec: the
       // device is re-used).
@@ -145,12 +171,12 @@ store::WriteFn Accounts::CreateSession(std::string localpart, std::string device
           !r) {
         return r.error();
       }
-    } else if (auto r = c.Execute(
-                   "INSERT INTO devices (localpart, device_id, display_name, created_ms, "
-                   "last_seen_ms, last_seen_ip) VALUES (?, ?, ?, ?, ?, ?)",
-                   {localpart, device_id,
-                    display_name.empty() ? store::Value{} : store::Value{display_name}, now, now,
-                    remote_ip});
+    } else if (auto r =
+                   c.Execute("INSERT INTO devices (localpart, device_id, display_name, created_ms, "
+                             "last_seen_ms, last_seen_ip) VALUES (?, ?, ?, ?, ?, ?)",
+                             {localpart, device_id,
+                              display_name.empty() ? store::Value{} : store::Value{display_name},
+                              now, now, remote_ip});
                !r) {
       return r.error();
     }
@@ -165,8 +191,12 @@ store::WriteFn Accounts::SetPasswordHash(std::string localpart, std::string pass
   return [=](Connection& c) -> Result<void> {
     auto r = c.Execute("UPDATE users SET password_hash = ? WHERE localpart = ?",
                        {password_hash, localpart});
-    if (!r) return r.error();
-    if (*r == 0) return Error::NotFound("No such user");
+    if (!r) {
+      return r.error();
+    }
+    if (*r == 0) {
+      return Error::NotFound("No such user");
+    }
     return {};
   };
 }
@@ -202,7 +232,9 @@ store::WriteFn Accounts::CreateRegistrationToken(std::string token,
         {token, uses_allowed ? store::Value{*uses_allowed} : store::Value{},
          expiry_ms ? store::Value{*expiry_ms} : store::Value{}, core::NowMs()});
     if (!r) {
-      if (r.error().http_status == 409) return Error::BadRequest("Token already exists");
+      if (r.error().http_status == 409) {
+        return Error::BadRequest("Token already exists");
+      }
       return r.error();
     }
     return {};
@@ -216,17 +248,25 @@ const char* kTokenUsableSql =
 }
 
 Result<bool> Accounts::RegistrationTokenValid(std::string_view token) {
-  if (token.empty() || token.size() > 64) return false;
+  if (token.empty() || token.size() > 64) {
+    return false;
+  }
   auto row = store_.Read()->QueryOne(kTokenUsableSql, {std::string(token), core::NowMs()});
-  if (!row) return row.error();
+  if (!row) {
+    return row.error();
+  }
   return row->has_value();
 }
 
 store::WriteFn Accounts::ConsumeRegistrationToken(std::string token) {
   return [token = std::move(token)](Connection& c) -> Result<void> {
     auto row = c.QueryOne(kTokenUsableSql, {token, core::NowMs()});
-    if (!row) return row.error();
-    if (!*row) return Error::Forbidden("Invalid or used-up registration token");
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return Error::Forbidden("Invalid or used-up registration token");
+    }
     return Done(c.Execute(
         "UPDATE registration_tokens SET completed = completed + 1 WHERE token = ?", {token}));
   };
@@ -234,10 +274,16 @@ store::WriteFn Accounts::ConsumeRegistrationToken(std::string token) {
 
 Result<void> Accounts::CreateUserNow(std::string_view localpart, std::string_view password,
                                      bool is_admin) {
-  if (auto r = ValidateLocalpart(localpart); !r) return r;
-  if (auto r = ValidatePassword(password); !r) return r;
+  if (auto r = ValidateLocalpart(localpart); !r) {
+    return r;
+  }
+  if (auto r = ValidatePassword(password); !r) {
+    return r;
+  }
   auto hash = core::HashPassword(password);
-  if (!hash) return hash.error();
+  if (!hash) {
+    return hash.error();
+  }
   return store_.WriteSync(CreateUser(std::string(localpart), std::move(*hash), is_admin));
 }
 

@@ -37,9 +37,9 @@ struct IssuedToken {
   std::string token_hash;
 };
 
-inline constexpr size_t kMaxUserIdLength = 255;     // Matrix spec: whole user ID
-inline constexpr size_t kMaxPasswordLength = 512;   // bytes; argon2 input bound
-inline constexpr size_t kMinPasswordLength = 8;     // characters
+inline constexpr size_t kMaxUserIdLength = 255;    // Matrix spec: whole user ID
+inline constexpr size_t kMaxPasswordLength = 512;  // bytes; argon2 input bound
+inline constexpr size_t kMinPasswordLength = 8;    // characters
 inline constexpr size_t kMaxDeviceIdLength = 64;
 inline constexpr size_t kMaxDisplayNameLength = 256;
 

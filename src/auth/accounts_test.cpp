@@ -36,7 +36,8 @@ class AccountsTest : public ::testing::Test {
 
 TEST_F(AccountsTest, LocalpartGrammar) {
   EXPECT_TRUE(accounts_->ValidateLocalpart("alice.b_c=d-e/f+g9"));
-  for (const std::string& bad : std::vector<std::string>{"", "Alice", "a b", "é", "a:b", "a@b", std::string(250, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "Alice", "a b", "é", "a:b", "a@b", std::string(250, 'a')}) {
     auto r = accounts_->ValidateLocalpart(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().errcode, "M_INVALID_USERNAME");
@@ -92,8 +93,10 @@ TEST_F(AccountsTest, RegistrationTokenLastUseGoesToOneRegistrationOnly) {
   EXPECT_TRUE(*accounts_->RegistrationTokenValid("tok"));
   // Both consumptions land in the same batch; the second must see the first's use.
   std::promise<Result<void>> a, b;
-  store_->Write(accounts_->ConsumeRegistrationToken("tok"), [&](Result<void> r) { a.set_value(r); });
-  store_->Write(accounts_->ConsumeRegistrationToken("tok"), [&](Result<void> r) { b.set_value(r); });
+  store_->Write(accounts_->ConsumeRegistrationToken("tok"),
+                [&](Result<void> r) { a.set_value(r); });
+  store_->Write(accounts_->ConsumeRegistrationToken("tok"),
+                [&](Result<void> r) { b.set_value(r); });
   auto ra = a.get_future().get(), rb = b.get_future().get();
   EXPECT_NE(static_cast<bool>(ra), static_cast<bool>(rb));
   EXPECT_FALSE(*accounts_->RegistrationTokenValid("tok"));

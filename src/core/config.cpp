@@ -1,10 +1,11 @@
 #include "core/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
-#include <toml++/toml.h>
 
 namespace ruche::core {
 namespace {
@@ -50,28 +51,29 @@ Result<void> ParseBool(std::string_view key, std::string_view text, bool& out) {
   return {};
 }
 
-#define RUCHE_STR(name, field)                                                     \
-  KeyDef {                                                                         \
-    name, [](Config& c, std::string_view v) -> Result<void> {                      \
-      c.field = std::string(v);                                                    \
-      return {};                                                                   \
-    },                                                                             \
-        [](const Config& c) { return c.field; }                                    \
+#define RUCHE_STR(name, field)                              \
+  KeyDef {                                                  \
+    name,                                                   \
+        [](Config& c, std::string_view v) -> Result<void> { \
+          c.field = std::string(v);                         \
+          return {};                                        \
+        },                                                  \
+        [](const Config& c) { return c.field; }             \
   }
-#define RUCHE_INT(name, field)                                                           \
-  KeyDef {                                                                               \
-    name, [](Config& c, std::string_view v) { return ParseInt(name, v, c.field); },      \
-        [](const Config& c) { return std::to_string(c.field); }                          \
+#define RUCHE_INT(name, field)                                                      \
+  KeyDef {                                                                          \
+    name, [](Config& c, std::string_view v) { return ParseInt(name, v, c.field); }, \
+        [](const Config& c) { return std::to_string(c.field); }                     \
   }
-#define RUCHE_DBL(name, field)                                                           \
-  KeyDef {                                                                               \
-    name, [](Config& c, std::string_view v) { return ParseDouble(name, v, c.field); },   \
-        [](const Config& c) { return std::to_string(c.field); }                          \
+#define RUCHE_DBL(name, field)                                                         \
+  KeyDef {                                                                             \
+    name, [](Config& c, std::string_view v) { return ParseDouble(name, v, c.field); }, \
+        [](const Config& c) { return std::to_string(c.field); }                        \
   }
-#define RUCHE_BOOL(name, field)                                                          \
-  KeyDef {                                                                               \
-    name, [](Config& c, std::string_view v) { return ParseBool(name, v, c.field); },     \
-        [](const Config& c) { return std::string(c.field ? "true" : "false"); }          \
+#define RUCHE_BOOL(name, field)                                                      \
+  KeyDef {                                                                           \
+    name, [](Config& c, std::string_view v) { return ParseBool(name, v, c.field); }, \
+        [](const Config& c) { return std::string(c.field ? "true" : "false"); }      \
   }
 
 const std::vector<KeyDef>& Keys() {
@@ -123,7 +125,9 @@ const std::vector<KeyDef>& Keys() {
 
 const KeyDef* FindKey(std::string_view key) {
   for (const auto& k : Keys()) {
-    if (key == k.key) return &k;
+    if (key == k.key) {
+      return &k;
+    }
   }
   return nullptr;
 }
@@ -133,7 +137,9 @@ Result<void> ApplyTable(Config& config, const toml::table& table, const std::str
   for (const auto& [k, node] : table) {
     std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (const auto* sub = node.as_table()) {
-      if (auto r = ApplyTable(config, *sub, key); !r) return r;
+      if (auto r = ApplyTable(config, *sub, key); !r) {
+        return r;
+      }
       continue;
     }
     std::string text;
@@ -148,7 +154,9 @@ Result<void> ApplyTable(Config& config, const toml::table& table, const std::str
     } else {
       return Error::BadRequest("config key " + key + ": unsupported value type");
     }
-    if (auto r = SetConfigValue(config, key, text); !r) return r;
+    if (auto r = SetConfigValue(config, key, text); !r) {
+      return r;
+    }
   }
   return {};
 }
@@ -169,7 +177,9 @@ std::string_view RegistrationModeName(RegistrationMode mode) {
 
 Result<void> SetConfigValue(Config& config, std::string_view key, std::string_view value) {
   const KeyDef* def = FindKey(key);
-  if (def == nullptr) return Error::BadRequest("unknown config key '" + std::string(key) + "'");
+  if (def == nullptr) {
+    return Error::BadRequest("unknown config key '" + std::string(key) + "'");
+  }
   return def->set(config, value);
 }
 
@@ -191,7 +201,9 @@ Result<void> LoadConfigEnv(Config& config) {
       name += (*p == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
     }
     if (const char* v = std::getenv(name.c_str())) {
-      if (auto r = k.set(config, v); !r) return r;
+      if (auto r = k.set(config, v); !r) {
+        return r;
+      }
     }
   }
   return {};
@@ -199,7 +211,9 @@ Result<void> LoadConfigEnv(Config& config) {
 
 std::vector<std::pair<std::string, std::string>> DescribeConfig(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& k : Keys()) out.emplace_back(k.key, k.get(config));
+  for (const auto& k : Keys()) {
+    out.emplace_back(k.key, k.get(config));
+  }
   return out;
 }
 

@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-
 namespace ruche::core {
 
 bool InitCrypto() { return sodium_init() >= 0; }
@@ -19,7 +18,9 @@ std::string RandomToken(size_t bytes) {
 
 std::string RandomUpperAlpha(size_t length) {
   std::string out(length, 'A');
-  for (auto& c : out) c = static_cast<char>('A' + randombytes_uniform(26));
+  for (auto& c : out) {
+    c = static_cast<char>('A' + randombytes_uniform(26));
+  }
   return out;
 }
 
@@ -33,7 +34,9 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size()) {
+    return false;
+  }
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 

@@ -2,11 +2,10 @@
 // Errors are values at module boundaries: every fallible call returns Result<T>, and an Error
 // carries what a client needs to see (HTTP status + Matrix errcode + message). Ruche's own REST
 // API reuses the Matrix errcodes, so clients handle one vocabulary.
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <string>
 #include <utility>
-
-#include <boost/system/result.hpp>
 
 namespace ruche::core {
 

@@ -7,14 +7,20 @@ Result<json::object> ParseJsonObject(std::string_view body) {
   opts.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
   json::value v = json::parse(body, ec, {}, opts);
-  if (ec) return Error::NotJson("Content not JSON: " + ec.message());
-  if (!v.is_object()) return Error::BadRequest("Content must be a JSON object");
+  if (ec) {
+    return Error::NotJson("Content not JSON: " + ec.message());
+  }
+  if (!v.is_object()) {
+    return Error::BadRequest("Content must be a JSON object");
+  }
   return std::move(v.as_object());
 }
 
 Result<std::optional<std::string_view>> OptString(const json::object& obj, std::string_view key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->value().is_null()) return std::optional<std::string_view>{};
+  if (it == obj.end() || it->value().is_null()) {
+    return std::optional<std::string_view>{};
+  }
   if (!it->value().is_string()) {
     return Error::BadRequest("'" + std::string(key) + "' must be a string");
   }
@@ -24,21 +30,31 @@ Result<std::optional<std::string_view>> OptString(const json::object& obj, std::
 
 Result<std::string_view> RequireString(const json::object& obj, std::string_view key) {
   auto r = OptString(obj, key);
-  if (!r) return r.error();
-  if (!*r) return Error::BadRequest("'" + std::string(key) + "' is required");
+  if (!r) {
+    return r.error();
+  }
+  if (!*r) {
+    return Error::BadRequest("'" + std::string(key) + "' is required");
+  }
   return **r;
 }
 
 Result<std::optional<bool>> OptBool(const json::object& obj, std::string_view key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->value().is_null()) return std::optional<bool>{};
-  if (!it->value().is_bool()) return Error::BadRequest("'" + std::string(key) + "' must be a boolean");
+  if (it == obj.end() || it->value().is_null()) {
+    return std::optional<bool>{};
+  }
+  if (!it->value().is_bool()) {
+    return Error::BadRequest("'" + std::string(key) + "' must be a boolean");
+  }
   return std::optional<bool>(it->value().get_bool());
 }
 
 Result<const json::object*> OptObject(const json::object& obj, std::string_view key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->value().is_null()) return static_cast<const json::object*>(nullptr);
+  if (it == obj.end() || it->value().is_null()) {
+    return static_cast<const json::object*>(nullptr);
+  }
   if (!it->value().is_object()) {
     return Error::BadRequest("'" + std::string(key) + "' must be an object");
   }
@@ -49,8 +65,12 @@ std::string ErrorBody(const Error& e) {
   json::object o;
   o["errcode"] = e.errcode;
   o["error"] = e.message;
-  if (e.retry_after_ms > 0) o["retry_after_ms"] = e.retry_after_ms;
-  if (e.errcode == "M_UNKNOWN_TOKEN") o["soft_logout"] = false;
+  if (e.retry_after_ms > 0) {
+    o["retry_after_ms"] = e.retry_after_ms;
+  }
+  if (e.errcode == "M_UNKNOWN_TOKEN") {
+    o["soft_logout"] = false;
+  }
   return json::serialize(o);
 }
 

@@ -1,11 +1,10 @@
 #pragma once
 // JSON helpers over Boost.JSON: parsing untrusted bodies into clear Matrix errors, and typed
 // field access that distinguishes "missing" from "wrong type".
+#include <boost/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 #include "core/error.hpp"
 

@@ -4,8 +4,8 @@
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
-#include "net/async.hpp"
 #include "matrix/route_helpers.hpp"
+#include "net/async.hpp"
 
 namespace ruche::matrix {
 
@@ -48,8 +48,8 @@ LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
                        deps.config.limits.register_per_ip_burst) {
   (void)DummyHash();  // computed once at start, not on the first failed login
   AddClientRoute(router, "GET", "/login", [](Request&) -> asio::awaitable<Response> {
-    co_return Response::Json(json::object{
-        {"flows", json::array{json::object{{"type", "m.login.password"}}}}});
+    co_return Response::Json(
+        json::object{{"flows", json::array{json::object{{"type", "m.login.password"}}}}});
   });
   AddClientRoute(router, "POST", "/login", [this](Request& r) { return Login(r); });
   AddClientRoute(router, "POST", "/register", [this](Request& r) { return Register(r); });
@@ -63,36 +63,54 @@ LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
 
 asio::awaitable<Response> LoginRoutes::Login(Request& req) {
   auto body = core::ParseJsonObject(req.body);
-  if (!body) co_return Response::FromError(body.error());
+  if (!body) {
+    co_return Response::FromError(body.error());
+  }
   auto type = core::RequireString(*body, "type");
-  if (!type) co_return Response::FromError(type.error());
+  if (!type) {
+    co_return Response::FromError(type.error());
+  }
   if (*type != "m.login.password") {
     co_return Response::FromError(Error::BadRequest("Unknown login type", "M_UNKNOWN"));
   }
   // The user: identifier {type: m.id.user, user} (v1.x), or the legacy top-level "user".
   std::string user;
   auto ident = core::OptObject(*body, "identifier");
-  if (!ident) co_return Response::FromError(ident.error());
+  if (!ident) {
+    co_return Response::FromError(ident.error());
+  }
   if (*ident) {
     auto itype = core::RequireString(**ident, "type");
-    if (!itype) co_return Response::FromError(itype.error());
+    if (!itype) {
+      co_return Response::FromError(itype.error());
+    }
     if (*itype != "m.id.user") {
       co_return Response::FromError(Error::BadRequest("Unsupported identifier type", "M_UNKNOWN"));
     }
     auto u = core::RequireString(**ident, "user");
-    if (!u) co_return Response::FromError(u.error());
+    if (!u) {
+      co_return Response::FromError(u.error());
+    }
     user = *u;
   } else {
     auto u = core::RequireString(*body, "user");
-    if (!u) co_return Response::FromError(u.error());
+    if (!u) {
+      co_return Response::FromError(u.error());
+    }
     user = *u;
   }
   auto password = core::RequireString(*body, "password");
-  if (!password) co_return Response::FromError(password.error());
+  if (!password) {
+    co_return Response::FromError(password.error());
+  }
   auto device_id = core::OptString(*body, "device_id");
-  if (!device_id) co_return Response::FromError(device_id.error());
+  if (!device_id) {
+    co_return Response::FromError(device_id.error());
+  }
   auto display = core::OptString(*body, "initial_device_display_name");
-  if (!display) co_return Response::FromError(display.error());
+  if (!display) {
+    co_return Response::FromError(display.error());
+  }
   if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
       (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
     co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
@@ -104,18 +122,24 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
   }
   auto localpart = deps_.accounts.LocalpartFrom(user);
   const Error kBadCredentials = Error::Forbidden("Invalid username or password");
-  if (!localpart) co_return Response::FromError(kBadCredentials);
+  if (!localpart) {
+    co_return Response::FromError(kBadCredentials);
+  }
   if (int64_t wait = login_failures_per_user_.Peek(*localpart, now)) {
     co_return Response::FromError(Error::LimitExceeded(wait));
   }
   auto record = deps_.accounts.FindUser(*localpart);
-  if (!record) co_return Response::FromError(record.error());
+  if (!record) {
+    co_return Response::FromError(record.error());
+  }
   bool usable = *record && !(*record)->deactivated && !(*record)->password_hash.empty();
   std::string hash = DummyHash();
-  if (usable) hash = (*record)->password_hash;
+  if (usable) {
+    hash = (*record)->password_hash;
+  }
   std::string pw(*password);
-  bool ok = co_await net::Offload<bool>(
-      deps_.blocking, [&hash, &pw] { return core::VerifyPassword(hash, pw); });
+  bool ok = co_await net::Offload<bool>(deps_.blocking,
+                                        [&hash, &pw] { return core::VerifyPassword(hash, pw); });
   if (!ok || !usable) {
     login_failures_per_user_.Take(*localpart, core::MonotonicMs());
     co_return Response::FromError(kBadCredentials);
@@ -125,14 +149,20 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
   // NOTE: gcc 12 miscompiles temporaries created by ?: inside a co_await expression (double
   // free), so every argument is built in a named variable before co_await.
   std::string device = auth::Accounts::NewDeviceId();
-  if (*device_id) device = std::string(**device_id);
+  if (*device_id) {
+    device = std::string(**device_id);
+  }
   std::string display_name;
-  if (*display) display_name = std::string(**display);
+  if (*display) {
+    display_name = std::string(**display);
+  }
   auto token = auth::Accounts::NewToken();
   store::WriteFn write = deps_.accounts.CreateSession(*localpart, device, display_name,
                                                       token.token_hash, req.remote_ip);
   auto committed = co_await Commit(deps_.store, std::move(write));
-  if (!committed) co_return Response::FromError(committed.error());
+  if (!committed) {
+    co_return Response::FromError(committed.error());
+  }
   co_return Response::Json(json::object{{"user_id", deps_.accounts.UserId(*localpart)},
                                         {"access_token", token.token},
                                         {"device_id", device},
@@ -146,7 +176,9 @@ std::string LoginRoutes::NewUiaSession() {
     std::erase_if(uia_sessions_, [now](const auto& kv) {
       return now - kv.second.created_ms > kUiaSessionLifetimeMs;
     });
-    if (uia_sessions_.size() >= kMaxUiaSessions) uia_sessions_.erase(uia_sessions_.begin());
+    if (uia_sessions_.size() >= kMaxUiaSessions) {
+      uia_sessions_.erase(uia_sessions_.begin());
+    }
   }
   std::string id = core::RandomToken(18);
   uia_sessions_[id] = UiaSession{{}, "", now};
@@ -160,13 +192,17 @@ Response LoginRoutes::UiaChallenge(const std::string& session_id, const Error* e
   {
     std::lock_guard lock(uia_mu_);
     if (auto it = uia_sessions_.find(session_id); it != uia_sessions_.end()) {
-      for (const auto& s : it->second.completed) completed.emplace_back(s);
+      for (const auto& s : it->second.completed) {
+        completed.emplace_back(s);
+      }
     }
   }
   json::object body{{"flows", json::array{json::object{{"stages", json::array{stage}}}}},
                     {"params", json::object{}},
                     {"session", session_id}};
-  if (!completed.empty()) body["completed"] = std::move(completed);
+  if (!completed.empty()) {
+    body["completed"] = std::move(completed);
+  }
   if (error != nullptr) {
     body["errcode"] = error->errcode;
     body["error"] = error->message;
@@ -183,19 +219,33 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
         Error(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest registration is not enabled"));
   }
   auto body = core::ParseJsonObject(req.body);
-  if (!body) co_return Response::FromError(body.error());
+  if (!body) {
+    co_return Response::FromError(body.error());
+  }
   auto username = core::OptString(*body, "username");
-  if (!username) co_return Response::FromError(username.error());
+  if (!username) {
+    co_return Response::FromError(username.error());
+  }
   auto password = core::OptString(*body, "password");
-  if (!password) co_return Response::FromError(password.error());
+  if (!password) {
+    co_return Response::FromError(password.error());
+  }
   auto inhibit = core::OptBool(*body, "inhibit_login");
-  if (!inhibit) co_return Response::FromError(inhibit.error());
+  if (!inhibit) {
+    co_return Response::FromError(inhibit.error());
+  }
   auto device_id = core::OptString(*body, "device_id");
-  if (!device_id) co_return Response::FromError(device_id.error());
+  if (!device_id) {
+    co_return Response::FromError(device_id.error());
+  }
   auto display = core::OptString(*body, "initial_device_display_name");
-  if (!display) co_return Response::FromError(display.error());
+  if (!display) {
+    co_return Response::FromError(display.error());
+  }
   auto auth_obj = core::OptObject(*body, "auth");
-  if (!auth_obj) co_return Response::FromError(auth_obj.error());
+  if (!auth_obj) {
+    co_return Response::FromError(auth_obj.error());
+  }
   if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
       (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
     co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
@@ -208,27 +258,39 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
     localpart = std::string(**username);
   } else {  // no name asked for: generate one
     localpart = "user" + core::RandomUpperAlpha(8);
-    for (char& c : localpart) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : localpart) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
   }
   if (auto v = deps_.accounts.ValidateLocalpart(localpart); !v) {
     co_return Response::FromError(v.error());
   }
-  if (!*password) co_return Response::FromError(Error::BadRequest("'password' is required",
-                                                                  "M_MISSING_PARAM"));
+  if (!*password) {
+    co_return Response::FromError(Error::BadRequest("'password' is required", "M_MISSING_PARAM"));
+  }
   if (auto v = auth::Accounts::ValidatePassword(**password); !v) {
     co_return Response::FromError(v.error());
   }
   auto existing = deps_.accounts.FindUser(localpart);
-  if (!existing) co_return Response::FromError(existing.error());
-  if (*existing) co_return Response::FromError(Error::BadRequest("User ID already taken",
-                                                                 "M_USER_IN_USE"));
+  if (!existing) {
+    co_return Response::FromError(existing.error());
+  }
+  if (*existing) {
+    co_return Response::FromError(Error::BadRequest("User ID already taken", "M_USER_IN_USE"));
+  }
 
   // User-interactive auth.
-  if (!*auth_obj) co_return UiaChallenge(NewUiaSession(), nullptr);
+  if (!*auth_obj) {
+    co_return UiaChallenge(NewUiaSession(), nullptr);
+  }
   auto stage = core::RequireString(**auth_obj, "type");
-  if (!stage) co_return Response::FromError(stage.error());
+  if (!stage) {
+    co_return Response::FromError(stage.error());
+  }
   auto session_field = core::OptString(**auth_obj, "session");
-  if (!session_field) co_return Response::FromError(session_field.error());
+  if (!session_field) {
+    co_return Response::FromError(session_field.error());
+  }
   // A client may complete a one-stage flow in its first request, with no session yet
   // (matrix-nio does): start one for it.
   std::string session_id;
@@ -253,12 +315,16 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
       co_return UiaChallenge(session_id, &e);
     }
     auto tok = core::RequireString(**auth_obj, "token");
-    if (!tok) co_return Response::FromError(tok.error());
+    if (!tok) {
+      co_return Response::FromError(tok.error());
+    }
     if (int64_t wait = register_per_ip_.Take(req.remote_ip, core::MonotonicMs())) {
       co_return Response::FromError(Error::LimitExceeded(wait));
     }
     auto valid = deps_.accounts.RegistrationTokenValid(*tok);
-    if (!valid) co_return Response::FromError(valid.error());
+    if (!valid) {
+      co_return Response::FromError(valid.error());
+    }
     if (!*valid) {
       Error e = Error::Forbidden("Invalid registration token");
       co_return UiaChallenge(session_id, &e);
@@ -279,18 +345,26 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   }
 
   std::string pw(**password);
-  auto hash = co_await net::Offload<Result<std::string>>(
-      deps_.blocking, [&pw] { return core::HashPassword(pw); });
-  if (!hash) co_return Response::FromError(hash.error());
+  auto hash = co_await net::Offload<Result<std::string>>(deps_.blocking,
+                                                         [&pw] { return core::HashPassword(pw); });
+  if (!hash) {
+    co_return Response::FromError(hash.error());
+  }
   bool login = !(*inhibit && **inhibit);
   std::string device = auth::Accounts::NewDeviceId();
-  if (*device_id) device = std::string(**device_id);
+  if (*device_id) {
+    device = std::string(**device_id);
+  }
   std::string display_name;
-  if (*display) display_name = std::string(**display);
+  if (*display) {
+    display_name = std::string(**display);
+  }
   auto token = auth::Accounts::NewToken();
   // One write: the token's use, the account and its first session commit together or not at all.
   store::WriteFn consume;
-  if (token_mode) consume = deps_.accounts.ConsumeRegistrationToken(registration_token);
+  if (token_mode) {
+    consume = deps_.accounts.ConsumeRegistrationToken(registration_token);
+  }
   auto create = deps_.accounts.CreateUser(localpart, std::move(*hash), false);
   store::WriteFn session;
   if (login) {
@@ -300,13 +374,21 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   auto committed = co_await Commit(
       deps_.store, [consume, create, session](store::Connection& c) -> Result<void> {
         if (consume) {
-          if (auto r = consume(c); !r) return r;
+          if (auto r = consume(c); !r) {
+            return r;
+          }
         }
-        if (auto r = create(c); !r) return r;
-        if (session) return session(c);
+        if (auto r = create(c); !r) {
+          return r;
+        }
+        if (session) {
+          return session(c);
+        }
         return {};
       });
-  if (!committed) co_return Response::FromError(committed.error());
+  if (!committed) {
+    co_return Response::FromError(committed.error());
+  }
   json::object out{{"user_id", deps_.accounts.UserId(localpart)},
                    {"home_server", deps_.accounts.server_name()}};
   if (login) {
@@ -318,13 +400,19 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
 
 asio::awaitable<Response> LoginRoutes::Available(Request& req) {
   auto name = req.QueryParam("username");
-  if (!name) co_return Response::FromError(Error::BadRequest("'username' is required",
-                                                             "M_MISSING_PARAM"));
-  if (auto v = deps_.accounts.ValidateLocalpart(*name); !v) co_return Response::FromError(v.error());
+  if (!name) {
+    co_return Response::FromError(Error::BadRequest("'username' is required", "M_MISSING_PARAM"));
+  }
+  if (auto v = deps_.accounts.ValidateLocalpart(*name); !v) {
+    co_return Response::FromError(v.error());
+  }
   auto existing = deps_.accounts.FindUser(*name);
-  if (!existing) co_return Response::FromError(existing.error());
-  if (*existing) co_return Response::FromError(Error::BadRequest("User ID already taken",
-                                                                 "M_USER_IN_USE"));
+  if (!existing) {
+    co_return Response::FromError(existing.error());
+  }
+  if (*existing) {
+    co_return Response::FromError(Error::BadRequest("User ID already taken", "M_USER_IN_USE"));
+  }
   co_return Response::Json(json::object{{"available", true}});
 }
 
@@ -333,19 +421,24 @@ asio::awaitable<Response> LoginRoutes::TokenValidity(Request& req) {
     co_return Response::FromError(Error::Forbidden("Registration tokens are not in use"));
   }
   auto token = req.QueryParam("token");
-  if (!token) co_return Response::FromError(Error::BadRequest("'token' is required",
-                                                              "M_MISSING_PARAM"));
+  if (!token) {
+    co_return Response::FromError(Error::BadRequest("'token' is required", "M_MISSING_PARAM"));
+  }
   if (int64_t wait = register_per_ip_.Peek(req.remote_ip, core::MonotonicMs())) {
     co_return Response::FromError(Error::LimitExceeded(wait));
   }
   auto valid = deps_.accounts.RegistrationTokenValid(*token);
-  if (!valid) co_return Response::FromError(valid.error());
+  if (!valid) {
+    co_return Response::FromError(valid.error());
+  }
   co_return Response::Json(json::object{{"valid", *valid}});
 }
 
 asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
   auto session = Authenticate(deps_.accounts, req);
-  if (!session) co_return Response::FromError(session.error());
+  if (!session) {
+    co_return Response::FromError(session.error());
+  }
   store::WriteFn fn;
   if (all) {
     fn = deps_.accounts.DeleteAllDevices(session->localpart);
@@ -353,13 +446,17 @@ asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
     fn = deps_.accounts.DeleteDevice(session->localpart, session->device_id);
   }
   auto committed = co_await Commit(deps_.store, std::move(fn));
-  if (!committed) co_return Response::FromError(committed.error());
+  if (!committed) {
+    co_return Response::FromError(committed.error());
+  }
   co_return Response::Json(json::object{});
 }
 
 asio::awaitable<Response> LoginRoutes::WhoAmI(Request& req) {
   auto session = Authenticate(deps_.accounts, req);
-  if (!session) co_return Response::FromError(session.error());
+  if (!session) {
+    co_return Response::FromError(session.error());
+  }
   co_return Response::Json(json::object{
       {"user_id", session->user_id}, {"device_id", session->device_id}, {"is_guest", false}});
 }

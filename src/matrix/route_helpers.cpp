@@ -10,7 +10,9 @@ void AddClientRoute(net::Router& router, const std::string& method, const std::s
 
 Result<auth::Session> Authenticate(auth::Accounts& accounts, const net::Request& request) {
   auto token = request.AccessToken();
-  if (!token) return Error::MissingToken();
+  if (!token) {
+    return Error::MissingToken();
+  }
   return accounts.Authenticate(*token);
 }
 

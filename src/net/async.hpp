@@ -1,10 +1,7 @@
 #pragma once
 // Bridges from handler coroutines to work that runs elsewhere: threads that complete by callback
-// (the store's writer) and the blocking pool (password hashing). Include only in files that write handlers.
-#include <functional>
-#include <memory>
-#include <optional>
-
+// (the store's writer) and the blocking pool (password hashing). Include only in files that write
+// handlers.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,7 +10,9 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
+#include <functional>
+#include <memory>
+#include <optional>
 
 namespace ruche::net {
 
@@ -46,9 +45,8 @@ boost::asio::awaitable<T> AwaitCallback(Start start) {
         auto work = boost::asio::prefer(boost::asio::get_associated_executor(*shared),
                                         boost::asio::execution::outstanding_work.tracked);
         start(std::function<void(T)>([shared, work](T value) mutable {
-          boost::asio::post(work, [shared, value = std::move(value)]() mutable {
-            (*shared)(std::move(value));
-          });
+          boost::asio::post(
+              work, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
         }));
       },
       boost::asio::use_awaitable, std::move(start));

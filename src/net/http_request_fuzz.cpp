@@ -4,7 +4,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
 #include <cstdint>
 
 #include "net/router.hpp"
@@ -42,15 +41,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parser.eager(true);
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(data, size), ec);
-  if (!parser.is_header_done()) return 0;
+  if (!parser.is_header_done()) {
+    return 0;
+  }
   auto& msg = parser.get();
   Request req;
   req.method = std::string_view(msg.method_string().data(), msg.method_string().size());
   req.target = std::string_view(msg.target().data(), msg.target().size());
-  if (req.target.empty() || req.target.front() != '/') return 0;
+  if (req.target.empty() || req.target.front() != '/') {
+    return 0;
+  }
   size_t q = req.target.find('?');
   req.path = req.target.substr(0, q);
-  if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
+  if (q != std::string_view::npos) {
+    req.query = req.target.substr(q + 1);
+  }
   for (const auto& field : msg) {
     req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }

@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,11 +15,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <array>
-#include <atomic>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <mutex>
 #include <unordered_set>
 
@@ -43,7 +42,9 @@ namespace {
 std::optional<std::string_view> HeaderOf(const void* native, std::string_view name) {
   const auto& msg = *static_cast<const BeastRequest*>(native);
   auto it = msg.find(name);
-  if (it == msg.end()) return std::nullopt;
+  if (it == msg.end()) {
+    return std::nullopt;
+  }
   return std::string_view(it->value().data(), it->value().size());
 }
 
@@ -60,19 +61,25 @@ class BeastWebSocket final : public WebSocket {
   }
   asio::awaitable<Result<void>> Accept(BeastRequest& req) {
     auto [ec] = co_await ws_.async_accept(req, kTuple);
-    if (ec) co_return Error::BadRequest("WebSocket handshake failed: " + ec.message());
+    if (ec) {
+      co_return Error::BadRequest("WebSocket handshake failed: " + ec.message());
+    }
     co_return Result<void>{};
   }
   asio::awaitable<Result<std::string>> Read() override {
     buffer_.clear();
     auto [ec, n] = co_await ws_.async_read(buffer_, kTuple);
-    if (ec) co_return Error::Unavailable("WebSocket closed: " + ec.message());
+    if (ec) {
+      co_return Error::Unavailable("WebSocket closed: " + ec.message());
+    }
     co_return beast::buffers_to_string(buffer_.data());
   }
   asio::awaitable<Result<void>> Send(std::string message, bool binary) override {
     ws_.binary(binary);
     auto [ec, n] = co_await ws_.async_write(asio::buffer(message), kTuple);
-    if (ec) co_return Error::Unavailable("WebSocket write failed: " + ec.message());
+    if (ec) {
+      co_return Error::Unavailable("WebSocket write failed: " + ec.message());
+    }
     co_return Result<void>{};
   }
   asio::awaitable<void> Close(int code, std::string reason) override {
@@ -142,7 +149,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       asio::io_context& io = pool.Next();
       auto [ec, socket] = co_await acceptor.async_accept(io, kTuple);
       if (ec) {
-        if (stopping || ec == asio::error::operation_aborted) break;
+        if (stopping || ec == asio::error::operation_aborted) {
+          break;
+        }
         RUCHE_LOG_WARN("accept failed: {}", ec.message());
         continue;
       }
@@ -158,19 +167,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         std::lock_guard lock(connections_mu);
         connections.insert(conn);
       }
-      asio::co_spawn(io, Session(std::move(socket), conn),
-                     [self, conn](std::exception_ptr e) {
-                       if (e) {
-                         try {
-                           std::rethrow_exception(e);
-                         } catch (const std::exception& ex) {
-                           RUCHE_LOG_ERROR("connection ended by an exception: {}", ex.what());
-                         }
-                       }
-                       self->metrics.open_connections.fetch_sub(1);
-                       std::lock_guard lock(self->connections_mu);
-                       self->connections.erase(conn);
-                     });
+      asio::co_spawn(io, Session(std::move(socket), conn), [self, conn](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            RUCHE_LOG_ERROR("connection ended by an exception: {}", ex.what());
+          }
+        }
+        self->metrics.open_connections.fetch_sub(1);
+        std::lock_guard lock(self->connections_mu);
+        self->connections.erase(conn);
+      });
     }
   }
 
@@ -188,7 +196,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     AppendResponseHead(head, resp, opts);
     // HEAD: the GET answer's Content-Length, no body.
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::const_buffer()};
-    if (opts.has_body && !is_head) buffers[1] = asio::buffer(resp.body);
+    if (opts.has_body && !is_head) {
+      buffers[1] = asio::buffer(resp.body);
+    }
     stream.expires_after(std::chrono::milliseconds(options.http.body_timeout_ms));
     auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
     co_return !ec && opts.keep_alive;
@@ -213,8 +223,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_return co_await match.route->handler(req);
       }
       if (match.kind == Router::MatchKind::kFound) {  // a WebSocket route without an upgrade
-        Response r = Response::FromError(Error::BadRequest("WebSocket upgrade expected",
-                                                           "M_UNRECOGNIZED"));
+        Response r =
+            Response::FromError(Error::BadRequest("WebSocket upgrade expected", "M_UNRECOGNIZED"));
         r.status = 426;
         r.headers.emplace_back("Upgrade", "websocket");
         co_return r;
@@ -245,7 +255,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto endpoint = socket.remote_endpoint(ep_ec);
     // NOTE: no ?: building temporaries in coroutines: gcc 12 can destroy them twice.
     std::string remote_ip;
-    if (!ep_ec) remote_ip = endpoint.address().to_string();
+    if (!ep_ec) {
+      remote_ip = endpoint.address().to_string();
+    }
     socket.set_option(tcp::no_delay(true), ep_ec);
     beast::tcp_stream stream(std::move(socket));
     conn->stream = &stream;
@@ -260,10 +272,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (buffer.size() == 0) {
         // Waiting for the next request: the idle timeout (the header timeout for a new
         // connection, which must send something soon).
-        stream.expires_after(
-            std::chrono::milliseconds(first ? http_cfg.header_timeout_ms : http_cfg.idle_timeout_ms));
+        stream.expires_after(std::chrono::milliseconds(first ? http_cfg.header_timeout_ms
+                                                             : http_cfg.idle_timeout_ms));
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (ec) break;
+        if (ec) {
+          break;
+        }
         buffer.commit(n);
       }
       first = false;
@@ -295,13 +309,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       req.method = std::string_view(msg.method_string().data(), msg.method_string().size());
       req.target = std::string_view(msg.target().data(), msg.target().size());
       if (req.target.empty() || req.target.front() != '/') {
-        co_await WriteAndClose(stream, 400,
-                               Error::BadRequest("Request target must be a path", "M_UNRECOGNIZED"));
+        co_await WriteAndClose(
+            stream, 400, Error::BadRequest("Request target must be a path", "M_UNRECOGNIZED"));
         break;
       }
       size_t qmark = req.target.find('?');
       req.path = req.target.substr(0, qmark);
-      if (qmark != std::string_view::npos) req.query = req.target.substr(qmark + 1);
+      if (qmark != std::string_view::npos) {
+        req.query = req.target.substr(qmark + 1);
+      }
       bool is_head = msg.method() == http::verb::head;
 
       // CORS preflight: answered for every Matrix path, before routing (browsers send no token).
@@ -309,11 +325,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         Response pre;
         pre.status = 204;
         pre.content_type = "text/plain";
-        if (!co_await ReadBody(stream, buffer, parser, http_cfg.body_limit_bytes)) break;
-        bool keep = co_await Write(stream, head, req, msg.version(), false, pre,
-                                   msg.keep_alive());
+        if (!co_await ReadBody(stream, buffer, parser, http_cfg.body_limit_bytes)) {
+          break;
+        }
+        bool keep = co_await Write(stream, head, req, msg.version(), false, pre, msg.keep_alive());
         unmatched_metrics->Record(204, Seconds(started));
-        if (!keep) break;
+        if (!keep) {
+          break;
+        }
         continue;
       }
 
@@ -335,19 +354,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, msg.version()};
         auto [cec, cn] = co_await http::async_write(stream, cont, kTuple);
-        if (cec) break;
+        if (cec) {
+          break;
+        }
       }
-      if (!co_await ReadBody(stream, buffer, parser, limit)) break;
+      if (!co_await ReadBody(stream, buffer, parser, limit)) {
+        break;
+      }
       req.body = std::move(msg.body());
 
       bool is_static = false;
       Response resp = co_await Dispatch(match, req, is_static);
       int status = resp.status;
-      bool keep =
-          co_await Write(stream, head, req, msg.version(), is_head, resp, msg.keep_alive());
+      bool keep = co_await Write(stream, head, req, msg.version(), is_head, resp, msg.keep_alive());
       RouteMetrics* rm = route ? route->metrics : (is_static ? static_metrics : unmatched_metrics);
-      if (rm) rm->Record(status, Seconds(started));
-      if (!keep) break;
+      if (rm) {
+        rm->Record(status, Seconds(started));
+      }
+      if (!keep) {
+        break;
+      }
     }
     conn->stream = nullptr;
     boost::system::error_code ignored;
@@ -362,7 +388,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // Reads the body under `limit`; answers 413 itself. False when the connection must end.
   asio::awaitable<bool> ReadBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::string_body>& parser, int64_t limit) {
-    if (parser.is_done()) co_return true;
+    if (parser.is_done()) {
+      co_return true;
+    }
     parser.body_limit(static_cast<uint64_t>(limit));
     stream.expires_after(std::chrono::milliseconds(options.http.body_timeout_ms));
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
@@ -384,11 +412,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     req.target = std::string_view(msg.target().data(), msg.target().size());
     size_t qmark = req.target.find('?');
     req.path = req.target.substr(0, qmark);
-    if (qmark != std::string_view::npos) req.query = req.target.substr(qmark + 1);
+    if (qmark != std::string_view::npos) {
+      req.query = req.target.substr(qmark + 1);
+    }
     Router::Match again = router.Find("GET", req);  // fills params
     (void)again;
-    if (auto r = co_await ws.Accept(msg); !r) co_return;
-    if (route->metrics) route->metrics->Record(101, 0);
+    if (auto r = co_await ws.Accept(msg); !r) {
+      co_return;
+    }
+    if (route->metrics) {
+      route->metrics->Record(101, 0);
+    }
     try {
       co_await route->ws_handler(req, ws);
     } catch (const std::exception& e) {
@@ -397,7 +431,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   void BeginShutdown(std::function<void()> on_drained) {
-    if (stopping.exchange(true)) return;
+    if (stopping.exchange(true)) {
+      return;
+    }
     boost::system::error_code ignored;
     acceptor.close(ignored);
     {
@@ -445,13 +481,21 @@ HttpServer::~HttpServer() = default;
 Result<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host, ec);
-  if (ec) return Error::BadRequest("invalid listen host '" + host + "': " + ec.message());
+  if (ec) {
+    return Error::BadRequest("invalid listen host '" + host + "': " + ec.message());
+  }
   tcp::endpoint endpoint(address, port);
   auto& acc = impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc.bind(endpoint, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    acc.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acc.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (ec) {
     return Error::Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                               ec.message());

@@ -12,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <future>
 #include <thread>
 
@@ -32,9 +31,8 @@ using tcp = asio::ip::tcp;
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add("GET", "/hello", [](Request&) -> asio::awaitable<Response> {
-      co_return Response::Text(200, "hi");
-    });
+    router_.Add("GET", "/hello",
+                [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "hi"); });
     router_.Add("GET", "/throw", [](Request&) -> asio::awaitable<Response> {
       throw std::runtime_error("boom");
       co_return Response{};
@@ -49,12 +47,16 @@ class ServerTest : public ::testing::Test {
       std::string name(req.Param("name"));
       while (true) {
         auto msg = co_await ws.Read();
-        if (!msg) co_return;
+        if (!msg) {
+          co_return;
+        }
         if (*msg == "bye") {
           co_await ws.Close(1000, "bye");
           co_return;
         }
-        if (!co_await ws.Send(name + ":" + *msg)) co_return;
+        if (!co_await ws.Send(name + ":" + *msg)) {
+          co_return;
+        }
       }
     });
     ServerOptions options;

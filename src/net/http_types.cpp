@@ -5,16 +5,22 @@
 namespace ruche::net {
 
 std::optional<std::string_view> Request::Header(std::string_view name) const {
-  if (native_header != nullptr) return native_header(native, name);
+  if (native_header != nullptr) {
+    return native_header(native, name);
+  }
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) {
+      return v;
+    }
   }
   return std::nullopt;
 }
 
 std::string_view Request::Param(std::string_view name) const {
   for (const auto& [k, v] : params) {
-    if (k == name) return v;
+    if (k == name) {
+      return v;
+    }
   }
   return {};
 }
@@ -27,7 +33,9 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     size_t eq = pair.find('=');
     std::string key;
-    if (!PercentDecode(pair.substr(0, eq), key, true) || key != name) continue;
+    if (!PercentDecode(pair.substr(0, eq), key, true) || key != name) {
+      continue;
+    }
     std::string value;
     if (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), value, true)) {
       return std::nullopt;
@@ -76,9 +84,15 @@ Response Response::FromError(const Error& error) {
 
 namespace {
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 }  // namespace
@@ -89,9 +103,13 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%') {
-      if (i + 2 >= in.size()) return false;  // needs two hex digits after '%'
+      if (i + 2 >= in.size()) {
+        return false;  // needs two hex digits after '%'
+      }
       int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
+      if (hi < 0 || lo < 0) {
+        return false;
+      }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (c == '+' && plus_is_space) {

@@ -2,7 +2,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <thread>
 
 namespace ruche::net {
@@ -24,17 +23,23 @@ boost::asio::io_context& IoPool::Next() {
 void IoPool::Run() {
   // Work guards keep idle contexts running until Stop().
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards;
-  for (auto& io : contexts_) guards.push_back(boost::asio::make_work_guard(*io));
+  for (auto& io : contexts_) {
+    guards.push_back(boost::asio::make_work_guard(*io));
+  }
   std::vector<std::thread> threads;
   for (size_t i = 1; i < contexts_.size(); ++i) {
     threads.emplace_back([io = contexts_[i].get()] { io->run(); });
   }
   contexts_.front()->run();
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
 }
 
 void IoPool::Stop() {
-  for (auto& io : contexts_) io->stop();
+  for (auto& io : contexts_) {
+    io->stop();
+  }
 }
 
 }  // namespace ruche::net

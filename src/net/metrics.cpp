@@ -10,14 +10,15 @@
 namespace ruche::net {
 namespace {
 
-const double kStartTime = std::chrono::duration<double>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+const double kStartTime =
+    std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 
 std::string Label(std::string_view v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+    }
     if (c == '\n') {
       out += "\\n";
       continue;
@@ -31,10 +32,14 @@ std::string Label(std::string_view v) {
 
 void RouteMetrics::Record(int status, double seconds) {
   size_t i = 0;
-  while (i < kStatuses.size() && kStatuses[i] != status) ++i;
+  while (i < kStatuses.size() && kStatuses[i] != status) {
+    ++i;
+  }
   by_status_[i].fetch_add(1, std::memory_order_relaxed);
   size_t b = 0;
-  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) {
+    ++b;
+  }
   buckets_[b].fetch_add(1, std::memory_order_relaxed);
   sum_micros_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
 }
@@ -42,7 +47,9 @@ void RouteMetrics::Record(int status, double seconds) {
 void RouteMetrics::Render(std::string& out) const {
   for (size_t i = 0; i < by_status_.size(); ++i) {
     uint64_t n = by_status_[i].load(std::memory_order_relaxed);
-    if (n == 0) continue;
+    if (n == 0) {
+      continue;
+    }
     std::string status = i < kStatuses.size() ? std::to_string(kStatuses[i]) : "other";
     out += fmt::format("ruche_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
                        Label(route_), method_, status, n);
@@ -51,8 +58,12 @@ void RouteMetrics::Render(std::string& out) const {
 
 void RouteMetrics::RenderHistogram(std::string& out) const {
   uint64_t cumulative = 0;
-  for (size_t b = 0; b < buckets_.size(); ++b) cumulative += buckets_[b].load();
-  if (cumulative == 0) return;
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    cumulative += buckets_[b].load();
+  }
+  if (cumulative == 0) {
+    return;
+  }
   uint64_t running = 0;
   std::string labels = fmt::format("route=\"{}\",method=\"{}\"", Label(route_), method_);
   for (size_t b = 0; b < buckets_.size(); ++b) {
@@ -82,10 +93,14 @@ std::string Metrics::Render() const {
   std::lock_guard lock(mu_);
   out += "# HELP ruche_http_requests_total HTTP requests answered, by route, method and status.\n";
   out += "# TYPE ruche_http_requests_total counter\n";
-  for (const auto& r : routes_) r.Render(out);
+  for (const auto& r : routes_) {
+    r.Render(out);
+  }
   out += "# HELP ruche_http_request_duration_seconds Time from request read to response written.\n";
   out += "# TYPE ruche_http_request_duration_seconds histogram\n";
-  for (const auto& r : routes_) r.RenderHistogram(out);
+  for (const auto& r : routes_) {
+    r.RenderHistogram(out);
+  }
   out += "# HELP ruche_http_open_connections Open HTTP connections (WebSockets included).\n";
   out += "# TYPE ruche_http_open_connections gauge\n";
   out += fmt::format("ruche_http_open_connections {}\n", open_connections.load());
@@ -120,13 +135,19 @@ double ProcessCpuSeconds() {
   std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // Fields after the command name (which may contain spaces) start after the last ')'.
   size_t close = content.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) {
+    return 0;
+  }
   std::istringstream rest(content.substr(close + 2));
   std::string field;
   uint64_t utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+    if (i == 14) {
+      utime = std::stoull(field);
+    }
+    if (i == 15) {
+      stime = std::stoull(field);
+    }
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }

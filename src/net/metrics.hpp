@@ -24,8 +24,8 @@ class RouteMetrics {
   void RenderHistogram(std::string& out) const;
 
  private:
-  static constexpr std::array<int, 17> kStatuses = {
-      101, 200, 204, 206, 301, 304, 400, 401, 403, 404, 405, 408, 413, 429, 431, 500, 503};
+  static constexpr std::array<int, 17> kStatuses = {101, 200, 204, 206, 301, 304, 400, 401, 403,
+                                                    404, 405, 408, 413, 429, 431, 500, 503};
   std::string route_, method_;
   std::array<std::atomic<uint64_t>, kStatuses.size() + 1> by_status_{};  // last: other
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};     // last: +Inf

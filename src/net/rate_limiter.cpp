@@ -11,7 +11,9 @@ RateLimiter::RateLimiter(double per_second, int64_t burst, size_t max_keys)
 RateLimiter::Bucket& RateLimiter::Refill(const std::string& key, int64_t now_ms) {
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= max_keys_) Evict(now_ms);
+    if (buckets_.size() >= max_keys_) {
+      Evict(now_ms);
+    }
     it = buckets_.emplace(key, Bucket{burst_, now_ms}).first;
   }
   Bucket& b = it->second;
@@ -22,12 +24,17 @@ RateLimiter::Bucket& RateLimiter::Refill(const std::string& key, int64_t now_ms)
 }
 
 int64_t RateLimiter::WaitMs(const Bucket& b) const {
-  if (per_second_ <= 0) return 60'000;  // no refill: a fixed, long back-off
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - b.tokens) / per_second_ * 1000)));
+  if (per_second_ <= 0) {
+    return 60'000;  // no refill: a fixed, long back-off
+  }
+  return std::max<int64_t>(1,
+                           static_cast<int64_t>(std::ceil((1.0 - b.tokens) / per_second_ * 1000)));
 }
 
 int64_t RateLimiter::Take(const std::string& key, int64_t now_ms) {
-  if (per_second_ <= 0 && burst_ <= 0) return 0;
+  if (per_second_ <= 0 && burst_ <= 0) {
+    return 0;
+  }
   std::lock_guard lock(mu_);
   Bucket& b = Refill(key, now_ms);
   if (b.tokens >= 1.0) {
@@ -38,7 +45,9 @@ int64_t RateLimiter::Take(const std::string& key, int64_t now_ms) {
 }
 
 int64_t RateLimiter::Peek(const std::string& key, int64_t now_ms) {
-  if (per_second_ <= 0 && burst_ <= 0) return 0;
+  if (per_second_ <= 0 && burst_ <= 0) {
+    return 0;
+  }
   std::lock_guard lock(mu_);
   Bucket& b = Refill(key, now_ms);
   return b.tokens >= 1.0 ? 0 : WaitMs(b);

@@ -9,35 +9,64 @@ namespace {
 
 std::string_view Reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 207:
+      return "Multi-Status";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -58,7 +87,9 @@ std::string_view HttpDate() {
 
 bool Has(const Response& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return true;
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -75,9 +106,13 @@ void AppendResponseHead(std::string& out, const Response& resp, const HeadOption
   out.append(o.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(std::to_string(resp.status)).append(" ").append(Reason(resp.status)).append("\r\n");
   Field(out, "Date", HttpDate());
-  if (Safe(resp.content_type)) Field(out, "Content-Type", resp.content_type);
+  if (Safe(resp.content_type)) {
+    Field(out, "Content-Type", resp.content_type);
+  }
   for (const auto& [k, v] : resp.headers) {
-    if (Safe(k) && Safe(v) && !k.empty()) Field(out, k, v);
+    if (Safe(k) && Safe(v) && !k.empty()) {
+      Field(out, k, v);
+    }
   }
   if (o.cors) {
     Field(out, "Access-Control-Allow-Origin", "*");
@@ -91,9 +126,13 @@ void AppendResponseHead(std::string& out, const Response& resp, const HeadOption
   if (!Has(resp, "Content-Security-Policy")) {
     Field(out, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   }
-  if (!Has(resp, "Referrer-Policy")) Field(out, "Referrer-Policy", "no-referrer");
+  if (!Has(resp, "Referrer-Policy")) {
+    Field(out, "Referrer-Policy", "no-referrer");
+  }
   Field(out, "X-Content-Type-Options", "nosniff");
-  if (o.has_body) Field(out, "Content-Length", std::to_string(resp.body.size()));
+  if (o.has_body) {
+    Field(out, "Content-Length", std::to_string(resp.body.size()));
+  }
   if (!o.keep_alive) {
     Field(out, "Connection", "close");
   } else if (o.version == 10) {

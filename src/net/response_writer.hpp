@@ -9,10 +9,10 @@
 namespace ruche::net {
 
 struct HeadOptions {
-  unsigned version = 11;       // 10 or 11, as the request's
+  unsigned version = 11;  // 10 or 11, as the request's
   bool keep_alive = true;
-  bool cors = false;           // add the Matrix CORS headers
-  bool has_body = true;        // false for 1xx/204/304: no Content-Length
+  bool cors = false;     // add the Matrix CORS headers
+  bool has_body = true;  // false for 1xx/204/304: no Content-Length
 };
 
 // Appends the head of `resp` to `out`, adding the headers every answer carries (Date,

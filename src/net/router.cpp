@@ -8,7 +8,9 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   size_t start = 1;  // paths start with '/'
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
+    if (slash == std::string_view::npos) {
+      slash = path.size();
+    }
     out.push_back(path.substr(start, slash - start));
     start = slash + 1;
   }
@@ -28,7 +30,9 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   route->options = options;
   for (auto seg : SplitPath(route->pattern)) {
     route->segments.emplace_back(seg);
-    if (!seg.empty() && seg.front() == '{') route->literal = false;
+    if (!seg.empty() && seg.front() == '{') {
+      route->literal = false;
+    }
   }
   if (route->literal) {
     literal_[route->method + " " + route->pattern] = route.get();
@@ -49,7 +53,9 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
   std::string key;
   key.reserve(m.size() + 1 + request.path.size());
   key.append(m).append(" ").append(request.path);
-  if (auto it = literal_.find(key); it != literal_.end()) return {MatchKind::kFound, it->second};
+  if (auto it = literal_.find(key); it != literal_.end()) {
+    return {MatchKind::kFound, it->second};
+  }
 
   bool path_exists = literal_paths_.count(std::string(request.path)) > 0;
   auto segs = SplitPath(request.path);
@@ -69,10 +75,12 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
           break;
         }
         // The rest of the raw path, from this segment on.
-        std::string_view rest(segs[i].data(), request.path.data() + request.path.size() -
-                                                  segs[i].data());
+        std::string_view rest(segs[i].data(),
+                              request.path.data() + request.path.size() - segs[i].data());
         std::string decoded;
-        if (!PercentDecode(rest, decoded)) return {MatchKind::kBadPath, nullptr};
+        if (!PercentDecode(rest, decoded)) {
+          return {MatchKind::kBadPath, nullptr};
+        }
         params.emplace_back(std::string_view(p).substr(1, p.size() - 5), std::move(decoded));
         i = pat.size();
         break;
@@ -84,7 +92,9 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
           ok = false;
         } else {
           std::string decoded;
-          if (!PercentDecode(segs[i], decoded)) return {MatchKind::kBadPath, nullptr};
+          if (!PercentDecode(segs[i], decoded)) {
+            return {MatchKind::kBadPath, nullptr};
+          }
           params.emplace_back(std::string_view(p).substr(1, p.size() - 2), std::move(decoded));
         }
       } else if (segs[i] != p) {
@@ -92,7 +102,9 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
       }
     }
     bool rest_matched = !route->segments.empty() && route->segments.back().ends_with("...}");
-    if (!ok || (!rest_matched && segs.size() != pat.size())) continue;
+    if (!ok || (!rest_matched && segs.size() != pat.size())) {
+      continue;
+    }
     if (route->method != m) {
       path_exists = true;
       continue;

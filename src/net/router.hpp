@@ -2,13 +2,12 @@
 // Routes (method, path pattern) to coroutine handlers. Patterns are literal segments and
 // `{name}` segments matching one non-empty path segment (percent-decoded into Request::params);
 // a final `{name...}` matches the rest of the path. Literal routes are found in O(1).
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "net/http_types.hpp"
 

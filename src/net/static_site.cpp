@@ -12,7 +12,9 @@ namespace {
 
 bool ReadFile(const fs::path& p, std::string& out) {
   std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
+  if (!in) {
+    return false;
+  }
   out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return true;
 }
@@ -22,13 +24,20 @@ bool Accepts(std::string_view header, std::string_view coding) {
   size_t pos = 0;
   while (pos < header.size()) {
     size_t comma = header.find(',', pos);
-    std::string_view item = header.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+    std::string_view item =
+        header.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
     pos = comma == std::string_view::npos ? header.size() : comma + 1;
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
     size_t semi = item.find(';');
     std::string_view name = item.substr(0, semi);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (name != coding) continue;
+    while (!name.empty() && name.back() == ' ') {
+      name.remove_suffix(1);
+    }
+    if (name != coding) {
+      continue;
+    }
     if (semi != std::string_view::npos) {
       std::string_view params = item.substr(semi + 1);
       if (params.find("q=0") != std::string_view::npos &&
@@ -69,7 +78,9 @@ std::string MimeTypeFor(std::string_view name) {
   };
   size_t dot = name.rfind('.');
   if (dot != std::string_view::npos) {
-    if (auto it = types.find(name.substr(dot)); it != types.end()) return std::string(it->second);
+    if (auto it = types.find(name.substr(dot)); it != types.end()) {
+      return std::string(it->second);
+    }
   }
   return "application/octet-stream";
 }
@@ -98,23 +109,33 @@ Result<std::unique_ptr<StaticSite>> StaticSite::Load(const std::string& root, si
   size_t total = 0;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+    if (!it->is_regular_file()) {
+      continue;
+    }
     const fs::path& p = it->path();
     std::string ext = p.extension().string();
-    if (ext == ".gz" || ext == ".br") continue;  // attached to their original below
+    if (ext == ".gz" || ext == ".br") {
+      continue;  // attached to their original below
+    }
     File f;
-    if (!ReadFile(p, f.content)) return Error::Internal("cannot read " + p.string());
+    if (!ReadFile(p, f.content)) {
+      return Error::Internal("cannot read " + p.string());
+    }
     ReadFile(fs::path(p.string() + ".gz"), f.gzip);
     ReadFile(fs::path(p.string() + ".br"), f.brotli);
     total += f.content.size() + f.gzip.size() + f.brotli.size();
-    if (total > max_bytes) return Error::Internal("web root " + root + " is larger than allowed");
+    if (total > max_bytes) {
+      return Error::Internal("web root " + root + " is larger than allowed");
+    }
     std::string rel = "/" + fs::relative(p, root).generic_string();
     f.mime = MimeTypeFor(rel);
     f.etag = fmt::format("\"{:x}-{:x}\"", std::hash<std::string>{}(f.content), f.content.size());
     f.immutable = rel.starts_with("/assets/");
     site->files_.emplace(std::move(rel), std::move(f));
   }
-  if (ec) return Error::Internal("cannot list " + root + ": " + ec.message());
+  if (ec) {
+    return Error::Internal("cannot list " + root + ": " + ec.message());
+  }
   return site;
 }
 
@@ -126,7 +147,9 @@ Response StaticSite::Serve(const Request& request) const {
       path.ends_with("/..") || path.find("//") != std::string::npos) {
     return Response::FromError(Error::BadRequest("Invalid path", "M_UNRECOGNIZED"));
   }
-  if (path.back() == '/') path += "index.html";
+  if (path.back() == '/') {
+    path += "index.html";
+  }
   if (auto it = files_.find(path); it != files_.end()) {
     return ServeFile(request, it->second, path.ends_with(".html"));
   }
@@ -146,10 +169,14 @@ Response StaticSite::ServeFile(const Request& request, const File& file, bool is
   r.headers.emplace_back("Cache-Control",
                          file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (is_html) {
-    for (const auto& h : PageSecurityHeaders()) r.headers.push_back(h);
+    for (const auto& h : PageSecurityHeaders()) {
+      r.headers.push_back(h);
+    }
   }
   bool compressible = !file.gzip.empty() || !file.brotli.empty();
-  if (compressible) r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (compressible) {
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+  }
   // Each encoding is different bytes, so it gets its own strong ETag (RFC 9110 §8.8.3).
   std::string_view accept = request.Header("Accept-Encoding").value_or("");
   const std::string* body = &file.content;

@@ -33,7 +33,9 @@ class StaticSiteTest : public ::testing::Test {
   }
   static std::string HeaderOf(const Response& r, std::string_view name) {
     for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
+      if (k == name) {
+        return v;
+      }
     }
     return "";
   }
@@ -90,8 +92,8 @@ TEST_F(StaticSiteTest, SpaFallbackAndMisses) {
 
 TEST_F(StaticSiteTest, TraversalNeverLeavesTheRoot) {
   for (const char* p : {"/../ruche_static_secret/passwd", "/%2e%2e/ruche_static_secret/passwd",
-                        "/assets/..%2f..%2fruche_static_secret/passwd", "//etc/passwd",
-                        "/..", "/a\\..\\b", "/%00"}) {
+                        "/assets/..%2f..%2fruche_static_secret/passwd", "//etc/passwd", "/..",
+                        "/a\\..\\b", "/%00"}) {
     auto r = Get(p);
     EXPECT_EQ(r.body.find("secret"), std::string::npos) << p;
     EXPECT_NE(r.status, 200) << p;

@@ -1,8 +1,7 @@
 #pragma once
 // A WebSocket connection as a route handler sees it (text or binary messages, no Beast types).
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
+#include <string>
 
 #include "core/error.hpp"
 

@@ -26,8 +26,8 @@ struct Row {
   std::vector<Value> columns;
 
   bool IsNull(size_t i) const { return std::holds_alternative<std::monostate>(columns.at(i)); }
-  int64_t Int(size_t i) const;          // NULL -> 0
-  double Real(size_t i) const;          // NULL -> 0
+  int64_t Int(size_t i) const;              // NULL -> 0
+  double Real(size_t i) const;              // NULL -> 0
   const std::string& Text(size_t i) const;  // NULL -> ""
 };
 using Rows = std::vector<Row>;
@@ -51,8 +51,8 @@ using WriteDone = std::function<void(Result<void>)>;
 
 struct StoreStats {
   int64_t write_queue_depth = 0;
-  int64_t commits = 0;          // transactions committed by the writer
-  int64_t writes = 0;           // writes committed (writes / commits = mean batch size)
+  int64_t commits = 0;  // transactions committed by the writer
+  int64_t writes = 0;   // writes committed (writes / commits = mean batch size)
   int64_t failed_writes = 0;
 };
 
@@ -69,7 +69,9 @@ class Store {
     ReadLease(const ReadLease&) = delete;
     ReadLease& operator=(const ReadLease&) = delete;
     ~ReadLease() {
-      if (conn_ != nullptr) owner_->ReleaseRead(conn_);
+      if (conn_ != nullptr) {
+        owner_->ReleaseRead(conn_);
+      }
     }
     Connection& conn() { return *conn_; }
     Connection* operator->() { return conn_; }

@@ -45,7 +45,9 @@ TEST_F(StoreTest, RefusesANewerSchema) {
     auto s = Open();
     ASSERT_TRUE(s->WriteSync([](Connection& c) -> Result<void> {
       auto r = c.Execute("INSERT INTO schema_migrations VALUES (9999, 'future', 0)");
-      if (!r) return r.error();
+      if (!r) {
+        return r.error();
+      }
       return {};
     }));
   }
@@ -59,7 +61,9 @@ TEST_F(StoreTest, WriteIsVisibleToReadersOnceDone) {
   ASSERT_TRUE(s->WriteSync([](Connection& c) -> Result<void> {
     auto r = c.Execute("INSERT INTO users (localpart, created_ms) VALUES (?, ?)",
                        {std::string("alice"), int64_t{1}});
-    if (!r) return r.error();
+    if (!r) {
+      return r.error();
+    }
     return {};
   }));
   auto row = s->Read()->QueryOne("SELECT localpart FROM users WHERE localpart = ?",
@@ -77,12 +81,18 @@ TEST_F(StoreTest, FailingWriteRollsBackAloneInItsBatch) {
           // Every 10th write inserts a row, then fails: its row must vanish.
           auto r = c.Execute("INSERT INTO users (localpart, created_ms) VALUES (?, ?)",
                              {"u" + std::to_string(i), int64_t{i}});
-          if (!r) return r.error();
-          if (i % 10 == 0) return Error::BadRequest("refused on purpose");
+          if (!r) {
+            return r.error();
+          }
+          if (i % 10 == 0) {
+            return Error::BadRequest("refused on purpose");
+          }
           return {};
         },
         [&](Result<void> r) {
-          if (!r) ++failed;
+          if (!r) {
+            ++failed;
+          }
           ++done;
         });
   }
@@ -120,16 +130,22 @@ TEST_F(StoreTest, GroupCommitBatchesConcurrentWrites) {
             [t, i](Connection& c) -> Result<void> {
               auto r = c.Execute("INSERT INTO users (localpart, created_ms) VALUES (?, ?)",
                                  {"t" + std::to_string(t) + "_" + std::to_string(i), int64_t{0}});
-              if (!r) return r.error();
+              if (!r) {
+                return r.error();
+              }
               return {};
             },
             [&](Result<void> r) {
-              if (r) ++ok;
+              if (r) {
+                ++ok;
+              }
             });
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads) {
+    th.join();
+  }
   EXPECT_EQ(s->Stats().write_queue_depth, kThreads * kPerThread);
   release.set_value();
   s->Close();
@@ -143,7 +159,9 @@ TEST_F(StoreTest, ConstraintViolationIsAConflict) {
   auto s = Open();
   auto insert = [](Connection& c) -> Result<void> {
     auto r = c.Execute("INSERT INTO users (localpart, created_ms) VALUES ('bob', 0)");
-    if (!r) return r.error();
+    if (!r) {
+      return r.error();
+    }
     return {};
   };
   ASSERT_TRUE(s->WriteSync(insert));

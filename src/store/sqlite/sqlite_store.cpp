@@ -28,7 +28,9 @@ class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    for (auto& [sql, stmt] : statements_) {
+      sqlite3_finalize(stmt);
+    }
     sqlite3_close_v2(db_);
   }
 
@@ -48,7 +50,9 @@ class SqliteConnection final : public Connection {
                                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                  : "PRAGMA query_only=1; PRAGMA foreign_keys=ON;"
                                    "PRAGMA temp_store=MEMORY;";
-    if (auto r = conn->ExecScript(pragmas); !r) return r.error();
+    if (auto r = conn->ExecScript(pragmas); !r) {
+      return r.error();
+    }
     return conn;
   }
 
@@ -64,11 +68,15 @@ class SqliteConnection final : public Connection {
 
   Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params) override {
     auto stmt = Prepare(sql, params);
-    if (!stmt) return stmt.error();
+    if (!stmt) {
+      return stmt.error();
+    }
     Rows rows;
     while (true) {
       int rc = sqlite3_step(*stmt);
-      if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_DONE) {
+        break;
+      }
       if (rc != SQLITE_ROW) {
         Error e = SqliteError(db_, "query failed");
         sqlite3_reset(*stmt);
@@ -77,7 +85,9 @@ class SqliteConnection final : public Connection {
       Row row;
       int n = sqlite3_column_count(*stmt);
       row.columns.reserve(n);
-      for (int i = 0; i < n; ++i) row.columns.push_back(Column(*stmt, i));
+      for (int i = 0; i < n; ++i) {
+        row.columns.push_back(Column(*stmt, i));
+      }
       rows.push_back(std::move(row));
     }
     sqlite3_reset(*stmt);
@@ -86,13 +96,17 @@ class SqliteConnection final : public Connection {
 
   Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params) override {
     auto stmt = Prepare(sql, params);
-    if (!stmt) return stmt.error();
+    if (!stmt) {
+      return stmt.error();
+    }
     int rc;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
     }
     if (rc != SQLITE_DONE) {
       Error e = SqliteError(db_, "statement failed");
-      if ((rc & 0xff) == SQLITE_CONSTRAINT) e = Error::Conflict(e.message, "M_UNKNOWN");
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        e = Error::Conflict(e.message, "M_UNKNOWN");
+      }
       sqlite3_reset(*stmt);
       return e;
     }
@@ -125,7 +139,9 @@ class SqliteConnection final : public Connection {
       } else if (auto p = std::get_if<std::string>(&v)) {
         rc = sqlite3_bind_text64(stmt, i, p->data(), p->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
       }
-      if (rc != SQLITE_OK) return SqliteError(db_, "bind failed");
+      if (rc != SQLITE_OK) {
+        return SqliteError(db_, "bind failed");
+      }
       ++i;
     }
     return stmt;
@@ -156,7 +172,9 @@ class SqliteStore final : public Store {
   SqliteStore(std::unique_ptr<SqliteConnection> writer,
               std::vector<std::unique_ptr<SqliteConnection>> readers, int max_batch)
       : writer_conn_(std::move(writer)), readers_(std::move(readers)), max_batch_(max_batch) {
-    for (auto& r : readers_) free_readers_.push_back(r.get());
+    for (auto& r : readers_) {
+      free_readers_.push_back(r.get());
+    }
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
   ~SqliteStore() override { Close(); }
@@ -190,11 +208,15 @@ class SqliteStore final : public Store {
   void Close() override {
     {
       std::lock_guard lock(queue_mu_);
-      if (stopping_) return;
+      if (stopping_) {
+        return;
+      }
       stopping_ = true;
       queue_cv_.notify_one();
     }
-    if (writer_thread_.joinable()) writer_thread_.join();
+    if (writer_thread_.joinable()) {
+      writer_thread_.join();
+    }
     // Checkpoint so the database file alone is complete after a clean stop.
     (void)writer_conn_->ExecScript("PRAGMA wal_checkpoint(TRUNCATE);");
   }
@@ -221,7 +243,9 @@ class SqliteStore final : public Store {
       {
         std::unique_lock lock(queue_mu_);
         queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything queued has been written
+        if (queue_.empty()) {
+          return;  // stopping, and everything queued has been written
+        }
         while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -229,7 +253,9 @@ class SqliteStore final : public Store {
         queue_depth_.store(static_cast<int64_t>(queue_.size()), std::memory_order_relaxed);
       }
       RunBatch(batch, results);
-      for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i].done(std::move(results[i]));
+      }
       batch.clear();
       results.clear();
     }
@@ -239,7 +265,9 @@ class SqliteStore final : public Store {
   // fails (constraint, validation) is undone alone and the others still commit.
   void RunBatch(std::vector<Job>& batch, std::vector<Result<void>>& results) {
     if (auto r = writer_conn_->ExecScript("BEGIN IMMEDIATE"); !r) {
-      for (size_t i = 0; i < batch.size(); ++i) results.push_back(r.error());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        results.push_back(r.error());
+      }
       failed_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
       return;
     }
@@ -258,7 +286,9 @@ class SqliteStore final : public Store {
     if (auto r = writer_conn_->ExecScript("COMMIT"); !r) {
       (void)writer_conn_->ExecScript("ROLLBACK");
       for (auto& res : results) {
-        if (res) res = Error::Internal("commit failed: " + r.error().message);
+        if (res) {
+          res = Error::Internal("commit failed: " + r.error().message);
+        }
       }
       failed_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
       return;
@@ -296,7 +326,9 @@ Result<void> Migrate(SqliteConnection& conn) {
     return r;
   }
   auto cur = conn.QueryOne("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!cur) return cur.error();
+  if (!cur) {
+    return cur.error();
+  }
   int64_t current = (*cur)->Int(0);
   const auto& all = AllMigrations();
   int64_t known = all.empty() ? 0 : all.back().version;
@@ -307,21 +339,30 @@ Result<void> Migrate(SqliteConnection& conn) {
                               "): run a newer ruche, or restore a backup made for this version");
   }
   for (const Migration& m : all) {
-    if (m.version <= current) continue;
-    if (auto r = conn.ExecScript("BEGIN IMMEDIATE"); !r) return r;
+    if (m.version <= current) {
+      continue;
+    }
+    if (auto r = conn.ExecScript("BEGIN IMMEDIATE"); !r) {
+      return r;
+    }
     auto applied = conn.ExecScript(m.sql);
     if (applied) {
-      auto rec = conn.Execute("INSERT INTO schema_migrations (version, name, applied_ms) "
-                              "VALUES (?, ?, ?)",
-                              {int64_t{m.version}, std::string(m.name), core::NowMs()});
-      if (!rec) applied = rec.error();
+      auto rec = conn.Execute(
+          "INSERT INTO schema_migrations (version, name, applied_ms) "
+          "VALUES (?, ?, ?)",
+          {int64_t{m.version}, std::string(m.name), core::NowMs()});
+      if (!rec) {
+        applied = rec.error();
+      }
     }
     if (!applied) {
       (void)conn.ExecScript("ROLLBACK");
       return Error::Internal("migration " + std::to_string(m.version) + " (" + m.name +
                              ") failed: " + applied.error().message);
     }
-    if (auto r = conn.ExecScript("COMMIT"); !r) return r;
+    if (auto r = conn.ExecScript("COMMIT"); !r) {
+      return r;
+    }
   }
   return {};
 }
@@ -330,12 +371,18 @@ Result<void> Migrate(SqliteConnection& conn) {
 
 Result<StorePtr> OpenSqliteStore(const SqliteOptions& options) {
   auto writer = SqliteConnection::Open(options.path, /*writer=*/true);
-  if (!writer) return writer.error();
-  if (auto r = Migrate(**writer); !r) return r.error();
+  if (!writer) {
+    return writer.error();
+  }
+  if (auto r = Migrate(**writer); !r) {
+    return r.error();
+  }
   std::vector<std::unique_ptr<SqliteConnection>> readers;
   for (int i = 0; i < std::max(1, options.read_connections); ++i) {
     auto reader = SqliteConnection::Open(options.path, /*writer=*/false);
-    if (!reader) return reader.error();
+    if (!reader) {
+      return reader.error();
+    }
     readers.push_back(std::move(*reader));
   }
   return StorePtr(std::make_unique<SqliteStore>(std::move(*writer), std::move(readers),
