@@ -138,16 +138,16 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
     hash = (*record)->password_hash;
   }
   std::string pw(*password);
-  bool ok = co_await net::Offload<bool>(deps_.blocking,
-                                        [&hash, &pw] { return core::VerifyPassword(hash, pw); });
+  auto verify = [&hash, &pw] { return core::VerifyPassword(hash, pw); };
+  bool ok = co_await net::Offload<bool>(deps_.blocking, verify);
   if (!ok || !usable) {
     login_failures_per_user_.Take(*localpart, core::MonotonicMs());
     co_return Response::FromError(kBadCredentials);
   }
   login_failures_per_user_.Reset(*localpart);
 
-  // NOTE: gcc 12 miscompiles temporaries created by ?: inside a co_await expression (double
-  // free), so every argument is built in a named variable before co_await.
+  // NOTE: gcc 12 can destroy temporaries of a co_await expression (and those built by ?: in a
+  // coroutine) twice, so every non-trivial argument is a named variable before co_await.
   std::string device = auth::Accounts::NewDeviceId();
   if (*device_id) {
     device = std::string(**device_id);
@@ -345,8 +345,8 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   }
 
   std::string pw(**password);
-  auto hash = co_await net::Offload<Result<std::string>>(deps_.blocking,
-                                                         [&pw] { return core::HashPassword(pw); });
+  auto hash_password = [&pw] { return core::HashPassword(pw); };
+  auto hash = co_await net::Offload<Result<std::string>>(deps_.blocking, hash_password);
   if (!hash) {
     co_return Response::FromError(hash.error());
   }
@@ -371,21 +371,21 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
     session = deps_.accounts.CreateSession(localpart, device, display_name, token.token_hash,
                                            req.remote_ip);
   }
-  auto committed = co_await Commit(
-      deps_.store, [consume, create, session](store::Connection& c) -> Result<void> {
-        if (consume) {
-          if (auto r = consume(c); !r) {
-            return r;
-          }
-        }
-        if (auto r = create(c); !r) {
-          return r;
-        }
-        if (session) {
-          return session(c);
-        }
-        return {};
-      });
+  store::WriteFn register_all = [consume, create, session](store::Connection& c) -> Result<void> {
+    if (consume) {
+      if (auto r = consume(c); !r) {
+        return r;
+      }
+    }
+    if (auto r = create(c); !r) {
+      return r;
+    }
+    if (session) {
+      return session(c);
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(register_all));
   if (!committed) {
     co_return Response::FromError(committed.error());
   }

@@ -21,13 +21,12 @@ namespace ruche::net {
 template <class R, class F>
 boost::asio::awaitable<R> Offload(boost::asio::thread_pool& pool, F fn) {
   std::optional<R> out;
-  co_await boost::asio::co_spawn(
-      pool,
-      [&]() -> boost::asio::awaitable<void> {
-        out.emplace(fn());
-        co_return;
-      },
-      boost::asio::use_awaitable);
+  // Named, not a temporary in the co_await expression (gcc 12 coroutine temporaries bug).
+  auto run = [&]() -> boost::asio::awaitable<void> {
+    out.emplace(fn());
+    co_return;
+  };
+  co_await boost::asio::co_spawn(pool, run, boost::asio::use_awaitable);
   co_return std::move(*out);
 }
 

@@ -205,7 +205,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   // A response written on a connection that then closes (framing errors, oversized input).
-  asio::awaitable<void> WriteAndClose(beast::tcp_stream& stream, int status, const Error& error) {
+  // Arguments are trivial types on purpose: gcc 12 may destroy non-trivial temporaries of a
+  // co_await expression twice.
+  asio::awaitable<void> WriteAndClose(beast::tcp_stream& stream, int status, const char* errcode,
+                                      const char* message) {
+    Error error(status, errcode, message);
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
     res.set("X-Content-Type-Options", "nosniff");
@@ -235,6 +239,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (match.kind == Router::MatchKind::kMethodNotAllowed) {
         Response r = Response::FromError(Error::Unrecognized("Method not allowed"));
         r.status = 405;
+        r.headers.emplace_back("Allow", match.allow);
         co_return r;
       }
       bool api = req.path.starts_with("/_matrix") || req.path.starts_with("/_ruche") ||
@@ -285,16 +290,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       // that trickles bytes (slowloris) cannot hold the connection.
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(http_cfg.header_limit_bytes));
+      // The body limit depends on the route, known only once the header is in: no limit while
+      // reading the header (Beast would otherwise apply its 1 MiB default to Content-Length),
+      // then the route's limit before the body.
+      parser.body_limit(boost::none);
       stream.expires_after(std::chrono::milliseconds(http_cfg.header_timeout_ms));
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (hec) {
-        if (hec == http::error::header_limit) {
-          co_await WriteAndClose(stream, 431,
-                                 Error::BadRequest("Request header too large", "M_TOO_LARGE"));
+        if (hec == http::error::body_limit) {
+          co_await WriteAndClose(stream, 413, "M_TOO_LARGE", "Request body too large");
+        } else if (hec == http::error::header_limit) {
+          co_await WriteAndClose(stream, 431, "M_TOO_LARGE", "Request header too large");
         } else if (hec.category() == http::make_error_code(http::error::bad_method).category() &&
                    hec != http::error::end_of_stream && hec != http::error::partial_message) {
-          co_await WriteAndClose(stream, 400,
-                                 Error::BadRequest("Malformed HTTP request", "M_UNRECOGNIZED"));
+          co_await WriteAndClose(stream, 400, "M_UNRECOGNIZED", "Malformed HTTP request");
         }
         break;
       }
@@ -309,11 +318,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       req.method = std::string_view(msg.method_string().data(), msg.method_string().size());
       req.target = std::string_view(msg.target().data(), msg.target().size());
       if (req.target.empty() || req.target.front() != '/') {
-        co_await WriteAndClose(
-            stream, 400, Error::BadRequest("Request target must be a path", "M_UNRECOGNIZED"));
+        co_await WriteAndClose(stream, 400, "M_UNRECOGNIZED", "Request target must be a path");
         break;
       }
-      size_t qmark = req.target.find('?');
+      // RFC 9112 §6.3: a request whose last transfer coding is not chunked cannot be framed;
+      // answering it would invite request smuggling behind a proxy.
+      if (msg.find(http::field::transfer_encoding) != msg.end() && !parser.chunked()) {
+        co_await WriteAndClose(stream, 400, "M_UNRECOGNIZED",
+                               "Transfer-Encoding must end with chunked");
+        break;
+      }
+size_t qmark = req.target.find('?');
       req.path = req.target.substr(0, qmark);
       if (qmark != std::string_view::npos) {
         req.query = req.target.substr(qmark + 1);
@@ -341,13 +356,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       int64_t limit = route && route->options.body_limit >= 0 ? route->options.body_limit
                                                               : http_cfg.body_limit_bytes;
       if (auto cl = parser.content_length(); cl && *cl > static_cast<uint64_t>(limit)) {
-        co_await WriteAndClose(stream, 413, Error::TooLarge("Request body too large"));
+        co_await WriteAndClose(stream, 413, "M_TOO_LARGE", "Request body too large");
         break;
       }
       if (route && route->ws_handler && websocket::is_upgrade(msg)) {
         conn->stream = nullptr;
         conn->idle = false;
-        co_await RunWebSocket(std::move(stream), parser.release(), route);
+        BeastRequest upgrade = parser.release();
+        co_await RunWebSocket(stream, upgrade, route);
         co_return;
       }
       if (auto expect = msg.find(http::field::expect);
@@ -395,13 +411,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     stream.expires_after(std::chrono::milliseconds(options.http.body_timeout_ms));
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
     if (ec == http::error::body_limit) {
-      co_await WriteAndClose(stream, 413, Error::TooLarge("Request body too large"));
+      co_await WriteAndClose(stream, 413, "M_TOO_LARGE", "Request body too large");
       co_return false;
     }
     co_return !ec;
   }
 
-  asio::awaitable<void> RunWebSocket(beast::tcp_stream stream, BeastRequest msg,
+  // Takes over `stream` (moved into the WebSocket) and the upgrade request `msg`.
+  asio::awaitable<void> RunWebSocket(beast::tcp_stream& stream, BeastRequest& msg,
                                      const Route* route) {
     stream.expires_never();  // the WebSocket stream's own timeouts take over
     BeastWebSocket ws(std::move(stream), options.websocket_message_limit);

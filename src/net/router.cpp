@@ -36,7 +36,7 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   }
   if (route->literal) {
     literal_[route->method + " " + route->pattern] = route.get();
-    literal_paths_[route->pattern] = true;
+    literal_paths_[route->pattern].push_back(route->method);
   } else {
     patterned_.push_back(route.get());
   }
@@ -57,7 +57,10 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
     return {MatchKind::kFound, it->second};
   }
 
-  bool path_exists = literal_paths_.count(std::string(request.path)) > 0;
+  std::vector<std::string_view> allowed;
+  if (auto it = literal_paths_.find(std::string(request.path)); it != literal_paths_.end()) {
+    allowed.assign(it->second.begin(), it->second.end());
+  }
   auto segs = SplitPath(request.path);
   std::vector<std::pair<std::string_view, std::string>> params;
   for (const Route* route : patterned_) {
@@ -79,7 +82,7 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
                               request.path.data() + request.path.size() - segs[i].data());
         std::string decoded;
         if (!PercentDecode(rest, decoded)) {
-          return {MatchKind::kBadPath, nullptr};
+          return {MatchKind::kBadPath, nullptr, {}};
         }
         params.emplace_back(std::string_view(p).substr(1, p.size() - 5), std::move(decoded));
         i = pat.size();
@@ -93,7 +96,7 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
         } else {
           std::string decoded;
           if (!PercentDecode(segs[i], decoded)) {
-            return {MatchKind::kBadPath, nullptr};
+            return {MatchKind::kBadPath, nullptr, {}};
           }
           params.emplace_back(std::string_view(p).substr(1, p.size() - 2), std::move(decoded));
         }
@@ -106,13 +109,30 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
       continue;
     }
     if (route->method != m) {
-      path_exists = true;
+      allowed.push_back(route->method);
       continue;
     }
     request.params = std::move(params);
-    return {MatchKind::kFound, route};
+    return {MatchKind::kFound, route, {}};
   }
-  return {path_exists ? MatchKind::kMethodNotAllowed : MatchKind::kNotFound, nullptr};
+  if (allowed.empty()) {
+    return {MatchKind::kNotFound, nullptr, {}};
+  }
+  // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+  std::string allow;
+  for (auto method : allowed) {
+    if (allow.find(method) != std::string::npos) {
+      continue;
+    }
+    if (!allow.empty()) {
+      allow += ", ";
+    }
+    allow += method;
+    if (method == "GET") {
+      allow += ", HEAD";
+    }
+  }
+  return {MatchKind::kMethodNotAllowed, nullptr, std::move(allow)};
 }
 
 }  // namespace ruche::net

@@ -52,6 +52,7 @@ class Router {
   struct Match {
     MatchKind kind = MatchKind::kNotFound;
     const Route* route = nullptr;
+    std::string allow;  // for kMethodNotAllowed: the methods the path does take ("GET, HEAD")
   };
   // Matches `method` + `request.path`, filling request.params on success.
   Match Find(std::string_view method, Request& request) const;
@@ -61,7 +62,7 @@ class Router {
  private:
   std::vector<std::unique_ptr<Route>> routes_;
   std::unordered_map<std::string, const Route*> literal_;  // "METHOD path" -> route
-  std::unordered_map<std::string, bool> literal_paths_;    // path -> exists (for 405)
+  std::unordered_map<std::string, std::vector<std::string>> literal_paths_;  // path -> methods
   std::vector<const Route*> patterned_;
   Handler fallback_;
 };

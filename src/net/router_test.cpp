@@ -32,7 +32,10 @@ TEST(RouterTest, LiteralAndParameterRoutes) {
   EXPECT_EQ(send.Param("roomId"), "!abc:example.org");
   EXPECT_EQ(send.Param("eventType"), "m.room.message");
   EXPECT_EQ(send.Param("txnId"), "t/1");
-  EXPECT_EQ(router.Find("GET", send).kind, Router::MatchKind::kMethodNotAllowed);
+  auto wrong = router.Find("GET", send);
+  EXPECT_EQ(wrong.kind, Router::MatchKind::kMethodNotAllowed);
+  EXPECT_EQ(wrong.allow, "PUT");
+  EXPECT_EQ(router.Find("POST", req).allow, "GET, HEAD");
 
   auto dav = At("/dav/calendars/alice/work%20cal/");
   ASSERT_EQ(router.Find("GET", dav).kind, Router::MatchKind::kFound);

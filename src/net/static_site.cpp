@@ -50,6 +50,30 @@ bool Accepts(std::string_view header, std::string_view coding) {
   return false;
 }
 
+// RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags, compared weakly.
+bool NoneMatchHits(std::string_view header, std::string_view etag) {
+  auto strip_weak = [](std::string_view t) { return t.starts_with("W/") ? t.substr(2) : t; };
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t comma = header.find(',', pos);
+    if (comma == std::string_view::npos) {
+      comma = header.size();
+    }
+    std::string_view item = header.substr(pos, comma - pos);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    if (item == "*" || (!item.empty() && strip_weak(item) == strip_weak(etag))) {
+      return true;
+    }
+    pos = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string MimeTypeFor(std::string_view name) {
@@ -190,7 +214,7 @@ Response StaticSite::ServeFile(const Request& request, const File& file, bool is
     body = &file.gzip;
     etag.insert(etag.size() - 1, "-gz");
   }
-  if (auto inm = request.Header("If-None-Match"); inm && *inm == etag) {
+  if (auto inm = request.Header("If-None-Match"); inm && NoneMatchHits(*inm, etag)) {
     r.status = 304;
     std::erase_if(r.headers, [](const auto& h) { return h.first == "Content-Encoding"; });
     r.headers.emplace_back("ETag", etag);

@@ -82,6 +82,10 @@ TEST_F(StaticSiteTest, AssetsAreImmutableAndPrecompressed) {
   EXPECT_EQ(br_cached.status, 304);
   auto mismatch = Get("/assets/app-1234.js", {{"If-None-Match", HeaderOf(br, "ETag")}});
   EXPECT_EQ(mismatch.status, 200);
+  std::string etag = HeaderOf(plain, "ETag");
+  for (std::string inm : {"\"x\", " + etag, "W/" + etag, std::string("*")}) {
+    EXPECT_EQ(Get("/assets/app-1234.js", {{"If-None-Match", inm}}).status, 304) << inm;
+  }
 }
 
 TEST_F(StaticSiteTest, SpaFallbackAndMisses) {
