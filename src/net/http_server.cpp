@@ -328,7 +328,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                "Transfer-Encoding must end with chunked");
         break;
       }
-size_t qmark = req.target.find('?');
+      size_t qmark = req.target.find('?');
       req.path = req.target.substr(0, qmark);
       if (qmark != std::string_view::npos) {
         req.query = req.target.substr(qmark + 1);
