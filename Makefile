@@ -37,10 +37,10 @@ e2e: build
 CLANG_FORMAT ?= clang-format-16
 
 format:
-	@git ls-files '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) -i
+	@git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) -i
 
 lint: deps
-	@git ls-files '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) --dry-run --Werror
+	@git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) --dry-run --Werror
 	@cd web && npm run --silent typecheck
 
 asan: deps

@@ -53,3 +53,20 @@ namespace ruche {
 using core::Error;
 using core::Result;
 }  // namespace ruche
+
+// In functions returning Result<…> (not coroutines: they need co_return), unwrap a Result or
+// return its error:  RUCHE_ASSIGN_OR_RETURN(auto body, core::ParseJsonObject(text));
+#define RUCHE_CONCAT_INNER(a, b) a##b
+#define RUCHE_CONCAT(a, b) RUCHE_CONCAT_INNER(a, b)
+#define RUCHE_ASSIGN_OR_RETURN(lhs, expr) \
+  RUCHE_ASSIGN_OR_RETURN_IMPL(RUCHE_CONCAT(ruche_result_, __LINE__), lhs, expr)
+#define RUCHE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                \
+  if (!tmp) return tmp.error();                     \
+  lhs = std::move(*tmp)
+#define RUCHE_RETURN_IF_ERROR(expr)                  \
+  do {                                               \
+    if (auto ruche_status = (expr); !ruche_status) { \
+      return ruche_status.error();                   \
+    }                                                \
+  } while (0)

@@ -15,13 +15,27 @@ void AppendString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -77,9 +91,13 @@ Result<void> Append(std::string& out, const json::value& v) {
       out.push_back('[');
       bool first = true;
       for (const auto& item : v.get_array()) {
-        if (!first) out.push_back(',');
+        if (!first) {
+          out.push_back(',');
+        }
         first = false;
-        if (auto r = Append(out, item); !r) return r;
+        if (auto r = Append(out, item); !r) {
+          return r;
+        }
       }
       out.push_back(']');
       return {};
@@ -89,17 +107,23 @@ Result<void> Append(std::string& out, const json::value& v) {
       // Code point order equals UTF-8 byte order, so a bytewise sort is the spec's order.
       std::vector<const json::key_value_pair*> members;
       members.reserve(obj.size());
-      for (const auto& kv : obj) members.push_back(&kv);
+      for (const auto& kv : obj) {
+        members.push_back(&kv);
+      }
       std::sort(members.begin(), members.end(),
                 [](auto* a, auto* b) { return a->key() < b->key(); });
       out.push_back('{');
       bool first = true;
       for (const auto* kv : members) {
-        if (!first) out.push_back(',');
+        if (!first) {
+          out.push_back(',');
+        }
         first = false;
         AppendString(out, kv->key());
         out.push_back(':');
-        if (auto r = Append(out, kv->value()); !r) return r;
+        if (auto r = Append(out, kv->value()); !r) {
+          return r;
+        }
       }
       out.push_back('}');
       return {};
@@ -122,14 +146,18 @@ void KeepOnly(json::object& obj, std::initializer_list<std::string_view> keys) {
       drop.emplace_back(kv.key());
     }
   }
-  for (const auto& k : drop) obj.erase(k);
+  for (const auto& k : drop) {
+    obj.erase(k);
+  }
 }
 
 }  // namespace
 
 Result<std::string> CanonicalJson(const json::value& value) {
   std::string out;
-  if (auto r = Append(out, value); !r) return r.error();
+  if (auto r = Append(out, value); !r) {
+    return r.error();
+  }
   return out;
 }
 
@@ -173,7 +201,9 @@ Result<json::object> Redact(const json::object& event, std::string_view room_ver
       content["third_party_invite"] = json::object{{"signed", signed_invite}};
     }
   } else if (type == "m.room.create") {
-    if (!v11) KeepOnly(content, {"creator"});  // v11 keeps the whole create content
+    if (!v11) {
+      KeepOnly(content, {"creator"});  // v11 keeps the whole create content
+    }
   } else if (type == "m.room.join_rules") {
     KeepOnly(content, {"join_rule", "allow"});
   } else if (type == "m.room.power_levels") {
@@ -200,7 +230,9 @@ Result<std::string> ContentHash(const json::object& event) {
   copy.erase("signatures");
   copy.erase("hashes");
   auto canonical = CanonicalJson(copy);
-  if (!canonical) return canonical.error();
+  if (!canonical) {
+    return canonical.error();
+  }
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical->data()),
                      canonical->size());
@@ -209,11 +241,15 @@ Result<std::string> ContentHash(const json::object& event) {
 
 Result<std::string> EventIdFor(const json::object& event, std::string_view room_version) {
   auto redacted = Redact(event, room_version);
-  if (!redacted) return redacted.error();
+  if (!redacted) {
+    return redacted.error();
+  }
   redacted->erase("signatures");
   redacted->erase("unsigned");
   auto canonical = CanonicalJson(*redacted);
-  if (!canonical) return canonical.error();
+  if (!canonical) {
+    return canonical.error();
+  }
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical->data()),
                      canonical->size());

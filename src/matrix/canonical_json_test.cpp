@@ -16,13 +16,12 @@ TEST(CanonicalJsonTest, SpecExamples) {
   EXPECT_EQ(Canon("{}"), "{}");
   EXPECT_EQ(Canon(R"({"one": 1, "two": "Two"})"), R"({"one":1,"two":"Two"})");
   EXPECT_EQ(Canon(R"({"b": "2", "a": "1"})"), R"({"a":"1","b":"2"})");
-  EXPECT_EQ(
-      Canon(R"({"auth": {"success": true, "mxid": "@john.doe:example.com", "profile": {
+  EXPECT_EQ(Canon(R"({"auth": {"success": true, "mxid": "@john.doe:example.com", "profile": {
         "display_name": "John Doe", "three_pids": [{"medium": "email", "address":
         "john.doe@example.org"}, {"medium": "msisdn", "address": "123456789"}]}}})"),
-      R"({"auth":{"mxid":"@john.doe:example.com","profile":{"display_name":"John Doe",)"
-      R"("three_pids":[{"address":"john.doe@example.org","medium":"email"},)"
-      R"({"address":"123456789","medium":"msisdn"}]},"success":true}})");
+            R"({"auth":{"mxid":"@john.doe:example.com","profile":{"display_name":"John Doe",)"
+            R"("three_pids":[{"address":"john.doe@example.org","medium":"email"},)"
+            R"({"address":"123456789","medium":"msisdn"}]},"success":true}})");
   EXPECT_EQ(Canon(R"({"a": "日本語"})"), R"({"a":"日本語"})");
   EXPECT_EQ(Canon(R"({"本": 2, "日": 1})"), R"({"日":1,"本":2})");
   EXPECT_EQ(Canon(R"({"a": "\u65E5"})"), R"({"a":"日"})");

@@ -36,6 +36,104 @@ const std::string& DummyHash() {
   return hash;
 }
 
+// Request bodies, parsed and validated outside the coroutines (plain early returns).
+struct LoginRequest {
+  std::string user;  // localpart or full user ID, as given
+  std::string password;
+  std::optional<std::string> device_id;
+  std::string display_name;
+};
+
+struct UiaAuth {
+  std::string type;
+  std::optional<std::string> session;
+  std::optional<std::string> token;  // m.login.registration_token
+};
+
+struct RegisterRequest {
+  std::optional<std::string> username;
+  std::string password;
+  bool inhibit_login = false;
+  std::optional<std::string> device_id;
+  std::string display_name;
+  std::optional<UiaAuth> auth;
+};
+
+std::optional<std::string> Owned(std::optional<std::string_view> v) {
+  if (!v) {
+    return std::nullopt;
+  }
+  return std::string(*v);
+}
+
+Result<void> ValidateDevice(const std::optional<std::string>& device_id,
+                            const std::string& display_name) {
+  if (device_id && (device_id->empty() || device_id->size() > auth::kMaxDeviceIdLength)) {
+    return Error::BadRequest("device_id must be 1 to 64 characters");
+  }
+  if (display_name.size() > auth::kMaxDisplayNameLength) {
+    return Error::BadRequest("Device display name is too long");
+  }
+  return {};
+}
+
+Result<LoginRequest> ParseLoginRequest(std::string_view text) {
+  RUCHE_ASSIGN_OR_RETURN(auto body, core::ParseJsonObject(text));
+  RUCHE_ASSIGN_OR_RETURN(auto type, core::RequireString(body, "type"));
+  if (type != "m.login.password") {
+    return Error::BadRequest("Unknown login type", "M_UNKNOWN");
+  }
+  LoginRequest out;
+  // The user: identifier {type: m.id.user, user} (v1.x), or the legacy top-level "user".
+  RUCHE_ASSIGN_OR_RETURN(auto ident, core::OptObject(body, "identifier"));
+  if (ident != nullptr) {
+    RUCHE_ASSIGN_OR_RETURN(auto id_type, core::RequireString(*ident, "type"));
+    if (id_type != "m.id.user") {
+      return Error::BadRequest("Unsupported identifier type", "M_UNKNOWN");
+    }
+    RUCHE_ASSIGN_OR_RETURN(out.user, core::RequireString(*ident, "user"));
+  } else {
+    RUCHE_ASSIGN_OR_RETURN(out.user, core::RequireString(body, "user"));
+  }
+  RUCHE_ASSIGN_OR_RETURN(out.password, core::RequireString(body, "password"));
+  RUCHE_ASSIGN_OR_RETURN(auto device_id, core::OptString(body, "device_id"));
+  RUCHE_ASSIGN_OR_RETURN(auto display, core::OptString(body, "initial_device_display_name"));
+  out.device_id = Owned(device_id);
+  out.display_name = std::string(display.value_or(""));
+  RUCHE_RETURN_IF_ERROR(ValidateDevice(out.device_id, out.display_name));
+  return out;
+}
+
+Result<RegisterRequest> ParseRegisterRequest(std::string_view text) {
+  RUCHE_ASSIGN_OR_RETURN(auto body, core::ParseJsonObject(text));
+  RegisterRequest out;
+  RUCHE_ASSIGN_OR_RETURN(auto username, core::OptString(body, "username"));
+  RUCHE_ASSIGN_OR_RETURN(auto password, core::OptString(body, "password"));
+  RUCHE_ASSIGN_OR_RETURN(auto inhibit, core::OptBool(body, "inhibit_login"));
+  RUCHE_ASSIGN_OR_RETURN(auto device_id, core::OptString(body, "device_id"));
+  RUCHE_ASSIGN_OR_RETURN(auto display, core::OptString(body, "initial_device_display_name"));
+  RUCHE_ASSIGN_OR_RETURN(auto auth, core::OptObject(body, "auth"));
+  if (!password) {
+    return Error::BadRequest("'password' is required", "M_MISSING_PARAM");
+  }
+  out.username = Owned(username);
+  out.password = std::string(*password);
+  out.inhibit_login = inhibit.value_or(false);
+  out.device_id = Owned(device_id);
+  out.display_name = std::string(display.value_or(""));
+  RUCHE_RETURN_IF_ERROR(ValidateDevice(out.device_id, out.display_name));
+  if (auth != nullptr) {
+    UiaAuth a;
+    RUCHE_ASSIGN_OR_RETURN(a.type, core::RequireString(*auth, "type"));
+    RUCHE_ASSIGN_OR_RETURN(auto session, core::OptString(*auth, "session"));
+    RUCHE_ASSIGN_OR_RETURN(auto token, core::OptString(*auth, "token"));
+    a.session = Owned(session);
+    a.token = Owned(token);
+    out.auth = std::move(a);
+  }
+  return out;
+}
+
 }  // namespace
 
 LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
@@ -62,65 +160,16 @@ LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
 }
 
 asio::awaitable<Response> LoginRoutes::Login(Request& req) {
-  auto body = core::ParseJsonObject(req.body);
-  if (!body) {
-    co_return Response::FromError(body.error());
+  auto parsed = ParseLoginRequest(req.body);
+  if (!parsed) {
+    co_return Response::FromError(parsed.error());
   }
-  auto type = core::RequireString(*body, "type");
-  if (!type) {
-    co_return Response::FromError(type.error());
-  }
-  if (*type != "m.login.password") {
-    co_return Response::FromError(Error::BadRequest("Unknown login type", "M_UNKNOWN"));
-  }
-  // The user: identifier {type: m.id.user, user} (v1.x), or the legacy top-level "user".
-  std::string user;
-  auto ident = core::OptObject(*body, "identifier");
-  if (!ident) {
-    co_return Response::FromError(ident.error());
-  }
-  if (*ident) {
-    auto itype = core::RequireString(**ident, "type");
-    if (!itype) {
-      co_return Response::FromError(itype.error());
-    }
-    if (*itype != "m.id.user") {
-      co_return Response::FromError(Error::BadRequest("Unsupported identifier type", "M_UNKNOWN"));
-    }
-    auto u = core::RequireString(**ident, "user");
-    if (!u) {
-      co_return Response::FromError(u.error());
-    }
-    user = *u;
-  } else {
-    auto u = core::RequireString(*body, "user");
-    if (!u) {
-      co_return Response::FromError(u.error());
-    }
-    user = *u;
-  }
-  auto password = core::RequireString(*body, "password");
-  if (!password) {
-    co_return Response::FromError(password.error());
-  }
-  auto device_id = core::OptString(*body, "device_id");
-  if (!device_id) {
-    co_return Response::FromError(device_id.error());
-  }
-  auto display = core::OptString(*body, "initial_device_display_name");
-  if (!display) {
-    co_return Response::FromError(display.error());
-  }
-  if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
-      (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
-    co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
-  }
-
+  const LoginRequest& login = *parsed;
   int64_t now = core::MonotonicMs();
   if (int64_t wait = login_per_ip_.Take(req.remote_ip, now)) {
     co_return Response::FromError(Error::LimitExceeded(wait));
   }
-  auto localpart = deps_.accounts.LocalpartFrom(user);
+  auto localpart = deps_.accounts.LocalpartFrom(login.user);
   const Error kBadCredentials = Error::Forbidden("Invalid username or password");
   if (!localpart) {
     co_return Response::FromError(kBadCredentials);
@@ -137,7 +186,7 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
   if (usable) {
     hash = (*record)->password_hash;
   }
-  std::string pw(*password);
+  const std::string& pw = login.password;
   auto verify = [&hash, &pw] { return core::VerifyPassword(hash, pw); };
   bool ok = co_await net::Offload<bool>(deps_.blocking, verify);
   if (!ok || !usable) {
@@ -148,16 +197,9 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
 
   // NOTE: gcc 12 can destroy temporaries of a co_await expression (and those built by ?: in a
   // coroutine) twice, so every non-trivial argument is a named variable before co_await.
-  std::string device = auth::Accounts::NewDeviceId();
-  if (*device_id) {
-    device = std::string(**device_id);
-  }
-  std::string display_name;
-  if (*display) {
-    display_name = std::string(**display);
-  }
+  std::string device = login.device_id.value_or(auth::Accounts::NewDeviceId());
   auto token = auth::Accounts::NewToken();
-  store::WriteFn write = deps_.accounts.CreateSession(*localpart, device, display_name,
+  store::WriteFn write = deps_.accounts.CreateSession(*localpart, device, login.display_name,
                                                       token.token_hash, req.remote_ip);
   auto committed = co_await Commit(deps_.store, std::move(write));
   if (!committed) {
@@ -218,44 +260,17 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
     co_return Response::FromError(
         Error(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest registration is not enabled"));
   }
-  auto body = core::ParseJsonObject(req.body);
-  if (!body) {
-    co_return Response::FromError(body.error());
+  auto parsed = ParseRegisterRequest(req.body);
+  if (!parsed) {
+    co_return Response::FromError(parsed.error());
   }
-  auto username = core::OptString(*body, "username");
-  if (!username) {
-    co_return Response::FromError(username.error());
-  }
-  auto password = core::OptString(*body, "password");
-  if (!password) {
-    co_return Response::FromError(password.error());
-  }
-  auto inhibit = core::OptBool(*body, "inhibit_login");
-  if (!inhibit) {
-    co_return Response::FromError(inhibit.error());
-  }
-  auto device_id = core::OptString(*body, "device_id");
-  if (!device_id) {
-    co_return Response::FromError(device_id.error());
-  }
-  auto display = core::OptString(*body, "initial_device_display_name");
-  if (!display) {
-    co_return Response::FromError(display.error());
-  }
-  auto auth_obj = core::OptObject(*body, "auth");
-  if (!auth_obj) {
-    co_return Response::FromError(auth_obj.error());
-  }
-  if ((*device_id && ((*device_id)->empty() || (*device_id)->size() > auth::kMaxDeviceIdLength)) ||
-      (*display && (*display)->size() > auth::kMaxDisplayNameLength)) {
-    co_return Response::FromError(Error::BadRequest("device_id or display name too long"));
-  }
+  const RegisterRequest& reg = *parsed;
 
   // The name and password are checked before any auth stage, as clients expect to learn early
   // that a name is taken.
   std::string localpart;
-  if (*username) {
-    localpart = std::string(**username);
+  if (reg.username) {
+    localpart = *reg.username;
   } else {  // no name asked for: generate one
     localpart = "user" + core::RandomUpperAlpha(8);
     for (char& c : localpart) {
@@ -265,10 +280,7 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   if (auto v = deps_.accounts.ValidateLocalpart(localpart); !v) {
     co_return Response::FromError(v.error());
   }
-  if (!*password) {
-    co_return Response::FromError(Error::BadRequest("'password' is required", "M_MISSING_PARAM"));
-  }
-  if (auto v = auth::Accounts::ValidatePassword(**password); !v) {
+  if (auto v = auth::Accounts::ValidatePassword(reg.password); !v) {
     co_return Response::FromError(v.error());
   }
   auto existing = deps_.accounts.FindUser(localpart);
@@ -280,22 +292,14 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   }
 
   // User-interactive auth.
-  if (!*auth_obj) {
+  if (!reg.auth) {
     co_return UiaChallenge(NewUiaSession(), nullptr);
-  }
-  auto stage = core::RequireString(**auth_obj, "type");
-  if (!stage) {
-    co_return Response::FromError(stage.error());
-  }
-  auto session_field = core::OptString(**auth_obj, "session");
-  if (!session_field) {
-    co_return Response::FromError(session_field.error());
   }
   // A client may complete a one-stage flow in its first request, with no session yet
   // (matrix-nio does): start one for it.
   std::string session_id;
-  if (*session_field) {
-    session_id = std::string(**session_field);
+  if (reg.auth->session) {
+    session_id = *reg.auth->session;
   } else {
     session_id = NewUiaSession();
   }
@@ -310,18 +314,18 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   bool token_mode = deps_.config.registration == core::RegistrationMode::kToken;
   std::string registration_token;
   if (token_mode) {
-    if (*stage != kTokenStage) {
+    if (reg.auth->type != kTokenStage) {
       Error e = Error::Forbidden("This server requires a registration token");
       co_return UiaChallenge(session_id, &e);
     }
-    auto tok = core::RequireString(**auth_obj, "token");
-    if (!tok) {
-      co_return Response::FromError(tok.error());
+    if (!reg.auth->token) {
+      co_return Response::FromError(Error::BadRequest("'token' is required", "M_MISSING_PARAM"));
     }
+    const std::string& tok = *reg.auth->token;
     if (int64_t wait = register_per_ip_.Take(req.remote_ip, core::MonotonicMs())) {
       co_return Response::FromError(Error::LimitExceeded(wait));
     }
-    auto valid = deps_.accounts.RegistrationTokenValid(*tok);
+    auto valid = deps_.accounts.RegistrationTokenValid(tok);
     if (!valid) {
       co_return Response::FromError(valid.error());
     }
@@ -329,9 +333,9 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
       Error e = Error::Forbidden("Invalid registration token");
       co_return UiaChallenge(session_id, &e);
     }
-    registration_token = *tok;
+    registration_token = tok;
   } else {
-    if (*stage != kDummyStage) {
+    if (reg.auth->type != kDummyStage) {
       Error e = Error::BadRequest("Unsupported authentication stage", "M_UNRECOGNIZED");
       co_return UiaChallenge(session_id, &e);
     }
@@ -344,21 +348,14 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
     uia_sessions_.erase(session_id);  // the flow is complete; a session is used once
   }
 
-  std::string pw(**password);
+  const std::string& pw = reg.password;
   auto hash_password = [&pw] { return core::HashPassword(pw); };
   auto hash = co_await net::Offload<Result<std::string>>(deps_.blocking, hash_password);
   if (!hash) {
     co_return Response::FromError(hash.error());
   }
-  bool login = !(*inhibit && **inhibit);
-  std::string device = auth::Accounts::NewDeviceId();
-  if (*device_id) {
-    device = std::string(**device_id);
-  }
-  std::string display_name;
-  if (*display) {
-    display_name = std::string(**display);
-  }
+  bool login = !reg.inhibit_login;
+  std::string device = reg.device_id.value_or(auth::Accounts::NewDeviceId());
   auto token = auth::Accounts::NewToken();
   // One write: the token's use, the account and its first session commit together or not at all.
   store::WriteFn consume;
@@ -368,7 +365,7 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   auto create = deps_.accounts.CreateUser(localpart, std::move(*hash), false);
   store::WriteFn session;
   if (login) {
-    session = deps_.accounts.CreateSession(localpart, device, display_name, token.token_hash,
+    session = deps_.accounts.CreateSession(localpart, device, reg.display_name, token.token_hash,
                                            req.remote_ip);
   }
   store::WriteFn register_all = [consume, create, session](store::Connection& c) -> Result<void> {

@@ -54,7 +54,7 @@ Router::Match Router::Find(std::string_view method, Request& request) const {
   key.reserve(m.size() + 1 + request.path.size());
   key.append(m).append(" ").append(request.path);
   if (auto it = literal_.find(key); it != literal_.end()) {
-    return {MatchKind::kFound, it->second};
+    return {MatchKind::kFound, it->second, {}};
   }
 
   std::vector<std::string_view> allowed;
