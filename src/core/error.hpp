@@ -51,6 +51,7 @@ inline boost::system::result<void, Error> Ok() { return {}; }
 
 namespace ruche {
 using core::Error;
+using core::Ok;
 using core::Result;
 }  // namespace ruche
 

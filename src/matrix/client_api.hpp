@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/config.hpp"
+#include "core/error.hpp"
 
 namespace boost::asio {
 class thread_pool;
@@ -35,6 +36,6 @@ class ClientApi {
  public:
   virtual ~ClientApi() = default;
 };
-std::unique_ptr<ClientApi> MountClientApi(net::Router& router, MatrixDeps deps);
+Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps);
 
 }  // namespace ruche::matrix

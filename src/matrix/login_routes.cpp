@@ -21,14 +21,6 @@ constexpr size_t kMaxUiaSessions = 10'000;
 constexpr std::string_view kDummyStage = "m.login.dummy";
 constexpr std::string_view kTokenStage = "m.login.registration_token";
 
-// Commits a write from a handler.
-asio::awaitable<Result<void>> Commit(store::Store& store, store::WriteFn fn) {
-  return net::AwaitCallback<Result<void>>(
-      [&store, fn = std::move(fn)](std::function<void(Result<void>)> done) mutable {
-        store.Write(std::move(fn), std::move(done));
-      });
-}
-
 // A hash to verify against when the user does not exist, so that a wrong user name costs the
 // same time as a wrong password (no user enumeration by timing).
 const std::string& DummyHash() {

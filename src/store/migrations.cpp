@@ -36,6 +36,54 @@ CREATE TABLE registration_tokens (
   created_ms BIGINT NOT NULL
 );
 )sql"},
+      {2, "rooms_and_events", R"sql(
+CREATE TABLE rooms (
+  room_id TEXT PRIMARY KEY,
+  room_version TEXT NOT NULL,
+  creator TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE TABLE events (
+  stream_ordering BIGINT PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  room_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  state_key TEXT,
+  sender TEXT NOT NULL,
+  depth BIGINT NOT NULL,
+  origin_server_ts BIGINT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX events_by_room ON events (room_id, stream_ordering);
+CREATE TABLE room_state (
+  room_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  state_key TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  PRIMARY KEY (room_id, type, state_key)
+);
+CREATE TABLE memberships (
+  room_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  membership TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX memberships_by_user ON memberships (user_id, membership);
+CREATE TABLE room_extremities (
+  room_id TEXT PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  depth BIGINT NOT NULL
+);
+CREATE TABLE transaction_ids (
+  localpart TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  txn_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  PRIMARY KEY (localpart, device_id, txn_id)
+);
+)sql"},
   };
   return migrations;
 }

@@ -1,0 +1,104 @@
+#include "matrix/notifier.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+namespace ruche::matrix {
+
+namespace asio = boost::asio;
+
+// Rooms and users share one key space: room IDs start with '!', user IDs with '@'.
+struct Notifier::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::vector<std::string> keys;
+};
+
+int64_t Notifier::position() const {
+  std::lock_guard lock(mu_);
+  return position_;
+}
+
+size_t Notifier::waiting() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [k, set] : by_key_) {
+    n += set.size();
+  }
+  return n;
+}
+
+bool Notifier::ChangedSince(const std::vector<std::string>& keys, const std::string& user,
+                            int64_t since) const {
+  auto newer = [&](const std::string& key) {
+    auto it = last_by_key_.find(key);
+    return it != last_by_key_.end() && it->second > since;
+  };
+  if (newer(user)) {
+    return true;
+  }
+  for (const auto& k : keys) {
+    if (newer(k)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Notifier::Publish(int64_t stream, const std::vector<std::string>& rooms,
+                       const std::vector<std::string>& users) {
+  std::lock_guard lock(mu_);
+  position_ = std::max(position_, stream);
+  auto touch = [&](const std::string& key) {
+    last_by_key_[key] = stream;
+    if (auto it = by_key_.find(key); it != by_key_.end()) {
+      for (const auto& w : it->second) {
+        // The timer belongs to the waiter's connection context: cancel it there. The lambda
+        // holds the waiter, which may have timed out and left by the time it runs.
+        asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+      }
+      by_key_.erase(it);
+    }
+  };
+  for (const auto& r : rooms) {
+    touch(r);
+  }
+  for (const auto& u : users) {
+    touch(u);
+  }
+}
+
+asio::awaitable<void> Notifier::Wait(std::vector<std::string> rooms, std::string user,
+                                     int64_t since, int64_t timeout_ms) {
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(executor);
+  {
+    std::lock_guard lock(mu_);
+    if (ChangedSince(rooms, user, since) || timeout_ms <= 0) {
+      co_return;
+    }
+    waiter->keys = std::move(rooms);
+    waiter->keys.push_back(user);
+    for (const auto& k : waiter->keys) {
+      by_key_[k].insert(waiter);
+    }
+  }
+  waiter->timer.expires_after(std::chrono::milliseconds(timeout_ms));
+  auto [ec] = co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;  // operation_aborted = woken by Publish; success = timed out
+  std::lock_guard lock(mu_);
+  for (const auto& k : waiter->keys) {
+    if (auto it = by_key_.find(k); it != by_key_.end()) {
+      it->second.erase(waiter);
+      if (it->second.empty()) {
+        by_key_.erase(it);
+      }
+    }
+  }
+}
+
+}  // namespace ruche::matrix

@@ -1,0 +1,48 @@
+#pragma once
+// Wakes /sync long-polls when something they care about is committed. Waiters register the rooms
+// they are in and their own user ID (invites arrive for rooms they are not in yet); a committed
+// event wakes only the waiters of its room and of the users it names, so one message in a
+// 1,000-member room wakes its members and nobody else.
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace ruche::matrix {
+
+class Notifier {
+ public:
+  explicit Notifier(int64_t position) : position_(position) {}
+
+  // The newest committed stream ordering.
+  int64_t position() const;
+
+  // Called after a commit: `stream` is the new position; `rooms` and `users` what it touched.
+  // Safe from any thread.
+  void Publish(int64_t stream, const std::vector<std::string>& rooms,
+               const std::vector<std::string>& users);
+
+  // Returns when something newer than `since` happened in one of `rooms` or for `user`, or after
+  // `timeout_ms`. Returns at once if that already happened.
+  boost::asio::awaitable<void> Wait(std::vector<std::string> rooms, std::string user, int64_t since,
+                                    int64_t timeout_ms);
+
+  size_t waiting() const;
+
+ private:
+  struct Waiter;
+  bool ChangedSince(const std::vector<std::string>& rooms, const std::string& user,
+                    int64_t since) const;  // REQUIRES(mu_)
+
+  mutable std::mutex mu_;
+  int64_t position_;                                      // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> last_by_key_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::unordered_set<std::shared_ptr<Waiter>>>
+      by_key_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ruche::matrix

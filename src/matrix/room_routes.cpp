@@ -1,0 +1,625 @@
+#include "matrix/room_routes.hpp"
+
+#include <charconv>
+
+#include "auth/accounts.hpp"
+#include "matrix/route_helpers.hpp"
+
+namespace ruche::matrix {
+
+namespace asio = boost::asio;
+using net::Request;
+using net::Response;
+
+namespace {
+
+constexpr size_t kMaxInvites = 100;
+constexpr size_t kMaxInitialState = 100;
+constexpr int64_t kMaxMessagesLimit = 1000;
+constexpr size_t kMaxTxnIdLength = 255;
+constexpr size_t kMaxEventTypeLength = 255;
+
+Response Fail(const core::Error& e) { return Response::FromError(e); }
+
+bool ValidUserId(std::string_view id) {
+  size_t colon = id.find(':');
+  return id.size() > 3 && id.size() <= auth::kMaxUserIdLength && id.front() == '@' &&
+         colon != std::string_view::npos && colon > 1 && colon + 1 < id.size();
+}
+
+Result<void> ValidEventType(std::string_view type) {
+  if (type.empty() || type.size() > kMaxEventTypeLength) {
+    return core::Error::BadRequest("Invalid event type", "M_INVALID_PARAM");
+  }
+  return {};
+}
+
+// Power levels a new room starts with (spec: createRoom, "m.room.power_levels" defaults).
+json::object DefaultPowerLevels(const std::string& creator) {
+  return json::object{{"users", json::object{{creator, 100}}},
+                      {"users_default", 0},
+                      {"events", json::object{{"m.room.name", 50},
+                                              {"m.room.power_levels", 100},
+                                              {"m.room.history_visibility", 100},
+                                              {"m.room.canonical_alias", 50},
+                                              {"m.room.avatar", 50},
+                                              {"m.room.tombstone", 100},
+                                              {"m.room.server_acl", 100},
+                                              {"m.room.encryption", 100}}},
+                      {"events_default", 0},
+                      {"state_default", 50},
+                      {"ban", 50},
+                      {"kick", 50},
+                      {"redact", 50},
+                      {"invite", 0},
+                      {"notifications", json::object{{"room", 50}}}};
+}
+
+// Shallow merge, one level into objects (users/events), as createRoom's override expects.
+void MergeOverride(json::object& into, const json::object& override_content) {
+  for (const auto& kv : override_content) {
+    auto it = into.find(kv.key());
+    if (it != into.end() && it->value().is_object() && kv.value().is_object()) {
+      for (const auto& inner : kv.value().get_object()) {
+        it->value().get_object()[inner.key()] = inner.value();
+      }
+    } else {
+      into[kv.key()] = kv.value();
+    }
+  }
+}
+
+json::array EventsToArray(std::vector<json::object> events) {
+  json::array out;
+  out.reserve(events.size());
+  for (auto& e : events) {
+    out.emplace_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string StreamToken(int64_t stream) { return "s" + std::to_string(stream); }
+
+Result<int64_t> ParseStreamToken(std::string_view token) {
+  if (token.size() < 2 || token.front() != 's') {
+    return core::Error::BadRequest("Invalid pagination token", "M_INVALID_PARAM");
+  }
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(token.data() + 1, token.data() + token.size(), v);
+  if (ec != std::errc() || ptr != token.data() + token.size() || v < 0) {
+    return core::Error::BadRequest("Invalid pagination token", "M_INVALID_PARAM");
+  }
+  return v;
+}
+
+RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier)
+    : deps_(deps),
+      notifier_(notifier),
+      events_(std::make_shared<RoomEvents>(deps.accounts.server_name())) {
+  AddClientRoute(router, "POST", "/createRoom", [this](Request& r) { return CreateRoom(r); });
+  AddClientRoute(router, "PUT", "/rooms/{roomId}/send/{eventType}/{txnId}",
+                 [this](Request& r) { return Send(r); });
+  for (const char* p : {"/rooms/{roomId}/state/{eventType}", "/rooms/{roomId}/state/{eventType}/",
+                        "/rooms/{roomId}/state/{eventType}/{stateKey}"}) {
+    AddClientRoute(router, "PUT", p, [this](Request& r) { return PutState(r); });
+    AddClientRoute(router, "GET", p, [this](Request& r) { return GetState(r); });
+  }
+  AddClientRoute(router, "GET", "/rooms/{roomId}/state",
+                 [this](Request& r) { return GetAllState(r); });
+  AddClientRoute(router, "POST", "/rooms/{roomId}/join",
+                 [this](Request& r) { return Membership(r, "join"); });
+  AddClientRoute(router, "POST", "/join/{roomId}",
+                 [this](Request& r) { return Membership(r, "join"); });
+  for (const char* action : {"invite", "leave", "kick", "ban", "unban"}) {
+    AddClientRoute(router, "POST", std::string("/rooms/{roomId}/") + action,
+                   [this, action](Request& r) { return Membership(r, action); });
+  }
+  AddClientRoute(router, "GET", "/joined_rooms", [this](Request& r) { return JoinedRooms(r); });
+  AddClientRoute(router, "GET", "/rooms/{roomId}/event/{eventId}",
+                 [this](Request& r) { return GetEvent(r); });
+  AddClientRoute(router, "GET", "/rooms/{roomId}/messages",
+                 [this](Request& r) { return Messages(r); });
+}
+
+asio::awaitable<Result<std::vector<StoredEvent>>> RoomRoutes::AppendEvents(
+    std::vector<NewEvent> events) {
+  auto out = std::make_shared<std::vector<StoredEvent>>();
+  auto appender = events_;
+  store::WriteFn write = [appender, events = std::move(events),
+                          out](store::Connection& c) -> Result<void> {
+    out->clear();
+    for (const auto& ev : events) {
+      auto stored = appender->Append(c, ev);
+      if (!stored) {
+        return stored.error();
+      }
+      out->push_back(std::move(*stored));
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return committed.error();
+  }
+  std::vector<std::string> rooms, users;
+  int64_t last = 0;
+  for (const auto& e : *out) {
+    rooms.push_back(e.room_id);
+    if (e.type == "m.room.member" && e.state_key) {
+      users.push_back(*e.state_key);
+    }
+    last = std::max(last, e.stream_ordering);
+  }
+  notifier_.Publish(last, rooms, users);
+  co_return std::move(*out);
+}
+
+asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  const std::string& creator = session->user_id;
+  std::string room_version = kDefaultRoomVersion;
+  std::string preset = "private_chat";
+  if (auto v = body->find("visibility"); v != body->end() && v->value() == "public") {
+    preset = "public_chat";
+  }
+  for (const char* key : {"room_version", "preset", "name", "topic", "visibility"}) {
+    if (auto it = body->find(key); it != body->end() && !it->value().is_string()) {
+      co_return Fail(core::Error::BadRequest(std::string("'") + key + "' must be a string"));
+    }
+  }
+  if (auto v = body->find("room_version"); v != body->end()) {
+    room_version = std::string(v->value().get_string());
+    if (room_version != "10" && room_version != "11") {
+      co_return Fail(core::Error::BadRequest("Room version " + room_version + " is not supported",
+                                             "M_UNSUPPORTED_ROOM_VERSION"));
+    }
+  }
+  if (auto v = body->find("preset"); v != body->end()) {
+    preset = std::string(v->value().get_string());
+    if (preset != "private_chat" && preset != "public_chat" && preset != "trusted_private_chat") {
+      co_return Fail(core::Error::BadRequest("Unknown preset", "M_INVALID_PARAM"));
+    }
+  }
+  json::object creation_content;
+  if (auto v = body->find("creation_content"); v != body->end()) {
+    if (!v->value().is_object()) {
+      co_return Fail(core::Error::BadRequest("'creation_content' must be an object"));
+    }
+    creation_content = v->value().get_object();
+  }
+  std::vector<std::string> invites;
+  if (auto v = body->find("invite"); v != body->end()) {
+    if (!v->value().is_array() || v->value().get_array().size() > kMaxInvites) {
+      co_return Fail(core::Error::BadRequest("'invite' must be a list of at most 100 user IDs"));
+    }
+    for (const auto& id : v->value().get_array()) {
+      if (!id.is_string() || !ValidUserId(id.get_string())) {
+        co_return Fail(core::Error::BadRequest("Invalid user ID in 'invite'", "M_INVALID_PARAM"));
+      }
+      invites.emplace_back(id.get_string());
+    }
+  }
+  bool is_direct = false;
+  if (auto v = body->find("is_direct"); v != body->end() && v->value().is_bool()) {
+    is_direct = v->value().get_bool();
+  }
+
+  std::string room_id = events_->NewRoomId();
+  std::vector<NewEvent> events;
+  auto state = [&](std::string type, json::object content, std::string key = "") {
+    events.push_back(NewEvent{room_id, std::move(type), creator, std::move(key), std::move(content),
+                              std::nullopt});
+  };
+  state("m.room.member", json::object{{"membership", "join"}}, creator);
+  json::object power = DefaultPowerLevels(creator);
+  if (preset == "trusted_private_chat") {
+    for (const auto& id : invites) {
+      power["users"].as_object()[id] = 100;
+    }
+  }
+  if (auto v = body->find("power_level_content_override"); v != body->end()) {
+    if (!v->value().is_object()) {
+      co_return Fail(core::Error::BadRequest("'power_level_content_override' must be an object"));
+    }
+    MergeOverride(power, v->value().get_object());
+  }
+  state("m.room.power_levels", std::move(power));
+  state("m.room.join_rules",
+        json::object{{"join_rule", preset == "public_chat" ? "public" : "invite"}});
+  state("m.room.history_visibility", json::object{{"history_visibility", "shared"}});
+  state("m.room.guest_access",
+        json::object{{"guest_access", preset == "public_chat" ? "forbidden" : "can_join"}});
+  if (auto v = body->find("initial_state"); v != body->end()) {
+    if (!v->value().is_array() || v->value().get_array().size() > kMaxInitialState) {
+      co_return Fail(core::Error::BadRequest("'initial_state' must be a list of state events"));
+    }
+    for (const auto& item : v->value().get_array()) {
+      const json::object* obj = item.if_object();
+      if (obj == nullptr || !obj->contains("type") || !obj->at("type").is_string() ||
+          !obj->contains("content") || !obj->at("content").is_object() ||
+          (obj->contains("state_key") && !obj->at("state_key").is_string())) {
+        co_return Fail(core::Error::BadRequest("Invalid event in 'initial_state'"));
+      }
+      std::string key;
+      if (obj->contains("state_key")) {
+        key = std::string(obj->at("state_key").get_string());
+      }
+      state(std::string(obj->at("type").get_string()), obj->at("content").get_object(), key);
+    }
+  }
+  if (auto v = body->find("name"); v != body->end()) {
+    state("m.room.name", json::object{{"name", v->value()}});
+  }
+  if (auto v = body->find("topic"); v != body->end()) {
+    state("m.room.topic", json::object{{"topic", v->value()}});
+  }
+  for (const auto& id : invites) {
+    json::object content{{"membership", "invite"}};
+    if (is_direct) {
+      content["is_direct"] = true;
+    }
+    state("m.room.member", std::move(content), id);
+  }
+  // The create event first: it inserts the room row the others are checked against.
+  auto creation = std::make_shared<json::object>(std::move(creation_content));
+  auto appender = events_;
+  auto out = std::make_shared<std::vector<StoredEvent>>();
+  store::WriteFn write = [appender, room_id, room_version, creator, creation, events,
+                          out](store::Connection& c) -> Result<void> {
+    auto created = appender->Create(c, room_id, room_version, creator, *creation);
+    if (!created) {
+      return created.error();
+    }
+    out->push_back(std::move(*created));
+    for (const auto& ev : events) {
+      auto stored = appender->Append(c, ev);
+      if (!stored) {
+        return stored.error();
+      }
+      out->push_back(std::move(*stored));
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  std::vector<std::string> users(invites);
+  users.push_back(creator);
+  notifier_.Publish(out->back().stream_ordering, {room_id}, users);
+  co_return Response::Json(json::object{{"room_id", room_id}});
+}
+
+asio::awaitable<Response> RoomRoutes::Send(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId")), type(req.Param("eventType")), txn(req.Param("txnId"));
+  if (auto v = ValidEventType(type); !v) {
+    co_return Fail(v.error());
+  }
+  if (txn.size() > kMaxTxnIdLength) {
+    co_return Fail(core::Error::BadRequest("Transaction ID too long", "M_INVALID_PARAM"));
+  }
+  auto content = core::ParseJsonObject(req.body);
+  if (!content) {
+    co_return Fail(content.error());
+  }
+  // A retried transaction answers with the event it created the first time.
+  auto seen = deps_.store.Read()->QueryOne(
+      "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND txn_id = ?",
+      {session->localpart, session->device_id, txn});
+  if (!seen) {
+    co_return Fail(seen.error());
+  }
+  if (*seen) {
+    co_return Response::Json(json::object{{"event_id", (*seen)->Text(0)}});
+  }
+  auto appender = events_;
+  auto stored = std::make_shared<StoredEvent>();
+  auto existing = std::make_shared<std::string>();
+  NewEvent ev{room_id, type, session->user_id, std::nullopt, std::move(*content), std::nullopt};
+  if (type == "m.room.redaction") {
+    // v10 clients put the target at the top level; v11 in content. Accept both.
+    auto r = ev.content.find("redacts");
+    if (r == ev.content.end() || !r->value().is_string()) {
+      co_return Fail(core::Error::BadRequest("Use the /redact endpoint for redactions"));
+    }
+    ev.redacts = std::string(r->value().get_string());
+  }
+  std::string localpart = session->localpart, device = session->device_id;
+  store::WriteFn write = [appender, ev = std::move(ev), stored, existing, localpart, device,
+                          txn](store::Connection& c) -> Result<void> {
+    // Checked again inside the write: two concurrent retries must create one event.
+    auto again = c.QueryOne(
+        "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND "
+        "txn_id = ?",
+        {localpart, device, txn});
+    if (!again) {
+      return again.error();
+    }
+    if (*again) {
+      *existing = (*again)->Text(0);
+      return {};
+    }
+    auto r = appender->Append(c, ev);
+    if (!r) {
+      return r.error();
+    }
+    *stored = std::move(*r);
+    auto t = c.Execute(
+        "INSERT INTO transaction_ids (localpart, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)",
+        {localpart, device, txn, stored->event_id});
+    if (!t) {
+      return t.error();
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  if (!existing->empty()) {
+    co_return Response::Json(json::object{{"event_id", *existing}});
+  }
+  notifier_.Publish(stored->stream_ordering, {stored->room_id}, {});
+  co_return Response::Json(json::object{{"event_id", stored->event_id}});
+}
+
+asio::awaitable<Response> RoomRoutes::PutState(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string type(req.Param("eventType"));
+  if (auto v = ValidEventType(type); !v) {
+    co_return Fail(v.error());
+  }
+  auto content = core::ParseJsonObject(req.body);
+  if (!content) {
+    co_return Fail(content.error());
+  }
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{std::string(req.Param("roomId")), type, session->user_id,
+                            std::string(req.Param("stateKey")), std::move(*content), std::nullopt});
+  auto stored = co_await AppendEvents(std::move(events));
+  if (!stored) {
+    co_return Fail(stored.error());
+  }
+  co_return Response::Json(json::object{{"event_id", stored->front().event_id}});
+}
+
+asio::awaitable<Response> RoomRoutes::GetState(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  auto lease = deps_.store.Read();
+  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
+  if (!membership) {
+    co_return Fail(membership.error());
+  }
+  if (*membership != "join") {
+    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  }
+  DbRoomState state(lease.conn(), room_id);
+  const json::object* content = state.Get(req.Param("eventType"), req.Param("stateKey"));
+  if (content == nullptr) {
+    co_return Fail(core::Error::NotFound("Event not found"));
+  }
+  co_return Response::Json(*content);
+}
+
+asio::awaitable<Response> RoomRoutes::GetAllState(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  auto lease = deps_.store.Read();
+  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
+  if (!membership) {
+    co_return Fail(membership.error());
+  }
+  if (*membership != "join") {
+    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  }
+  auto rows = lease->Query(
+      "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
+      "WHERE s.room_id = ? ORDER BY e.stream_ordering",
+      {room_id});
+  if (!rows) {
+    co_return Fail(rows.error());
+  }
+  json::array out;
+  for (const auto& row : *rows) {
+    auto ev = ParseStoredEvent(row.Text(0));
+    if (ev) {
+      out.emplace_back(std::move(*ev));
+    }
+  }
+  co_return Response::Json(out);
+}
+
+asio::awaitable<Response> RoomRoutes::Membership(Request& req, std::string action) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  if (room_id.empty() || room_id.front() != '!') {
+    co_return Fail(core::Error::NotFound("Room aliases are not supported yet"));
+  }
+  std::string body_text = "{}";
+  if (!req.body.empty()) {
+    body_text = req.body;
+  }
+  auto body = core::ParseJsonObject(body_text);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  std::string target = session->user_id;
+  std::string membership = action;
+  if (action == "invite" || action == "kick" || action == "ban" || action == "unban") {
+    auto user = core::RequireString(*body, "user_id");
+    if (!user) {
+      co_return Fail(user.error());
+    }
+    if (!ValidUserId(*user)) {
+      co_return Fail(core::Error::BadRequest("Invalid user ID", "M_INVALID_PARAM"));
+    }
+    target = std::string(*user);
+    if (action == "kick" || action == "unban") {
+      membership = "leave";
+    }
+  }
+  json::object content{{"membership", membership}};
+  if (auto reason = body->find("reason"); reason != body->end() && reason->value().is_string()) {
+    content["reason"] = reason->value();
+  }
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{room_id, "m.room.member", session->user_id, target, std::move(content),
+                            std::nullopt});
+  auto stored = co_await AppendEvents(std::move(events));
+  if (!stored) {
+    core::Error e = stored.error();
+    if (action == "join" && e.http_status == 403) {
+      // One answer whether the room is missing, private or forbidden: it reveals nothing.
+      e.message = "You cannot join this room";
+    }
+    co_return Fail(e);
+  }
+  if (action == "join") {
+    co_return Response::Json(json::object{{"room_id", room_id}});
+  }
+  co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Response> RoomRoutes::JoinedRooms(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto rows = deps_.store.Read()->Query(
+      "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'",
+      {session->user_id});
+  if (!rows) {
+    co_return Fail(rows.error());
+  }
+  json::array ids;
+  for (const auto& row : *rows) {
+    ids.emplace_back(row.Text(0));
+  }
+  co_return Response::Json(json::object{{"joined_rooms", std::move(ids)}});
+}
+
+asio::awaitable<Response> RoomRoutes::GetEvent(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  auto lease = deps_.store.Read();
+  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
+  if (!membership) {
+    co_return Fail(membership.error());
+  }
+  auto row = lease->QueryOne("SELECT json FROM events WHERE event_id = ? AND room_id = ?",
+                             {std::string(req.Param("eventId")), room_id});
+  if (!row) {
+    co_return Fail(row.error());
+  }
+  // Not found and not allowed look the same.
+  if (*membership != "join" || !*row) {
+    co_return Fail(core::Error::NotFound("Event not found"));
+  }
+  auto ev = ParseStoredEvent((*row)->Text(0));
+  if (!ev) {
+    co_return Fail(ev.error());
+  }
+  co_return Response::Json(*ev);
+}
+
+asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  std::string dir = req.QueryParam("dir").value_or("b");
+  if (dir != "b" && dir != "f") {
+    co_return Fail(core::Error::BadRequest("'dir' must be b or f", "M_INVALID_PARAM"));
+  }
+  int64_t limit = 10;
+  if (auto l = req.QueryParam("limit")) {
+    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 0) {
+      co_return Fail(core::Error::BadRequest("Invalid limit", "M_INVALID_PARAM"));
+    }
+    limit = std::min(limit, kMaxMessagesLimit);
+  }
+  int64_t from = 0;
+  if (dir == "b") {
+    from = notifier_.position();
+  }
+  if (auto f = req.QueryParam("from")) {
+    auto parsed = ParseStreamToken(*f);
+    if (!parsed) {
+      co_return Fail(parsed.error());
+    }
+    from = *parsed;
+  }
+  auto lease = deps_.store.Read();
+  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
+  if (!membership) {
+    co_return Fail(membership.error());
+  }
+  if (*membership != "join") {
+    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  }
+  // A token s<N> is the position just after event N (sync's next_batch is one): going back
+  // from it returns events <= N, going forward events > N.
+  // NOTE: if/else, not ?:, for values built in a coroutine (gcc 12 double destruction).
+  const char* sql =
+      "SELECT stream_ordering, json FROM events WHERE room_id = ? AND stream_ordering > ? "
+      "ORDER BY stream_ordering ASC LIMIT ?";
+  if (dir == "b") {
+    sql =
+        "SELECT stream_ordering, json FROM events WHERE room_id = ? AND stream_ordering <= ? "
+        "ORDER BY stream_ordering DESC LIMIT ?";
+  }
+  auto rows = lease->Query(sql, {room_id, from, limit});
+  if (!rows) {
+    co_return Fail(rows.error());
+  }
+  std::vector<json::object> chunk;
+  int64_t end = from;
+  for (const auto& row : *rows) {
+    auto ev = ParseStoredEvent(row.Text(1));
+    if (ev) {
+      chunk.push_back(std::move(*ev));
+    }
+    end = row.Int(0);
+    if (dir == "b") {
+      end -= 1;  // just before the oldest event returned
+    }
+  }
+  json::object out{{"chunk", EventsToArray(std::move(chunk))}, {"start", StreamToken(from)}};
+  if (static_cast<int64_t>(rows->size()) == limit && limit > 0) {
+    out["end"] = StreamToken(end);  // absent end = no more events in that direction
+  }
+  co_return Response::Json(out);
+}
+
+}  // namespace ruche::matrix

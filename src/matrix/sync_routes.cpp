@@ -1,0 +1,274 @@
+#include "matrix/sync_routes.hpp"
+
+#include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "matrix/room_events.hpp"
+#include "matrix/room_routes.hpp"
+#include "matrix/route_helpers.hpp"
+
+namespace ruche::matrix {
+
+namespace asio = boost::asio;
+using net::Request;
+using net::Response;
+
+namespace {
+
+constexpr int64_t kDefaultTimelineLimit = 10;
+constexpr int64_t kMaxTimelineLimit = 500;
+constexpr int64_t kMaxTimeoutMs = 60'000;
+// Incremental syncs read at most this many new events in one go (the rest is "limited").
+constexpr int64_t kMaxWindowEvents = 10'000;
+
+struct RoomTimeline {
+  std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
+  bool limited = false;
+};
+
+// The state types an invitee sees before joining (spec "Stripped state").
+bool IsStrippedType(std::string_view type) {
+  return type == "m.room.create" || type == "m.room.join_rules" || type == "m.room.name" ||
+         type == "m.room.avatar" || type == "m.room.canonical_alias" ||
+         type == "m.room.encryption" || type == "m.room.topic";
+}
+
+Result<int64_t> TimelineLimit(const Request& req) {
+  auto filter = req.QueryParam("filter");
+  if (!filter || filter->empty() || filter->front() != '{') {
+    return kDefaultTimelineLimit;  // filter IDs are not stored yet: defaults apply
+  }
+  auto obj = core::ParseJsonObject(*filter);
+  if (!obj) {
+    return core::Error::BadRequest("Invalid filter", "M_INVALID_PARAM");
+  }
+  const json::value* limit = obj->if_contains("room");
+  if (limit && limit->is_object()) {
+    limit = limit->get_object().if_contains("timeline");
+  }
+  if (limit && limit->is_object()) {
+    limit = limit->get_object().if_contains("limit");
+  }
+  if (limit && limit->is_int64() && limit->get_int64() >= 0) {
+    return std::min(limit->get_int64(), kMaxTimelineLimit);
+  }
+  return kDefaultTimelineLimit;
+}
+
+}  // namespace
+
+SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier)
+    : deps_(deps), notifier_(notifier) {
+  AddClientRoute(router, "GET", "/sync", [this](Request& r) { return Sync(r); });
+}
+
+asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Response::FromError(session.error());
+  }
+  const std::string& user = session->user_id;
+  std::optional<int64_t> since;
+  if (auto s = req.QueryParam("since")) {
+    auto parsed = ParseStreamToken(*s);
+    if (!parsed) {
+      co_return Response::FromError(parsed.error());
+    }
+    since = *parsed;
+  }
+  int64_t timeout = 0;
+  if (auto t = req.QueryParam("timeout")) {
+    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), timeout);
+    if (ec != std::errc() || timeout < 0) {
+      co_return Response::FromError(core::Error::BadRequest("Invalid timeout", "M_INVALID_PARAM"));
+    }
+    timeout = std::min(timeout, kMaxTimeoutMs);
+  }
+  bool full_state = req.QueryParam("full_state").value_or("false") == "true";
+  auto limit = TimelineLimit(req);
+  if (!limit) {
+    co_return Response::FromError(limit.error());
+  }
+
+  if (since && timeout > 0 && !full_state) {
+    std::vector<std::string> rooms;
+    {
+      auto rows = deps_.store.Read()->Query(
+          "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'", {user});
+      if (!rows) {
+        co_return Response::FromError(rows.error());
+      }
+      for (const auto& row : *rows) {
+        rooms.push_back(row.Text(0));
+      }
+    }
+    co_await notifier_.Wait(std::move(rooms), user, *since, timeout);
+  }
+
+  // Everything below reads up to `pos`, the newest committed position, so the next sync starts
+  // exactly where this one ends.
+  int64_t pos = notifier_.position();
+  int64_t from = since.value_or(0);
+  bool initial = !since || full_state;
+  auto lease = deps_.store.Read();
+
+  auto memberships = lease->Query(
+      "SELECT room_id, membership, stream_ordering FROM memberships WHERE user_id = ? AND "
+      "stream_ordering <= ?",
+      {user, pos});
+  if (!memberships) {
+    co_return Response::FromError(memberships.error());
+  }
+  std::map<std::string, bool> joined;  // room -> needs full state (initial or joined since)
+  std::vector<std::string> invited, left;
+  for (const auto& row : *memberships) {
+    const std::string& m = row.Text(1);
+    bool changed = row.Int(2) > from;
+    if (m == "join") {
+      joined[row.Text(0)] = initial || changed;
+    } else if (m == "invite" && (initial || changed)) {
+      invited.push_back(row.Text(0));
+    } else if ((m == "leave" || m == "ban") && !initial && changed) {
+      left.push_back(row.Text(0));
+    }
+  }
+
+  // Timelines: one query for every joined room.
+  std::map<std::string, RoomTimeline> timelines;
+  if (!joined.empty() || !left.empty()) {
+    Result<store::Rows> rows = store::Rows{};
+    if (initial) {
+      rows = lease->Query(
+          "SELECT room_id, stream_ordering, json FROM (SELECT room_id, stream_ordering, json, "
+          "ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY stream_ordering DESC) AS rn "
+          "FROM events WHERE stream_ordering <= ? AND room_id IN (SELECT room_id FROM memberships "
+          "WHERE user_id = ? AND membership = 'join')) AS t WHERE rn <= ? "
+          "ORDER BY stream_ordering",
+          {pos, user, *limit + 1});
+    } else {
+      // Rooms left since: only up to the leave (or ban) itself, never what came after.
+      rows = lease->Query(
+          "SELECT e.room_id, e.stream_ordering, e.json FROM events e JOIN memberships m "
+          "ON m.room_id = e.room_id AND m.user_id = ? WHERE e.stream_ordering > ? AND "
+          "e.stream_ordering <= ? AND (m.membership = 'join' OR (m.membership IN ('leave', 'ban') "
+          "AND e.stream_ordering <= m.stream_ordering)) ORDER BY e.stream_ordering LIMIT ?",
+          {user, from, pos, kMaxWindowEvents});
+    }
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    for (const auto& row : *rows) {
+      auto ev = ParseStoredEvent(row.Text(2));
+      if (ev) {
+        timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
+      }
+    }
+    for (auto& [room, tl] : timelines) {
+      if (static_cast<int64_t>(tl.events.size()) > *limit) {
+        tl.limited = true;
+        tl.events.erase(tl.events.begin(), tl.events.end() - *limit);
+      }
+    }
+  }
+
+  // Current state of the rooms that need it, in one query.
+  std::map<std::string, std::vector<json::object>> states;
+  std::vector<std::string> need_state;
+  for (const auto& [room, full] : joined) {
+    if (full) {
+      need_state.push_back(room);
+    }
+  }
+  for (const auto& room : invited) {
+    need_state.push_back(room);
+  }
+  if (!need_state.empty()) {
+    auto rows = lease->Query(
+        "SELECT s.room_id, e.stream_ordering, e.json FROM room_state s "
+        "JOIN events e ON e.event_id = s.event_id JOIN memberships m ON m.room_id = s.room_id "
+        "WHERE m.user_id = ? AND m.membership IN ('join', 'invite') AND e.stream_ordering <= ?",
+        {user, pos});
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    for (const auto& row : *rows) {
+      auto ev = ParseStoredEvent(row.Text(2));
+      if (ev) {
+        states[row.Text(0)].push_back(std::move(*ev));
+      }
+    }
+  }
+
+  json::object join_section, invite_section, leave_section;
+  auto timeline_json = [&](const std::string& room, int64_t fallback) {
+    json::array events;
+    int64_t oldest = fallback;
+    bool limited = false;
+    std::set<std::string> ids;
+    if (auto it = timelines.find(room); it != timelines.end()) {
+      limited = it->second.limited;
+      if (!it->second.events.empty()) {
+        oldest = it->second.events.front().first - 1;  // just before the timeline's first event
+      }
+      for (auto& [stream, ev] : it->second.events) {
+        ids.insert(std::string(ev["event_id"].as_string()));
+        events.emplace_back(std::move(ev));
+      }
+    }
+    return std::make_tuple(json::object{{"events", std::move(events)},
+                                        {"limited", limited},
+                                        {"prev_batch", StreamToken(oldest)}},
+                           std::move(ids));
+  };
+  for (const auto& [room, full] : joined) {
+    auto [timeline, in_timeline] = timeline_json(room, pos);
+    if (!full && timeline["events"].as_array().empty()) {
+      continue;  // nothing new in this room
+    }
+    json::array state;
+    if (full) {
+      for (auto& ev : states[room]) {
+        if (!in_timeline.count(std::string(ev["event_id"].as_string()))) {
+          state.emplace_back(std::move(ev));
+        }
+      }
+    }
+    join_section[room] = json::object{{"timeline", std::move(timeline)},
+                                      {"state", json::object{{"events", std::move(state)}}},
+                                      {"ephemeral", json::object{{"events", json::array{}}}},
+                                      {"account_data", json::object{{"events", json::array{}}}}};
+  }
+  for (const auto& room : invited) {
+    json::array stripped;
+    for (const auto& ev : states[room]) {
+      std::string_view type = ev.at("type").as_string();
+      bool mine = type == "m.room.member" && ev.contains("state_key") &&
+                  ev.at("state_key").as_string() == user;
+      if (IsStrippedType(type) || mine) {
+        stripped.emplace_back(json::object{{"type", ev.at("type")},
+                                           {"state_key", ev.at("state_key")},
+                                           {"content", ev.at("content")},
+                                           {"sender", ev.at("sender")}});
+      }
+    }
+    invite_section[room] =
+        json::object{{"invite_state", json::object{{"events", std::move(stripped)}}}};
+  }
+  for (const auto& room : left) {
+    auto [timeline, ids] = timeline_json(room, pos);
+    leave_section[room] = json::object{{"timeline", std::move(timeline)},
+                                       {"state", json::object{{"events", json::array{}}}}};
+  }
+  co_return Response::Json(
+      json::object{{"next_batch", StreamToken(pos)},
+                   {"rooms", json::object{{"join", std::move(join_section)},
+                                          {"invite", std::move(invite_section)},
+                                          {"leave", std::move(leave_section)}}},
+                   {"presence", json::object{{"events", json::array{}}}},
+                   {"account_data", json::object{{"events", json::array{}}}},
+                   {"to_device", json::object{{"events", json::array{}}}}});
+}
+
+}  // namespace ruche::matrix

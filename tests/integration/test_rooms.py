@@ -1,0 +1,236 @@
+"""Rooms, sending, state, membership, /sync and /messages: the first slice of the chat core.
+
+Each test creates its own users and rooms on the module's shared server."""
+import threading
+import urllib.parse
+
+from ruche_test import call, client_path, new_user, query
+
+
+def q(room_id: str) -> str:
+    return urllib.parse.quote(room_id, safe="")
+
+
+def create_room(server, token, **body):
+    resp = call(server, "POST", client_path("/createRoom"), body, token=token)
+    assert resp.status == 200, resp
+    return resp.json["room_id"]
+
+
+def send(server, token, room_id, body, txn, expect=200):
+    resp = call(server, "PUT", client_path(f"/rooms/{q(room_id)}/send/m.room.message/{txn}"),
+                {"msgtype": "m.text", "body": body}, token=token)
+    assert resp.status == expect, resp
+    return resp
+
+
+def sync(server, token, since=None, timeout=0, **extra):
+    params = {"timeout": str(timeout), **extra}
+    if since:
+        params["since"] = since
+    resp = call(server, "GET", query(client_path("/sync"), **params), token=token,
+                timeout=timeout / 1000 + 10)
+    assert resp.status == 200, resp
+    return resp.json
+
+
+def bodies(timeline):
+    return [e["content"].get("body") for e in timeline["events"] if e["type"] == "m.room.message"]
+
+
+def test_create_room_sets_up_state_and_creator_joins(server):
+    name, token = new_user(server)
+    room = create_room(server, token, name="General", topic="Everything")
+    assert room.startswith("!") and room.endswith(":" + server.server_name)
+    state = call(server, "GET", client_path(f"/rooms/{q(room)}/state"), token=token)
+    assert state.status == 200, state
+    types = {(e["type"], e["state_key"]) for e in state.json}
+    me = server.mxid(name)
+    for expected in [("m.room.create", ""), ("m.room.member", me), ("m.room.power_levels", ""),
+                     ("m.room.join_rules", ""), ("m.room.history_visibility", ""),
+                     ("m.room.name", ""), ("m.room.topic", "")]:
+        assert expected in types, (expected, types)
+    pl = call(server, "GET", client_path(f"/rooms/{q(room)}/state/m.room.power_levels/"),
+              token=token)
+    assert pl.json["users"][me] == 100
+    joined = call(server, "GET", client_path("/joined_rooms"), token=token)
+    assert room in joined.json["joined_rooms"]
+
+
+def test_events_form_a_chain_with_spec_event_ids(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    first = send(server, token, room, "one", "t1").json["event_id"]
+    second = send(server, token, room, "two", "t2").json["event_id"]
+    ev1 = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(first)}"), token=token).json
+    ev2 = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(second)}"), token=token).json
+    assert ev1["event_id"] == first and first.startswith("$") and len(first) == 44
+    assert ev2["prev_events"] == [first]
+    assert ev2["depth"] == ev1["depth"] + 1
+    assert "sha256" in ev2["hashes"]
+
+
+def test_send_is_idempotent_per_transaction_id(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    a = send(server, token, room, "hello", "same-txn").json["event_id"]
+    b = send(server, token, room, "hello again", "same-txn").json["event_id"]
+    assert a == b
+    history = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
+                                        limit="50"), token=token).json
+    assert bodies({"events": history["chunk"]}) == ["hello"]
+
+
+def test_concurrent_retries_of_one_transaction_create_one_event(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    results = []
+
+    def worker():
+        results.append(send(server, token, room, "race", "race-txn").json["event_id"])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1, results
+
+
+def test_invite_join_and_messages_reach_the_other_users_sync(server):
+    alice, a_tok = new_user(server)
+    bob, b_tok = new_user(server)
+    room = create_room(server, a_tok, invite=[server.mxid(bob)])
+    first = sync(server, b_tok)
+    assert room in first["rooms"]["invite"], first["rooms"]
+    invite_state = first["rooms"]["invite"][room]["invite_state"]["events"]
+    assert any(e["type"] == "m.room.member" and e["state_key"] == server.mxid(bob)
+               for e in invite_state)
+    assert room not in first["rooms"]["join"]
+    joined = call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {}, token=b_tok)
+    assert joined.status == 200 and joined.json["room_id"] == room, joined
+    after_join = sync(server, b_tok, since=first["next_batch"])
+    assert room in after_join["rooms"]["join"]
+    state_types = {e["type"] for e in after_join["rooms"]["join"][room]["state"]["events"]}
+    timeline_types = {e["type"] for e in after_join["rooms"]["join"][room]["timeline"]["events"]}
+    assert "m.room.create" in state_types | timeline_types
+    send(server, a_tok, room, "hi bob", "m1")
+    incremental = sync(server, b_tok, since=after_join["next_batch"])
+    assert bodies(incremental["rooms"]["join"][room]["timeline"]) == ["hi bob"]
+    # Nothing new: the room is absent and the token does not move.
+    quiet = sync(server, b_tok, since=incremental["next_batch"])
+    assert room not in quiet["rooms"]["join"]
+
+
+def test_long_poll_wakes_when_a_message_is_committed(server):
+    _, a_tok = new_user(server)
+    bob, b_tok = new_user(server)
+    room = create_room(server, a_tok, preset="public_chat")
+    assert call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=b_tok).status == 200
+    since = sync(server, b_tok)["next_batch"]
+    got = {}
+
+    def poll():
+        got["sync"] = sync(server, b_tok, since=since, timeout=20000)
+
+    t = threading.Thread(target=poll)
+    t.start()
+    send(server, a_tok, room, "wake up", "w1")
+    t.join(25)
+    assert not t.is_alive()
+    assert bodies(got["sync"]["rooms"]["join"][room]["timeline"]) == ["wake up"]
+
+
+def test_timeline_is_limited_with_a_prev_batch_that_paginates(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    for i in range(15):
+        send(server, token, room, f"m{i}", f"p{i}")
+    first = sync(server, token)
+    timeline = first["rooms"]["join"][room]["timeline"]
+    assert timeline["limited"] is True
+    assert bodies(timeline) == [f"m{i}" for i in range(5, 15)]
+    older = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
+                                      limit="3", **{"from": timeline["prev_batch"]}),
+                 token=token).json
+    assert bodies({"events": older["chunk"]}) == ["m4", "m3", "m2"]
+    rest = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
+                                     limit="100", **{"from": older["end"]}), token=token).json
+    assert bodies({"events": rest["chunk"]}) == ["m1", "m0"]
+    assert "end" not in rest  # nothing older
+    forward = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="f",
+                                        limit="2", **{"from": older["end"]}), token=token).json
+    assert bodies({"events": forward["chunk"]}) == ["m2", "m3"]
+
+
+def test_outsiders_see_nothing_and_learn_nothing(server):
+    _, owner = new_user(server)
+    _, outsider = new_user(server)
+    room = create_room(server, owner)
+    event_id = send(server, owner, room, "secret", "s1").json["event_id"]
+    missing = "!doesnotexist:" + server.server_name
+    for rid in (room, missing):
+        assert send(server, outsider, rid, "x", "o1", expect=403).errcode == "M_FORBIDDEN"
+        hist = call(server, "GET", query(client_path(f"/rooms/{q(rid)}/messages"), dir="b"),
+                    token=outsider)
+        assert hist.status == 403
+        state = call(server, "GET", client_path(f"/rooms/{q(rid)}/state"), token=outsider)
+        assert state.status == 403
+    # Joining a private room and a missing room answer exactly alike.
+    a = call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {}, token=outsider)
+    b = call(server, "POST", client_path(f"/rooms/{q(missing)}/join"), {}, token=outsider)
+    assert (a.status, a.json) == (b.status, b.json) and a.status == 403
+    ev = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(event_id)}"), token=outsider)
+    assert ev.status == 404
+    assert room not in sync(server, outsider)["rooms"]["join"]
+
+
+def test_power_levels_guard_state_and_kicks(server):
+    _, owner = new_user(server)
+    member_name, member = new_user(server)
+    room = create_room(server, owner, preset="public_chat")
+    assert call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=member).status == 200
+    rename = call(server, "PUT", client_path(f"/rooms/{q(room)}/state/m.room.name"),
+                  {"name": "hijacked"}, token=member)
+    assert rename.status == 403 and rename.errcode == "M_FORBIDDEN", rename
+    ok = call(server, "PUT", client_path(f"/rooms/{q(room)}/state/m.room.name"),
+              {"name": "Renamed"}, token=owner)
+    assert ok.status == 200, ok
+    kick = call(server, "POST", client_path(f"/rooms/{q(room)}/kick"),
+                {"user_id": server.mxid(member_name)}, token=owner)
+    assert kick.status == 200, kick
+    assert send(server, member, room, "still here?", "k1", expect=403).errcode == "M_FORBIDDEN"
+
+
+def test_banned_user_cannot_rejoin_and_leave_stops_history(server):
+    _, owner = new_user(server)
+    name, user = new_user(server)
+    room = create_room(server, owner, preset="public_chat")
+    assert call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=user).status == 200
+    since = sync(server, user)["next_batch"]
+    assert call(server, "POST", client_path(f"/rooms/{q(room)}/ban"),
+                {"user_id": server.mxid(name), "reason": "spam"}, token=owner).status == 200
+    send(server, owner, room, "after the ban", "b1")
+    after = sync(server, user, since=since)
+    assert room in after["rooms"]["leave"]
+    assert "after the ban" not in bodies(after["rooms"]["leave"][room]["timeline"])
+    rejoin = call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=user)
+    assert rejoin.status == 403
+
+
+def test_bad_input_is_rejected_cleanly(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    bad_json = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.room.message/x1"),
+                    raw_body=b"{nope", token=token)
+    assert bad_json.status == 400 and bad_json.errcode == "M_NOT_JSON"
+    huge = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.room.message/x2"),
+                {"body": "x" * 70000, "msgtype": "m.text"}, token=token)
+    assert huge.status == 413 and huge.errcode == "M_TOO_LARGE", huge
+    floats = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.room.message/x3"),
+                  {"body": "f", "n": 1.5}, token=token)
+    assert floats.status == 400 and floats.errcode == "M_BAD_JSON", floats
+    version = call(server, "POST", client_path("/createRoom"), {"room_version": "1"}, token=token)
+    assert version.errcode == "M_UNSUPPORTED_ROOM_VERSION"
+    token_err = call(server, "GET", query(client_path("/sync"), since="garbage"), token=token)
+    assert token_err.status == 400
