@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "auth/accounts.hpp"
+#include "matrix/canonical_json.hpp"
 #include "matrix/route_helpers.hpp"
 
 namespace ruche::matrix {
@@ -121,6 +122,12 @@ RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier)
                  [this](Request& r) { return GetEvent(r); });
   AddClientRoute(router, "GET", "/rooms/{roomId}/messages",
                  [this](Request& r) { return Messages(r); });
+  AddClientRoute(router, "PUT", "/rooms/{roomId}/redact/{eventId}/{txnId}",
+                 [this](Request& r) { return Redact(r); });
+  AddClientRoute(router, "GET", "/rooms/{roomId}/members",
+                 [this](Request& r) { return Members(r, false); });
+  AddClientRoute(router, "GET", "/rooms/{roomId}/joined_members",
+                 [this](Request& r) { return Members(r, true); });
 }
 
 asio::awaitable<Result<std::vector<StoredEvent>>> RoomRoutes::AppendEvents(
@@ -620,6 +627,168 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
     out["end"] = StreamToken(end);  // absent end = no more events in that direction
   }
   co_return Response::Json(out);
+}
+
+asio::awaitable<Response> RoomRoutes::Redact(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId")), target(req.Param("eventId")), txn(req.Param("txnId"));
+  if (txn.size() > kMaxTxnIdLength) {
+    co_return Fail(core::Error::BadRequest("Transaction ID too long", "M_INVALID_PARAM"));
+  }
+  std::string body_text = "{}";
+  if (!req.body.empty()) {
+    body_text = req.body;
+  }
+  auto body = core::ParseJsonObject(body_text);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  json::object content;
+  if (auto reason = body->find("reason"); reason != body->end()) {
+    if (!reason->value().is_string()) {
+      co_return Fail(core::Error::BadRequest("'reason' must be a string"));
+    }
+    content["reason"] = reason->value();
+  }
+  auto appender = events_;
+  auto stored = std::make_shared<StoredEvent>();
+  auto existing = std::make_shared<std::string>();
+  std::string sender = session->user_id, localpart = session->localpart,
+              device = session->device_id;
+  // The redaction event and the erasure of the target's content commit together: once the
+  // client has its 200, the redacted content is gone from storage, not only hidden.
+  store::WriteFn write = [appender, room_id, target, content, sender, localpart, device, txn,
+                          stored, existing](store::Connection& c) -> Result<void> {
+    auto again = c.QueryOne(
+        "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND "
+        "txn_id = ?",
+        {localpart, device, txn});
+    if (!again) {
+      return again.error();
+    }
+    if (*again) {
+      *existing = (*again)->Text(0);
+      return {};
+    }
+    auto version = RoomVersionOf(c, room_id);
+    if (!version) {
+      return version.error();
+    }
+    auto row = c.QueryOne("SELECT json, sender FROM events WHERE event_id = ? AND room_id = ?",
+                          {target, room_id});
+    if (!row) {
+      return row.error();
+    }
+    if (!*version || !*row) {
+      return core::Error::NotFound("Event not found");
+    }
+    DbRoomState state(c, room_id);
+    if (!MayRedact(state, sender, (*row)->Text(1), **version)) {
+      return core::Error::Forbidden("You may only redact your own messages");
+    }
+    NewEvent ev{room_id, "m.room.redaction", sender, std::nullopt, content, std::nullopt};
+    if (**version == "11") {
+      ev.content["redacts"] = target;
+    } else {
+      ev.redacts = target;
+    }
+    auto r = appender->Append(c, ev);
+    if (!r) {
+      return r.error();
+    }
+    *stored = std::move(*r);
+    auto original = ParseStoredEvent((*row)->Text(0));
+    if (!original) {
+      return original.error();
+    }
+    auto redacted = matrix::Redact(*original, **version);
+    if (!redacted) {
+      return redacted.error();
+    }
+    (*redacted)["unsigned"] = json::object{{"redacted_because", stored->event}};
+    auto u = c.Execute("UPDATE events SET json = ? WHERE event_id = ?",
+                       {json::serialize(*redacted), target});
+    if (!u) {
+      return u.error();
+    }
+    auto t = c.Execute(
+        "INSERT INTO transaction_ids (localpart, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)",
+        {localpart, device, txn, stored->event_id});
+    if (!t) {
+      return t.error();
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  if (!existing->empty()) {
+    co_return Response::Json(json::object{{"event_id", *existing}});
+  }
+  notifier_.Publish(stored->stream_ordering, {room_id}, {});
+  co_return Response::Json(json::object{{"event_id", stored->event_id}});
+}
+
+asio::awaitable<Response> RoomRoutes::Members(Request& req, bool joined_only) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId"));
+  auto lease = deps_.store.Read();
+  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
+  if (!membership) {
+    co_return Fail(membership.error());
+  }
+  if (*membership != "join") {
+    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  }
+  auto rows = lease->Query(
+      "SELECT m.user_id, m.membership, e.json FROM memberships m JOIN events e "
+      "ON e.event_id = m.event_id WHERE m.room_id = ? ORDER BY m.stream_ordering",
+      {room_id});
+  if (!rows) {
+    co_return Fail(rows.error());
+  }
+  if (joined_only) {
+    json::object joined;
+    for (const auto& row : *rows) {
+      if (row.Text(1) != "join") {
+        continue;
+      }
+      json::object info;
+      if (auto ev = ParseStoredEvent(row.Text(2))) {
+        const json::object& c = (*ev)["content"].as_object();
+        info["display_name"] = nullptr;
+        info["avatar_url"] = nullptr;
+        if (c.contains("displayname")) {
+          info["display_name"] = c.at("displayname");
+        }
+        if (c.contains("avatar_url")) {
+          info["avatar_url"] = c.at("avatar_url");
+        }
+      }
+      joined[row.Text(0)] = std::move(info);
+    }
+    co_return Response::Json(json::object{{"joined", std::move(joined)}});
+  }
+  std::string only = req.QueryParam("membership").value_or("");
+  std::string not_membership = req.QueryParam("not_membership").value_or("");
+  json::array chunk;
+  for (const auto& row : *rows) {
+    if ((!only.empty() && row.Text(1) != only) ||
+        (!not_membership.empty() && row.Text(1) == not_membership)) {
+      continue;
+    }
+    if (auto ev = ParseStoredEvent(row.Text(2))) {
+      chunk.emplace_back(std::move(*ev));
+    }
+  }
+  co_return Response::Json(json::object{{"chunk", std::move(chunk)}});
 }
 
 }  // namespace ruche::matrix

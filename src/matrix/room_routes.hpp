@@ -29,6 +29,8 @@ class RoomRoutes {
   boost::asio::awaitable<net::Response> JoinedRooms(net::Request& req);
   boost::asio::awaitable<net::Response> GetEvent(net::Request& req);
   boost::asio::awaitable<net::Response> Messages(net::Request& req);
+  boost::asio::awaitable<net::Response> Redact(net::Request& req);
+  boost::asio::awaitable<net::Response> Members(net::Request& req, bool joined_only);
 
   MatrixDeps deps_;
   Notifier& notifier_;

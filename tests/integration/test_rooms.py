@@ -234,3 +234,48 @@ def test_bad_input_is_rejected_cleanly(server):
     assert version.errcode == "M_UNSUPPORTED_ROOM_VERSION"
     token_err = call(server, "GET", query(client_path("/sync"), since="garbage"), token=token)
     assert token_err.status == 400
+
+
+def test_redaction_erases_content_from_storage_and_history(start_server):
+    server = start_server(registration="open")  # its own: it is stopped to read the file
+    owner_name, owner = new_user(server)
+    member_name, member = new_user(server)
+    room = create_room(server, owner, preset="public_chat")
+    assert call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=member).status == 200
+    secret = send(server, member, room, "my password is hunter2", "r1").json["event_id"]
+    mine = send(server, owner, room, "owner's own", "r2").json["event_id"]
+    # A member may not redact someone else's message; the owner (level 100) may.
+    denied = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(mine)}/x1"), {},
+                  token=member)
+    assert denied.status == 403, denied
+    red = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(secret)}/x2"),
+               {"reason": "leaked"}, token=owner)
+    assert red.status == 200, red
+    again = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(secret)}/x2"),
+                 {"reason": "leaked"}, token=owner)
+    assert again.json["event_id"] == red.json["event_id"]  # same transaction, same event
+    ev = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(secret)}"), token=member)
+    assert ev.status == 200 and ev.json["content"] == {}, ev
+    assert ev.json["unsigned"]["redacted_because"]["event_id"] == red.json["event_id"]
+    history = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
+                                        limit="50"), token=member).json
+    assert "hunter2" not in str(history)
+    # Really gone from the database file, not only hidden from the API.
+    server.stop()
+    db = (server.data_dir / "ruche.db").read_bytes()
+    wal = server.data_dir / "ruche.db-wal"
+    assert b"hunter2" not in db + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_members_and_joined_members(server):
+    owner_name, owner = new_user(server)
+    guest_name, guest = new_user(server)
+    room = create_room(server, owner, invite=[server.mxid(guest_name)])
+    members = call(server, "GET", client_path(f"/rooms/{q(room)}/members"), token=owner).json
+    by_user = {e["state_key"]: e["content"]["membership"] for e in members["chunk"]}
+    assert by_user == {server.mxid(owner_name): "join", server.mxid(guest_name): "invite"}
+    joined = call(server, "GET", client_path(f"/rooms/{q(room)}/joined_members"),
+                  token=owner).json
+    assert list(joined["joined"]) == [server.mxid(owner_name)]
+    assert call(server, "GET", client_path(f"/rooms/{q(room)}/members"),
+                token=guest).status == 403

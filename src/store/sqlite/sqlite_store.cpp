@@ -46,7 +46,10 @@ class SqliteConnection final : public Connection {
     auto conn = std::make_unique<SqliteConnection>(db);
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 1);
+    // secure_delete: deleted or overwritten content (a redacted message) is zeroed in the file,
+    // not left in free space. synchronous=FULL: a commit survives power loss, not only a crash.
     const char* pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                   "PRAGMA secure_delete=ON;"
                                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                  : "PRAGMA query_only=1; PRAGMA foreign_keys=ON;"
                                    "PRAGMA temp_store=MEMORY;";
