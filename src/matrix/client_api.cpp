@@ -1,5 +1,7 @@
 #include "matrix/client_api.hpp"
 
+#include "auth/accounts.hpp"
+#include "matrix/account_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
@@ -14,16 +16,20 @@ class ClientApiImpl final : public ClientApi {
  public:
   ClientApiImpl(net::Router& router, MatrixDeps deps, int64_t position)
       : notifier_(position),
+        events_(std::make_shared<RoomEvents>(deps.accounts.server_name())),
         login_(router, deps),
-        rooms_(router, deps, notifier_),
+        rooms_(router, deps, notifier_, events_),
+        account_(router, deps, notifier_, events_),
         sync_(router, deps, notifier_) {
     MountServerInfo(router, deps);
   }
 
  private:
   Notifier notifier_;
+  std::shared_ptr<RoomEvents> events_;  // used only inside store writes
   LoginRoutes login_;
   RoomRoutes rooms_;
+  AccountRoutes account_;
   SyncRoutes sync_;
 };
 
@@ -31,11 +37,11 @@ class ClientApiImpl final : public ClientApi {
 
 Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps) {
   // Sync tokens continue from the newest stored event.
-  auto row = deps.store.Read()->QueryOne("SELECT COALESCE(MAX(stream_ordering), 0) FROM events");
-  if (!row) {
-    return row.error();
+  auto position = MaxStreamOrdering(deps.store.Read().conn());
+  if (!position) {
+    return position.error();
   }
-  return std::unique_ptr<ClientApi>(std::make_unique<ClientApiImpl>(router, deps, (*row)->Int(0)));
+  return std::unique_ptr<ClientApi>(std::make_unique<ClientApiImpl>(router, deps, *position));
 }
 
 }  // namespace ruche::matrix

@@ -81,17 +81,27 @@ Result<std::string> MembershipOf(store::Connection& conn, std::string_view room_
   return *row ? (*row)->Text(0) : std::string();
 }
 
+Result<int64_t> MaxStreamOrdering(store::Connection& conn) {
+  auto row = conn.QueryOne(
+      "SELECT MAX(m) FROM (SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM events UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM account_data) AS t");
+  if (!row) {
+    return row.error();
+  }
+  return (*row)->Int(0);
+}
+
 std::string RoomEvents::NewRoomId() const {
   return "!" + core::RandomToken(18) + ":" + server_name_;
 }
 
 Result<int64_t> RoomEvents::NextStreamOrdering(store::Connection& conn) {
   if (last_stream_ < 0) {
-    auto row = conn.QueryOne("SELECT COALESCE(MAX(stream_ordering), 0) FROM events");
-    if (!row) {
-      return row.error();
+    auto max = MaxStreamOrdering(conn);
+    if (!max) {
+      return max.error();
     }
-    last_stream_ = (*row)->Int(0);
+    last_stream_ = *max;
   }
   // NOTE: a write that rolls back leaves a gap; orderings stay increasing, which is all sync
   // tokens need.

@@ -76,12 +76,17 @@ class RoomEvents {
   std::string NewRoomId() const;
   const std::string& server_name() const { return server_name_; }
 
- private:
+  // The next position of the server's one stream (room events and account data share it, so a
+  // sync token orders both). Call only inside a store write.
   Result<int64_t> NextStreamOrdering(store::Connection& conn);
 
+ private:
   std::string server_name_;
   int64_t last_stream_ = -1;  // only touched on the store's writer thread
 };
+
+// The newest stream position in the database (start-up: sync tokens continue from it).
+Result<int64_t> MaxStreamOrdering(store::Connection& conn);
 
 // Reads a stored event row's JSON back into the client form.
 Result<json::object> ParseStoredEvent(const std::string& json_text);

@@ -95,10 +95,9 @@ Result<int64_t> ParseStreamToken(std::string_view token) {
   return v;
 }
 
-RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier)
-    : deps_(deps),
-      notifier_(notifier),
-      events_(std::make_shared<RoomEvents>(deps.accounts.server_name())) {
+RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
+                       std::shared_ptr<RoomEvents> events)
+    : deps_(deps), notifier_(notifier), events_(std::move(events)) {
   AddClientRoute(router, "POST", "/createRoom", [this](Request& r) { return CreateRoom(r); });
   AddClientRoute(router, "PUT", "/rooms/{roomId}/send/{eventType}/{txnId}",
                  [this](Request& r) { return Send(r); });

@@ -13,7 +13,8 @@ namespace ruche::matrix {
 
 class RoomRoutes {
  public:
-  RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier);
+  RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
+             std::shared_ptr<RoomEvents> events);
 
   // Appends `events` in one write (all or none), then wakes the syncs they concern.
   boost::asio::awaitable<Result<std::vector<StoredEvent>>> AppendEvents(

@@ -201,6 +201,32 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
 
+  // Account data changed in the window: global, and per room for joined rooms.
+  json::array global_account_data;
+  std::map<std::string, json::array> room_account_data;
+  {
+    auto rows = lease->Query(
+        "SELECT room_id, type, json FROM account_data WHERE user_id = ? AND stream_ordering > ? "
+        "AND stream_ordering <= ?",
+        {user, initial ? int64_t{0} : from, pos});
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    for (const auto& row : *rows) {
+      boost::system::error_code ec;
+      json::value content = json::parse(row.Text(2), ec);
+      if (ec) {
+        continue;
+      }
+      json::object item{{"type", row.Text(1)}, {"content", std::move(content)}};
+      if (row.Text(0).empty()) {
+        global_account_data.emplace_back(std::move(item));
+      } else if (joined.count(row.Text(0))) {
+        room_account_data[row.Text(0)].emplace_back(std::move(item));
+      }
+    }
+  }
+
   json::object join_section, invite_section, leave_section;
   auto timeline_json = [&](const std::string& room, int64_t fallback) {
     json::array events;
@@ -224,7 +250,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   };
   for (const auto& [room, full] : joined) {
     auto [timeline, in_timeline] = timeline_json(room, pos);
-    if (!full && timeline["events"].as_array().empty()) {
+    json::array account_data;
+    if (auto it = room_account_data.find(room); it != room_account_data.end()) {
+      account_data = std::move(it->second);
+    }
+    if (!full && timeline["events"].as_array().empty() && account_data.empty()) {
       continue;  // nothing new in this room
     }
     json::array state;
@@ -235,10 +265,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         }
       }
     }
-    join_section[room] = json::object{{"timeline", std::move(timeline)},
-                                      {"state", json::object{{"events", std::move(state)}}},
-                                      {"ephemeral", json::object{{"events", json::array{}}}},
-                                      {"account_data", json::object{{"events", json::array{}}}}};
+    join_section[room] =
+        json::object{{"timeline", std::move(timeline)},
+                     {"state", json::object{{"events", std::move(state)}}},
+                     {"ephemeral", json::object{{"events", json::array{}}}},
+                     {"account_data", json::object{{"events", std::move(account_data)}}}};
   }
   for (const auto& room : invited) {
     json::array stripped;
@@ -267,7 +298,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                                           {"invite", std::move(invite_section)},
                                           {"leave", std::move(leave_section)}}},
                    {"presence", json::object{{"events", json::array{}}}},
-                   {"account_data", json::object{{"events", json::array{}}}},
+                   {"account_data", json::object{{"events", std::move(global_account_data)}}},
                    {"to_device", json::object{{"events", json::array{}}}}});
 }
 

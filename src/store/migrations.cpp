@@ -84,6 +84,28 @@ CREATE TABLE transaction_ids (
   PRIMARY KEY (localpart, device_id, txn_id)
 );
 )sql"},
+      {3, "account_data_filters_profiles", R"sql(
+CREATE TABLE filters (
+  localpart TEXT NOT NULL,
+  filter_id BIGINT NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (localpart, filter_id)
+);
+CREATE TABLE account_data (
+  user_id TEXT NOT NULL,
+  room_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  json TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
+  PRIMARY KEY (user_id, room_id, type)
+);
+CREATE INDEX account_data_by_stream ON account_data (user_id, stream_ordering);
+CREATE TABLE profiles (
+  localpart TEXT PRIMARY KEY,
+  displayname TEXT,
+  avatar_url TEXT
+);
+)sql"},
   };
   return migrations;
 }

@@ -1,0 +1,295 @@
+#include "matrix/account_routes.hpp"
+
+#include <charconv>
+
+#include "auth/accounts.hpp"
+#include "matrix/route_helpers.hpp"
+
+namespace ruche::matrix {
+
+namespace asio = boost::asio;
+using net::Request;
+using net::Response;
+
+namespace {
+
+constexpr size_t kMaxTypeLength = 255;
+constexpr size_t kMaxProfileValue = 1024;
+constexpr int64_t kMaxFiltersPerUser = 1000;
+
+Response Fail(const core::Error& e) { return Response::FromError(e); }
+
+// The authenticated user may only touch their own account's data.
+Result<auth::Session> Owner(auth::Accounts& accounts, const Request& req) {
+  auto session = Authenticate(accounts, req);
+  if (!session) {
+    return session.error();
+  }
+  if (req.Param("userId") != session->user_id) {
+    return core::Error::Forbidden("You can only access your own account");
+  }
+  return session;
+}
+
+}  // namespace
+
+AccountRoutes::AccountRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
+                             std::shared_ptr<RoomEvents> events)
+    : deps_(deps), notifier_(notifier), events_(std::move(events)) {
+  AddClientRoute(router, "POST", "/user/{userId}/filter",
+                 [this](Request& r) { return PostFilter(r); });
+  AddClientRoute(router, "GET", "/user/{userId}/filter/{filterId}",
+                 [this](Request& r) { return GetFilter(r); });
+  AddClientRoute(router, "PUT", "/user/{userId}/account_data/{type}",
+                 [this](Request& r) { return PutAccountData(r, false); });
+  AddClientRoute(router, "GET", "/user/{userId}/account_data/{type}",
+                 [this](Request& r) { return GetAccountData(r, false); });
+  AddClientRoute(router, "PUT", "/user/{userId}/rooms/{roomId}/account_data/{type}",
+                 [this](Request& r) { return PutAccountData(r, true); });
+  AddClientRoute(router, "GET", "/user/{userId}/rooms/{roomId}/account_data/{type}",
+                 [this](Request& r) { return GetAccountData(r, true); });
+  AddClientRoute(router, "GET", "/profile/{userId}",
+                 [this](Request& r) { return GetProfile(r, ""); });
+  for (const char* field : {"displayname", "avatar_url"}) {
+    AddClientRoute(router, "GET", std::string("/profile/{userId}/") + field,
+                   [this, field](Request& r) { return GetProfile(r, field); });
+    AddClientRoute(router, "PUT", std::string("/profile/{userId}/") + field,
+                   [this, field](Request& r) { return PutProfile(r, field); });
+  }
+  AddClientRoute(router, "GET", "/capabilities", [this](Request& r) -> asio::awaitable<Response> {
+    auto session = Authenticate(deps_.accounts, r);
+    if (!session) {
+      co_return Fail(session.error());
+    }
+    co_return Response::Json(json::object{
+        {"capabilities", json::object{{"m.room_versions",
+                                       json::object{{"default", kDefaultRoomVersion},
+                                                    {"available", json::object{{"10", "stable"},
+                                                                               {"11", "stable"}}}}},
+                                      {"m.change_password", json::object{{"enabled", false}}},
+                                      {"m.set_displayname", json::object{{"enabled", true}}},
+                                      {"m.set_avatar_url", json::object{{"enabled", true}}},
+                                      {"m.3pid_changes", json::object{{"enabled", false}}}}}});
+  });
+}
+
+asio::awaitable<Response> AccountRoutes::PostFilter(Request& req) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  auto id = std::make_shared<int64_t>(0);
+  std::string localpart = session->localpart, text = json::serialize(*body);
+  store::WriteFn write = [localpart, text, id](store::Connection& c) -> Result<void> {
+    auto row = c.QueryOne(
+        "SELECT COALESCE(MAX(filter_id), -1) + 1, COUNT(*) FROM filters WHERE localpart = ?",
+        {localpart});
+    if (!row) {
+      return row.error();
+    }
+    if ((*row)->Int(1) >= kMaxFiltersPerUser) {
+      return core::Error(400, "M_RESOURCE_LIMIT_EXCEEDED", "Too many filters");
+    }
+    *id = (*row)->Int(0);
+    auto r = c.Execute("INSERT INTO filters (localpart, filter_id, json) VALUES (?, ?, ?)",
+                       {localpart, *id, text});
+    if (!r) {
+      return r.error();
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  co_return Response::Json(json::object{{"filter_id", std::to_string(*id)}});
+}
+
+asio::awaitable<Response> AccountRoutes::GetFilter(Request& req) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string_view text = req.Param("filterId");
+  int64_t id = -1;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    co_return Fail(core::Error::NotFound("No such filter"));
+  }
+  auto row = deps_.store.Read()->QueryOne(
+      "SELECT json FROM filters WHERE localpart = ? AND filter_id = ?", {session->localpart, id});
+  if (!row) {
+    co_return Fail(row.error());
+  }
+  if (!*row) {
+    co_return Fail(core::Error::NotFound("No such filter"));
+  }
+  Response r;
+  r.body = (*row)->Text(0);
+  co_return r;
+}
+
+asio::awaitable<Response> AccountRoutes::PutAccountData(Request& req, bool per_room) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string type(req.Param("type"));
+  if (type.empty() || type.size() > kMaxTypeLength) {
+    co_return Fail(core::Error::BadRequest("Invalid account data type", "M_INVALID_PARAM"));
+  }
+  if (type == "m.fully_read" || type == "m.push_rules") {
+    // Spec: these have their own endpoints.
+    co_return Fail(core::Error(405, "M_BAD_JSON", "Cannot set " + type + " through account data"));
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  std::string room_id;
+  if (per_room) {
+    room_id = std::string(req.Param("roomId"));
+  }
+  auto appender = events_;
+  auto stream = std::make_shared<int64_t>(0);
+  std::string user = session->user_id, text = json::serialize(*body);
+  store::WriteFn write = [appender, user, room_id, type, text,
+                          stream](store::Connection& c) -> Result<void> {
+    if (!room_id.empty()) {
+      auto membership = MembershipOf(c, room_id, user);
+      if (!membership) {
+        return membership.error();
+      }
+      if (*membership != "join") {
+        return core::Error::Forbidden("You are not in this room");
+      }
+    }
+    auto next = appender->NextStreamOrdering(c);
+    if (!next) {
+      return next.error();
+    }
+    *stream = *next;
+    auto r = c.Execute(
+        "INSERT INTO account_data (user_id, room_id, type, json, stream_ordering) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, room_id, type) DO UPDATE SET "
+        "json = excluded.json, stream_ordering = excluded.stream_ordering",
+        {user, room_id, type, text, *next});
+    if (!r) {
+      return r.error();
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  notifier_.Publish(*stream, {}, {session->user_id});
+  co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Response> AccountRoutes::GetAccountData(Request& req, bool per_room) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id;
+  if (per_room) {
+    room_id = std::string(req.Param("roomId"));
+  }
+  auto row = deps_.store.Read()->QueryOne(
+      "SELECT json FROM account_data WHERE user_id = ? AND room_id = ? AND type = ?",
+      {session->user_id, room_id, std::string(req.Param("type"))});
+  if (!row) {
+    co_return Fail(row.error());
+  }
+  if (!*row) {
+    co_return Fail(core::Error::NotFound("No account data of that type"));
+  }
+  Response r;
+  r.body = (*row)->Text(0);
+  co_return r;
+}
+
+asio::awaitable<Response> AccountRoutes::GetProfile(Request& req, std::string field) {
+  // Profiles of local users are visible to any signed-in user (the spec allows it; rooms and
+  // the user directory show them anyway).
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string user_id(req.Param("userId"));
+  std::string suffix = ":" + deps_.accounts.server_name();
+  if (user_id.size() <= suffix.size() + 1 || user_id.front() != '@' || !user_id.ends_with(suffix)) {
+    co_return Fail(core::Error::NotFound("Profile not found"));
+  }
+  std::string localpart = user_id.substr(1, user_id.size() - suffix.size() - 1);
+  auto lease = deps_.store.Read();
+  auto row = lease->QueryOne(
+      "SELECT p.displayname, p.avatar_url FROM users u LEFT JOIN profiles p "
+      "ON p.localpart = u.localpart WHERE u.localpart = ?",
+      {localpart});
+  if (!row) {
+    co_return Fail(row.error());
+  }
+  if (!*row) {
+    co_return Fail(core::Error::NotFound("Profile not found"));
+  }
+  json::object out;
+  if (!(*row)->IsNull(0) && (field.empty() || field == "displayname")) {
+    out["displayname"] = (*row)->Text(0);
+  }
+  if (!(*row)->IsNull(1) && (field.empty() || field == "avatar_url")) {
+    out["avatar_url"] = (*row)->Text(1);
+  }
+  if (!field.empty() && out.empty()) {
+    co_return Fail(core::Error::NotFound("No " + field + " set"));
+  }
+  co_return Response::Json(out);
+}
+
+asio::awaitable<Response> AccountRoutes::PutProfile(Request& req, std::string field) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  auto value = core::OptString(*body, field);
+  if (!value) {
+    co_return Fail(value.error());
+  }
+  store::Value stored;
+  if (*value) {
+    if ((*value)->size() > kMaxProfileValue) {
+      co_return Fail(core::Error::BadRequest(field + " is too long"));
+    }
+    if (field == "avatar_url" && !(*value)->starts_with("mxc://")) {
+      co_return Fail(core::Error::BadRequest("avatar_url must be an mxc:// URI"));
+    }
+    stored = std::string(**value);
+  }
+  std::string localpart = session->localpart;
+  // NOTE: the column name comes from the route table above, never from the request.
+  std::string sql = "INSERT INTO profiles (localpart, " + field + ") VALUES (?, ?) " +
+                    "ON CONFLICT (localpart) DO UPDATE SET " + field + " = excluded." + field;
+  store::WriteFn write = [localpart, stored, sql](store::Connection& c) -> Result<void> {
+    auto r = c.Execute(sql, {localpart, stored});
+    if (!r) {
+      return r.error();
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return Fail(committed.error());
+  }
+  co_return Response::Json(json::object{});
+}
+
+}  // namespace ruche::matrix
