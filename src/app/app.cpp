@@ -203,6 +203,7 @@ int Serve(const core::Config& config) {
       return;
     }
     RUCHE_LOG_INFO("signal {}: draining connections", sig);
+    (*matrix_api)->BeginShutdown();
     server.Shutdown([&io_pool] { io_pool.Stop(); });
   });
   io_pool.Run();

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "auth/accounts.hpp"
+#include "matrix/push_rules.hpp"
 #include "matrix/route_helpers.hpp"
 
 namespace ruche::matrix {
@@ -55,6 +56,22 @@ AccountRoutes::AccountRoutes(net::Router& router, MatrixDeps deps, Notifier& not
                    [this, field](Request& r) { return GetProfile(r, field); });
     AddClientRoute(router, "PUT", std::string("/profile/{userId}/") + field,
                    [this, field](Request& r) { return PutProfile(r, field); });
+  }
+  // Push rules: the spec's defaults for now; editing them comes with notifications.
+  for (const char* path : {"/pushrules/", "/pushrules/global/"}) {
+    bool global_only = std::string_view(path) == "/pushrules/global/";
+    AddClientRoute(router, "GET", path,
+                   [this, global_only](Request& r) -> asio::awaitable<Response> {
+                     auto session = Authenticate(deps_.accounts, r);
+                     if (!session) {
+                       co_return Fail(session.error());
+                     }
+                     json::object rules = DefaultPushRules(session->user_id, session->localpart);
+                     if (global_only) {
+                       co_return Response::Json(rules["global"]);
+                     }
+                     co_return Response::Json(rules);
+                   });
   }
   AddClientRoute(router, "GET", "/capabilities", [this](Request& r) -> asio::awaitable<Response> {
     auto session = Authenticate(deps_.accounts, r);

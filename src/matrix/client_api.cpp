@@ -24,6 +24,8 @@ class ClientApiImpl final : public ClientApi {
     MountServerInfo(router, deps);
   }
 
+  void BeginShutdown() override { notifier_.WakeAll(); }
+
  private:
   Notifier notifier_;
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes

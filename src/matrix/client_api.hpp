@@ -35,6 +35,8 @@ struct MatrixDeps {
 class ClientApi {
  public:
   virtual ~ClientApi() = default;
+  // The server is draining: answer waiting long-polls now.
+  virtual void BeginShutdown() = 0;
 };
 Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps);
 

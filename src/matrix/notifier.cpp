@@ -72,13 +72,24 @@ void Notifier::Publish(int64_t stream, const std::vector<std::string>& rooms,
   }
 }
 
+void Notifier::WakeAll() {
+  std::lock_guard lock(mu_);
+  closing_ = true;
+  for (const auto& [key, waiters] : by_key_) {
+    for (const auto& w : waiters) {
+      asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
+  }
+  by_key_.clear();
+}
+
 asio::awaitable<void> Notifier::Wait(std::vector<std::string> rooms, std::string user,
                                      int64_t since, int64_t timeout_ms) {
   asio::any_io_executor executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);
   {
     std::lock_guard lock(mu_);
-    if (ChangedSince(rooms, user, since) || timeout_ms <= 0) {
+    if (closing_ || ChangedSince(rooms, user, since) || timeout_ms <= 0) {
       co_return;
     }
     waiter->keys = std::move(rooms);

@@ -33,6 +33,10 @@ class Notifier {
 
   size_t waiting() const;
 
+  // Wakes every waiter now and makes later waits return at once (server shutting down: a
+  // long-poll must not hold the drain for its whole timeout).
+  void WakeAll();
+
  private:
   struct Waiter;
   bool ChangedSince(const std::vector<std::string>& rooms, const std::string& user,
@@ -40,6 +44,7 @@ class Notifier {
 
   mutable std::mutex mu_;
   int64_t position_;                                      // GUARDED_BY(mu_)
+  bool closing_ = false;                                  // GUARDED_BY(mu_)
   std::unordered_map<std::string, int64_t> last_by_key_;  // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::unordered_set<std::shared_ptr<Waiter>>>
       by_key_;  // GUARDED_BY(mu_)

@@ -35,10 +35,28 @@ bool IsStrippedType(std::string_view type) {
          type == "m.room.encryption" || type == "m.room.topic";
 }
 
-Result<int64_t> TimelineLimit(const Request& req) {
+// The timeline limit of the request's filter: inline JSON, or the ID of one the user stored.
+Result<int64_t> TimelineLimit(const Request& req, store::Store& store,
+                              const std::string& localpart) {
   auto filter = req.QueryParam("filter");
-  if (!filter || filter->empty() || filter->front() != '{') {
-    return kDefaultTimelineLimit;  // filter IDs are not stored yet: defaults apply
+  if (!filter || filter->empty()) {
+    return kDefaultTimelineLimit;
+  }
+  if (filter->front() != '{') {
+    int64_t id = -1;
+    auto [ptr, ec] = std::from_chars(filter->data(), filter->data() + filter->size(), id);
+    if (ec != std::errc() || ptr != filter->data() + filter->size()) {
+      return core::Error::BadRequest("Invalid filter", "M_INVALID_PARAM");
+    }
+    auto row = store.Read()->QueryOne(
+        "SELECT json FROM filters WHERE localpart = ? AND filter_id = ?", {localpart, id});
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return core::Error::NotFound("No such filter");
+    }
+    *filter = (*row)->Text(0);
   }
   auto obj = core::ParseJsonObject(*filter);
   if (!obj) {
@@ -87,7 +105,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     timeout = std::min(timeout, kMaxTimeoutMs);
   }
   bool full_state = req.QueryParam("full_state").value_or("false") == "true";
-  auto limit = TimelineLimit(req);
+  auto limit = TimelineLimit(req, deps_.store, session->localpart);
   if (!limit) {
     co_return Response::FromError(limit.error());
   }

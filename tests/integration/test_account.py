@@ -88,3 +88,23 @@ def test_capabilities(server):
     _, token = new_user(server)
     caps = call(server, "GET", client_path("/capabilities"), token=token).json["capabilities"]
     assert caps["m.room_versions"]["default"] in caps["m.room_versions"]["available"]
+
+
+def test_sync_honours_a_stored_filters_timeline_limit(server):
+    name, token = new_user(server)
+    me = server.mxid(name)
+    room = call(server, "POST", client_path("/createRoom"), {}, token=token).json["room_id"]
+    r = urllib.parse.quote(room, safe="")
+    for i in range(5):
+        call(server, "PUT", client_path(f"/rooms/{r}/send/m.room.message/f{i}"),
+             {"msgtype": "m.text", "body": f"b{i}"}, token=token)
+    fid = call(server, "POST", client_path(f"/user/{u(me)}/filter"),
+               {"room": {"timeline": {"limit": 2}}}, token=token).json["filter_id"]
+    synced = call(server, "GET", query(client_path("/sync"), filter=fid, timeout="0"),
+                  token=token).json
+    timeline = synced["rooms"]["join"][room]["timeline"]
+    assert [e["content"]["body"] for e in timeline["events"]] == ["b3", "b4"]
+    assert timeline["limited"] is True
+    bad = call(server, "GET", query(client_path("/sync"), filter="12345", timeout="0"),
+               token=token)
+    assert bad.status == 404
