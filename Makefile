@@ -48,6 +48,7 @@ asan: deps
 	cmake --build --preset asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure
 	RUCHE_BIN=build-asan/ruche scripts/run-tests.sh integration
+	RUCHE_BIN=build-asan/ruche scripts/run-tests.sh interop
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -91,6 +91,18 @@ Result<int64_t> MaxStreamOrdering(store::Connection& conn) {
   return (*row)->Int(0);
 }
 
+Result<void> RequireJoined(store::Connection& conn, std::string_view room_id,
+                           std::string_view user_id) {
+  auto membership = MembershipOf(conn, room_id, user_id);
+  if (!membership) {
+    return membership.error();
+  }
+  if (*membership != "join") {
+    return Error::Forbidden("You are not in this room");
+  }
+  return {};
+}
+
 std::string RoomEvents::NewRoomId() const {
   return "!" + core::RandomToken(18) + ":" + server_name_;
 }

@@ -94,6 +94,11 @@ Result<json::object> ParseStoredEvent(const std::string& json_text);
 // The room version of `room_id`, or nullopt when the room does not exist.
 Result<std::optional<std::string>> RoomVersionOf(store::Connection& conn, std::string_view room_id);
 
+// Ok if `user_id` is joined to `room_id`; else 403 "You are not in this room" (the same answer
+// whether or not the room exists).
+Result<void> RequireJoined(store::Connection& conn, std::string_view room_id,
+                           std::string_view user_id);
+
 // The membership of `user_id` in `room_id` ("join", "invite", "leave", "ban", "knock"), or "".
 Result<std::string> MembershipOf(store::Connection& conn, std::string_view room_id,
                                  std::string_view user_id);

@@ -412,12 +412,8 @@ asio::awaitable<Response> RoomRoutes::GetState(Request& req) {
   }
   std::string room_id(req.Param("roomId"));
   auto lease = deps_.store.Read();
-  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
-  if (!membership) {
-    co_return Fail(membership.error());
-  }
-  if (*membership != "join") {
-    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
+    co_return Fail(joined.error());
   }
   DbRoomState state(lease.conn(), room_id);
   const json::object* content = state.Get(req.Param("eventType"), req.Param("stateKey"));
@@ -434,12 +430,8 @@ asio::awaitable<Response> RoomRoutes::GetAllState(Request& req) {
   }
   std::string room_id(req.Param("roomId"));
   auto lease = deps_.store.Read();
-  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
-  if (!membership) {
-    co_return Fail(membership.error());
-  }
-  if (*membership != "join") {
-    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
+    co_return Fail(joined.error());
   }
   auto rows = lease->Query(
       "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
@@ -587,12 +579,8 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
     from = *parsed;
   }
   auto lease = deps_.store.Read();
-  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
-  if (!membership) {
-    co_return Fail(membership.error());
-  }
-  if (*membership != "join") {
-    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
+    co_return Fail(joined.error());
   }
   // A token s<N> is the position just after event N (sync's next_batch is one): going back
   // from it returns events <= N, going forward events > N.
@@ -739,12 +727,8 @@ asio::awaitable<Response> RoomRoutes::Members(Request& req, bool joined_only) {
   }
   std::string room_id(req.Param("roomId"));
   auto lease = deps_.store.Read();
-  auto membership = MembershipOf(lease.conn(), room_id, session->user_id);
-  if (!membership) {
-    co_return Fail(membership.error());
-  }
-  if (*membership != "join") {
-    co_return Fail(core::Error::Forbidden("You are not in this room"));
+  if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
+    co_return Fail(joined.error());
   }
   auto rows = lease->Query(
       "SELECT m.user_id, m.membership, e.json FROM memberships m JOIN events e "
