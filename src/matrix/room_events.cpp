@@ -84,7 +84,8 @@ Result<std::string> MembershipOf(store::Connection& conn, std::string_view room_
 Result<int64_t> MaxStreamOrdering(store::Connection& conn) {
   auto row = conn.QueryOne(
       "SELECT MAX(m) FROM (SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM events UNION ALL "
-      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM account_data) AS t");
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM account_data UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM receipts) AS t");
   if (!row) {
     return row.error();
   }

@@ -76,8 +76,8 @@ class RoomEvents {
   std::string NewRoomId() const;
   const std::string& server_name() const { return server_name_; }
 
-  // The next position of the server's one stream (room events and account data share it, so a
-  // sync token orders both). Call only inside a store write.
+  // The next position of the server's one stream (room events, account data and receipts share it,
+  // so a sync token orders both). Call only inside a store write.
   Result<int64_t> NextStreamOrdering(store::Connection& conn);
 
  private:

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "auth/accounts.hpp"
+#include "core/clock.hpp"
 #include "matrix/canonical_json.hpp"
 #include "matrix/route_helpers.hpp"
 
@@ -127,6 +128,10 @@ RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                  [this](Request& r) { return Members(r, false); });
   AddClientRoute(router, "GET", "/rooms/{roomId}/joined_members",
                  [this](Request& r) { return Members(r, true); });
+  AddClientRoute(router, "POST", "/rooms/{roomId}/receipt/{receiptType}/{eventId}",
+                 [this](Request& r) { return Receipt(r); });
+  AddClientRoute(router, "POST", "/rooms/{roomId}/read_markers",
+                 [this](Request& r) { return ReadMarkers(r); });
 }
 
 asio::awaitable<Result<std::vector<StoredEvent>>> RoomRoutes::AppendEvents(
@@ -772,6 +777,134 @@ asio::awaitable<Response> RoomRoutes::Members(Request& req, bool joined_only) {
     }
   }
   co_return Response::Json(json::object{{"chunk", std::move(chunk)}});
+}
+
+asio::awaitable<Result<void>> RoomRoutes::StoreReceipts(
+    std::string room_id, std::string user_id,
+    std::vector<std::pair<std::string, std::string>> receipts, std::string thread_id) {
+  auto appender = events_;
+  auto stream = std::make_shared<int64_t>(0);
+  auto public_change = std::make_shared<bool>(false);
+  store::WriteFn write = [appender, room_id, user_id, receipts, thread_id, stream,
+                          public_change](store::Connection& c) -> Result<void> {
+    if (auto joined = RequireJoined(c, room_id, user_id); !joined) {
+      return joined.error();
+    }
+    for (const auto& [type, event_id] : receipts) {
+      auto found = c.QueryOne("SELECT 1 FROM events WHERE event_id = ? AND room_id = ?",
+                              {event_id, room_id});
+      if (!found) {
+        return found.error();
+      }
+      if (!*found) {
+        return core::Error::NotFound("Event not found");
+      }
+      auto next = appender->NextStreamOrdering(c);
+      if (!next) {
+        return next.error();
+      }
+      *stream = *next;
+      Result<int64_t> r = int64_t{0};
+      if (type == "m.fully_read") {
+        // The read marker is room account data (spec "Fully read markers").
+        r = c.Execute(
+            "INSERT INTO account_data (user_id, room_id, type, json, stream_ordering) "
+            "VALUES (?, ?, 'm.fully_read', ?, ?) ON CONFLICT (user_id, room_id, type) DO UPDATE "
+            "SET json = excluded.json, stream_ordering = excluded.stream_ordering",
+            {user_id, room_id, json::serialize(json::object{{"event_id", event_id}}), *next});
+      } else {
+        *public_change = *public_change || type == "m.read";
+        r = c.Execute(
+            "INSERT INTO receipts (room_id, user_id, receipt_type, thread_id, event_id, ts, "
+            "stream_ordering) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room_id, user_id, "
+            "receipt_type, thread_id) DO UPDATE SET event_id = excluded.event_id, "
+            "ts = excluded.ts, stream_ordering = excluded.stream_ordering",
+            {room_id, user_id, type, thread_id, event_id, core::NowMs(), *next});
+      }
+      if (!r) {
+        return r.error();
+      }
+    }
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (!committed) {
+    co_return committed.error();
+  }
+  std::vector<std::string> rooms;
+  if (*public_change) {
+    rooms.push_back(room_id);
+  }
+  notifier_.Publish(*stream, rooms, {user_id});
+  co_return Result<void>{};
+}
+
+asio::awaitable<Response> RoomRoutes::Receipt(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string type(req.Param("receiptType"));
+  if (type != "m.read" && type != "m.read.private" && type != "m.fully_read") {
+    co_return Fail(core::Error::BadRequest("Unknown receipt type", "M_INVALID_PARAM"));
+  }
+  std::string body_text = "{}";
+  if (!req.body.empty()) {
+    body_text = req.body;
+  }
+  auto body = core::ParseJsonObject(body_text);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  auto thread = core::OptString(*body, "thread_id");
+  if (!thread) {
+    co_return Fail(thread.error());
+  }
+  std::string thread_id;
+  if (*thread) {
+    thread_id = std::string(**thread);
+    if (thread_id.empty() || thread_id.size() > 255 || type == "m.fully_read") {
+      co_return Fail(core::Error::BadRequest("Invalid thread_id", "M_INVALID_PARAM"));
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> receipts;
+  receipts.emplace_back(type, std::string(req.Param("eventId")));
+  auto stored = co_await StoreReceipts(std::string(req.Param("roomId")), session->user_id,
+                                       std::move(receipts), thread_id);
+  if (!stored) {
+    co_return Fail(stored.error());
+  }
+  co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Response> RoomRoutes::ReadMarkers(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto body = core::ParseJsonObject(req.body);
+  if (!body) {
+    co_return Fail(body.error());
+  }
+  std::vector<std::pair<std::string, std::string>> receipts;
+  for (const char* type : {"m.fully_read", "m.read", "m.read.private"}) {
+    auto id = core::OptString(*body, type);
+    if (!id) {
+      co_return Fail(id.error());
+    }
+    if (*id) {
+      receipts.emplace_back(type, std::string(**id));
+    }
+  }
+  if (receipts.empty()) {
+    co_return Response::Json(json::object{});
+  }
+  auto stored = co_await StoreReceipts(std::string(req.Param("roomId")), session->user_id,
+                                       std::move(receipts), "");
+  if (!stored) {
+    co_return Fail(stored.error());
+  }
+  co_return Response::Json(json::object{});
 }
 
 }  // namespace ruche::matrix

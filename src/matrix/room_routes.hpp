@@ -32,6 +32,13 @@ class RoomRoutes {
   boost::asio::awaitable<net::Response> Messages(net::Request& req);
   boost::asio::awaitable<net::Response> Redact(net::Request& req);
   boost::asio::awaitable<net::Response> Members(net::Request& req, bool joined_only);
+  boost::asio::awaitable<net::Response> Receipt(net::Request& req);
+  boost::asio::awaitable<net::Response> ReadMarkers(net::Request& req);
+  // Stores receipts/markers of `user` in `room` ({type -> event ID}) in one write, then wakes
+  // the room's syncs (the user's own, for private ones).
+  boost::asio::awaitable<Result<void>> StoreReceipts(
+      std::string room_id, std::string user_id,
+      std::vector<std::pair<std::string, std::string>> receipts, std::string thread_id);
 
   MatrixDeps deps_;
   Notifier& notifier_;

@@ -245,6 +245,39 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
 
+  // Receipts changed in the window, for joined rooms; private ones only to their owner.
+  std::map<std::string, json::object> receipts_by_room;  // room -> m.receipt content
+  {
+    auto rows = lease->Query(
+        "SELECT r.room_id, r.user_id, r.receipt_type, r.thread_id, r.event_id, r.ts "
+        "FROM receipts r JOIN memberships m ON m.room_id = r.room_id AND m.user_id = ? "
+        "AND m.membership = 'join' WHERE r.stream_ordering > ? AND r.stream_ordering <= ?",
+        {user, initial ? int64_t{0} : from, pos});
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    for (const auto& row : *rows) {
+      const std::string& type = row.Text(2);
+      if (type == "m.read.private" && row.Text(1) != user) {
+        continue;
+      }
+      json::object receipt{{"ts", row.Int(5)}};
+      if (!row.Text(3).empty()) {
+        receipt["thread_id"] = row.Text(3);
+      }
+      json::object& content = receipts_by_room[row.Text(0)];
+      json::value& by_event = content[row.Text(4)];
+      if (!by_event.is_object()) {
+        by_event = json::object{};
+      }
+      json::value& by_type = by_event.as_object()[type];
+      if (!by_type.is_object()) {
+        by_type = json::object{};
+      }
+      by_type.as_object()[row.Text(1)] = std::move(receipt);
+    }
+  }
+
   json::object join_section, invite_section, leave_section;
   auto timeline_json = [&](const std::string& room, int64_t fallback) {
     json::array events;
@@ -272,7 +305,13 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     if (auto it = room_account_data.find(room); it != room_account_data.end()) {
       account_data = std::move(it->second);
     }
-    if (!full && timeline["events"].as_array().empty() && account_data.empty()) {
+    json::array ephemeral;
+    if (auto it = receipts_by_room.find(room); it != receipts_by_room.end()) {
+      ephemeral.emplace_back(
+          json::object{{"type", "m.receipt"}, {"content", std::move(it->second)}});
+    }
+    if (!full && timeline["events"].as_array().empty() && account_data.empty() &&
+        ephemeral.empty()) {
       continue;  // nothing new in this room
     }
     json::array state;
@@ -286,7 +325,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     join_section[room] =
         json::object{{"timeline", std::move(timeline)},
                      {"state", json::object{{"events", std::move(state)}}},
-                     {"ephemeral", json::object{{"events", json::array{}}}},
+                     {"ephemeral", json::object{{"events", std::move(ephemeral)}}},
                      {"account_data", json::object{{"events", std::move(account_data)}}}};
   }
   for (const auto& room : invited) {

@@ -106,6 +106,19 @@ CREATE TABLE profiles (
   avatar_url TEXT
 );
 )sql"},
+      {4, "receipts", R"sql(
+CREATE TABLE receipts (
+  room_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  receipt_type TEXT NOT NULL,
+  thread_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  ts BIGINT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
+  PRIMARY KEY (room_id, user_id, receipt_type, thread_id)
+);
+CREATE INDEX receipts_by_stream ON receipts (room_id, stream_ordering);
+)sql"},
   };
   return migrations;
 }

@@ -279,3 +279,41 @@ def test_members_and_joined_members(server):
     assert list(joined["joined"]) == [server.mxid(owner_name)]
     assert call(server, "GET", client_path(f"/rooms/{q(room)}/members"),
                 token=guest).status == 403
+
+
+def test_read_receipts_reach_the_room_and_private_ones_stay_private(server):
+    alice_name, alice = new_user(server)
+    bob_name, bob = new_user(server)
+    room = create_room(server, alice, preset="public_chat")
+    assert call(server, "POST", client_path(f"/join/{q(room)}"), {}, token=bob).status == 200
+    event_id = send(server, alice, room, "read me", "rr1").json["event_id"]
+    since = sync(server, alice)["next_batch"]
+    ok = call(server, "POST", client_path(f"/rooms/{q(room)}/receipt/m.read/{q(event_id)}"), {},
+              token=bob)
+    assert ok.status == 200, ok
+    private = call(server, "POST",
+                   client_path(f"/rooms/{q(room)}/receipt/m.read.private/{q(event_id)}"), {},
+                   token=bob)
+    assert private.status == 200, private
+    seen = sync(server, alice, since=since)["rooms"]["join"][room]["ephemeral"]["events"]
+    receipts = [e["content"] for e in seen if e["type"] == "m.receipt"]
+    assert receipts, seen
+    by_type = receipts[0][event_id]
+    assert server.mxid(bob_name) in by_type["m.read"]
+    assert "m.read.private" not in by_type  # Alice never sees Bob's private receipt
+    own = sync(server, bob)["rooms"]["join"][room]["ephemeral"]["events"]
+    own_types = {t for e in own if e["type"] == "m.receipt"
+                 for ev in e["content"].values() for t in ev}
+    assert "m.read.private" in own_types
+    markers = call(server, "POST", client_path(f"/rooms/{q(room)}/read_markers"),
+                   {"m.fully_read": event_id}, token=bob)
+    assert markers.status == 200, markers
+    room_data = sync(server, bob)["rooms"]["join"][room]["account_data"]["events"]
+    assert {"type": "m.fully_read", "content": {"event_id": event_id}} in room_data
+    bad = call(server, "POST", client_path(f"/rooms/{q(room)}/receipt/m.read/%24nope"), {},
+               token=bob)
+    assert bad.status == 404
+    _, outsider = new_user(server)
+    denied = call(server, "POST", client_path(f"/rooms/{q(room)}/receipt/m.read/{q(event_id)}"),
+                  {}, token=outsider)
+    assert denied.status == 403
