@@ -203,11 +203,17 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     need_state.push_back(room);
   }
   if (!need_state.empty()) {
-    auto rows = lease->Query(
+    // Only the rooms that need it (new joins, invites): not the state of every room.
+    std::string sql =
         "SELECT s.room_id, e.stream_ordering, e.json FROM room_state s "
-        "JOIN events e ON e.event_id = s.event_id JOIN memberships m ON m.room_id = s.room_id "
-        "WHERE m.user_id = ? AND m.membership IN ('join', 'invite') AND e.stream_ordering <= ?",
-        {user, pos});
+        "JOIN events e ON e.event_id = s.event_id WHERE e.stream_ordering <= ? AND s.room_id IN (";
+    std::vector<store::Value> params{pos};
+    for (size_t i = 0; i < need_state.size(); ++i) {
+      sql += i == 0 ? "?" : ", ?";
+      params.emplace_back(need_state[i]);
+    }
+    sql += ")";
+    auto rows = lease->Query(sql, std::span<const store::Value>(params));
     if (!rows) {
       co_return Response::FromError(rows.error());
     }

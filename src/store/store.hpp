@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,10 +38,17 @@ using Rows = std::vector<Row>;
 class Connection {
  public:
   virtual ~Connection() = default;
-  virtual Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params = {}) = 0;
+  // Parameters as a list of any length (e.g. an IN (?, ?, …) built for a set of rooms).
+  virtual Result<Rows> Query(std::string_view sql, std::span<const Value> params) = 0;
   // Returns the number of rows changed.
-  virtual Result<int64_t> Execute(std::string_view sql,
-                                  std::initializer_list<Value> params = {}) = 0;
+  virtual Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) = 0;
+
+  Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return Query(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+  Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return Execute(sql, std::span<const Value>(params.begin(), params.size()));
+  }
   // The first row, or nullopt when there is none.
   Result<std::optional<Row>> QueryOne(std::string_view sql,
                                       std::initializer_list<Value> params = {});

@@ -69,7 +69,10 @@ class SqliteConnection final : public Connection {
     return {};
   }
 
-  Result<Rows> Query(std::string_view sql, std::initializer_list<Value> params) override {
+  using Connection::Execute;
+  using Connection::Query;
+
+  Result<Rows> Query(std::string_view sql, std::span<const Value> params) override {
     auto stmt = Prepare(sql, params);
     if (!stmt) {
       return stmt.error();
@@ -97,7 +100,7 @@ class SqliteConnection final : public Connection {
     return rows;
   }
 
-  Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params) override {
+  Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) override {
     auto stmt = Prepare(sql, params);
     if (!stmt) {
       return stmt.error();
@@ -118,7 +121,7 @@ class SqliteConnection final : public Connection {
   }
 
  private:
-  Result<sqlite3_stmt*> Prepare(std::string_view sql, std::initializer_list<Value> params) {
+  Result<sqlite3_stmt*> Prepare(std::string_view sql, std::span<const Value> params) {
     sqlite3_stmt* stmt = nullptr;
     if (auto it = statements_.find(sql); it != statements_.end()) {
       stmt = it->second;
