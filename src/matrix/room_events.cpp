@@ -262,6 +262,24 @@ Result<StoredEvent> RoomEvents::Append(store::Connection& conn, const NewEvent& 
       }
     }
   }
+  // Relations (edits, reactions, threads, replies' references) are indexed by their parent.
+  if (auto rel = ev.content.find("m.relates_to");
+      rel != ev.content.end() && rel->value().is_object()) {
+    const json::object& relates = rel->value().get_object();
+    auto parent = relates.find("event_id");
+    auto rel_type = relates.find("rel_type");
+    if (parent != relates.end() && parent->value().is_string() && rel_type != relates.end() &&
+        rel_type->value().is_string()) {
+      r = conn.Execute(
+          "INSERT INTO event_relations (event_id, room_id, relates_to, rel_type, type, "
+          "stream_ordering) VALUES (?, ?, ?, ?, ?, ?)",
+          {*event_id, ev.room_id, std::string(parent->value().get_string()),
+           std::string(rel_type->value().get_string()), ev.type, *stream});
+      if (!r) {
+        return r.error();
+      }
+    }
+  }
   r = conn.Execute(
       "INSERT INTO room_extremities (room_id, event_id, depth) VALUES (?, ?, ?) "
       "ON CONFLICT (room_id) DO UPDATE SET event_id = excluded.event_id, depth = excluded.depth",

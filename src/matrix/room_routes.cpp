@@ -132,6 +132,12 @@ RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                  [this](Request& r) { return Receipt(r); });
   AddClientRoute(router, "POST", "/rooms/{roomId}/read_markers",
                  [this](Request& r) { return ReadMarkers(r); });
+  for (const char* p :
+       {"/rooms/{roomId}/relations/{eventId}", "/rooms/{roomId}/relations/{eventId}/{relType}",
+        "/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}"}) {
+    router.Add("GET", std::string("/_matrix/client/v1") + p,
+               [this](Request& r) { return Relations(r); });
+  }
 }
 
 asio::awaitable<Result<std::vector<StoredEvent>>> RoomRoutes::AppendEvents(
@@ -905,6 +911,58 @@ asio::awaitable<Response> RoomRoutes::ReadMarkers(Request& req) {
     co_return Fail(stored.error());
   }
   co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Response> RoomRoutes::Relations(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId")), parent(req.Param("eventId"));
+  std::string rel_type(req.Param("relType")), event_type(req.Param("eventType"));
+  int64_t limit = 50;
+  if (auto l = req.QueryParam("limit")) {
+    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 0) {
+      co_return Fail(core::Error::BadRequest("Invalid limit", "M_INVALID_PARAM"));
+    }
+    limit = std::min(limit, kMaxMessagesLimit);
+  }
+  int64_t from = notifier_.position();
+  if (auto f = req.QueryParam("from")) {
+    auto parsed = ParseStreamToken(*f);
+    if (!parsed) {
+      co_return Fail(parsed.error());
+    }
+    from = *parsed;
+  }
+  auto lease = deps_.store.Read();
+  if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
+    co_return Fail(joined.error());
+  }
+  // Newest first, like the spec's default dir=b; empty filters match everything.
+  auto rows = lease->Query(
+      "SELECT r.stream_ordering, e.json FROM event_relations r JOIN events e "
+      "ON e.event_id = r.event_id WHERE r.relates_to = ? AND r.room_id = ? AND "
+      "(? = '' OR r.rel_type = ?) AND (? = '' OR r.type = ?) AND r.stream_ordering <= ? "
+      "ORDER BY r.stream_ordering DESC LIMIT ?",
+      {parent, room_id, rel_type, rel_type, event_type, event_type, from, limit});
+  if (!rows) {
+    co_return Fail(rows.error());
+  }
+  json::array chunk;
+  int64_t last = from;
+  for (const auto& row : *rows) {
+    if (auto ev = ParseStoredEvent(row.Text(1))) {
+      chunk.emplace_back(std::move(*ev));
+    }
+    last = row.Int(0) - 1;
+  }
+  json::object out{{"chunk", std::move(chunk)}};
+  if (static_cast<int64_t>(rows->size()) == limit && limit > 0) {
+    out["next_batch"] = StreamToken(last);
+  }
+  co_return Response::Json(out);
 }
 
 }  // namespace ruche::matrix

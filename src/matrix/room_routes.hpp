@@ -33,6 +33,7 @@ class RoomRoutes {
   boost::asio::awaitable<net::Response> Redact(net::Request& req);
   boost::asio::awaitable<net::Response> Members(net::Request& req, bool joined_only);
   boost::asio::awaitable<net::Response> Receipt(net::Request& req);
+  boost::asio::awaitable<net::Response> Relations(net::Request& req);
   boost::asio::awaitable<net::Response> ReadMarkers(net::Request& req);
   // Stores receipts/markers of `user` in `room` ({type -> event ID}) in one write, then wakes
   // the room's syncs (the user's own, for private ones).

@@ -119,6 +119,17 @@ CREATE TABLE receipts (
 );
 CREATE INDEX receipts_by_stream ON receipts (room_id, stream_ordering);
 )sql"},
+      {5, "event_relations", R"sql(
+CREATE TABLE event_relations (
+  event_id TEXT PRIMARY KEY,
+  room_id TEXT NOT NULL,
+  relates_to TEXT NOT NULL,
+  rel_type TEXT NOT NULL,
+  type TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL
+);
+CREATE INDEX event_relations_by_parent ON event_relations (relates_to, rel_type, stream_ordering);
+)sql"},
   };
   return migrations;
 }

@@ -317,3 +317,46 @@ def test_read_receipts_reach_the_room_and_private_ones_stay_private(server):
     denied = call(server, "POST", client_path(f"/rooms/{q(room)}/receipt/m.read/{q(event_id)}"),
                   {}, token=outsider)
     assert denied.status == 403
+
+
+def test_relations_list_edits_reactions_and_thread_replies(server):
+    _, token = new_user(server)
+    room = create_room(server, token)
+    root = send(server, token, room, "root", "rel0").json["event_id"]
+
+    def relate(txn, event_type, content):
+        resp = call(server, "PUT",
+                    client_path(f"/rooms/{q(room)}/send/{event_type}/{txn}"), content,
+                    token=token)
+        assert resp.status == 200, resp
+        return resp.json["event_id"]
+
+    edit = relate("rel1", "m.room.message", {
+        "msgtype": "m.text", "body": "* root!", "m.new_content": {"msgtype": "m.text",
+                                                                  "body": "root!"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": root}})
+    reaction = relate("rel2", "m.reaction", {
+        "m.relates_to": {"rel_type": "m.annotation", "event_id": root, "key": "👍"}})
+    replies = [relate(f"rel3{i}", "m.room.message", {
+        "msgtype": "m.text", "body": f"t{i}",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": root}}) for i in range(3)]
+
+    def relations(path="", **params):
+        resp = call(server, "GET", query(
+            f"/_matrix/client/v1/rooms/{q(room)}/relations/{q(root)}{path}", **params),
+            token=token)
+        assert resp.status == 200, resp
+        return resp.json
+
+    everything = [e["event_id"] for e in relations()["chunk"]]
+    assert everything == list(reversed([edit, reaction] + replies))  # newest first
+    assert [e["event_id"] for e in relations("/m.annotation")["chunk"]] == [reaction]
+    assert [e["event_id"] for e in relations("/m.replace/m.room.message")["chunk"]] == [edit]
+    page = relations("/m.thread", limit="2")
+    assert [e["event_id"] for e in page["chunk"]] == [replies[2], replies[1]]
+    rest = relations("/m.thread", limit="2", **{"from": page["next_batch"]})
+    assert [e["event_id"] for e in rest["chunk"]] == [replies[0]]
+    _, outsider = new_user(server)
+    denied = call(server, "GET", f"/_matrix/client/v1/rooms/{q(room)}/relations/{q(root)}",
+                  token=outsider)
+    assert denied.status == 403
