@@ -57,6 +57,8 @@ using core::Result;
 
 // In functions returning Result<…> (not coroutines: they need co_return), unwrap a Result or
 // return its error:  RUCHE_ASSIGN_OR_RETURN(auto body, core::ParseJsonObject(text));
+// NOTE: wrap an expression containing a braced list in parentheses: braces do not protect commas
+// in macro arguments.
 #define RUCHE_CONCAT_INNER(a, b) a##b
 #define RUCHE_CONCAT(a, b) RUCHE_CONCAT_INNER(a, b)
 #define RUCHE_ASSIGN_OR_RETURN(lhs, expr) \

@@ -16,6 +16,13 @@ Result<json::object> ParseJsonObject(std::string_view body) {
   return std::move(v.as_object());
 }
 
+Result<json::object> ParseJsonObjectOrEmpty(std::string_view body) {
+  if (body.empty()) {
+    return json::object{};
+  }
+  return ParseJsonObject(body);
+}
+
 Result<std::optional<std::string_view>> OptString(const json::object& obj, std::string_view key) {
   auto it = obj.find(key);
   if (it == obj.end() || it->value().is_null()) {

@@ -18,6 +18,8 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Parses a request body that must be a JSON object. Invalid JSON or invalid UTF-8 ->
 // M_NOT_JSON; valid JSON that is not an object -> M_BAD_JSON.
 Result<json::object> ParseJsonObject(std::string_view body);
+// The same, for endpoints whose body is optional: an empty body is {}.
+Result<json::object> ParseJsonObjectOrEmpty(std::string_view body);
 
 // Field accessors: missing -> nullopt; present with the wrong type -> M_BAD_JSON error.
 Result<std::optional<std::string_view>> OptString(const json::object& obj, std::string_view key);

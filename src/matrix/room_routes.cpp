@@ -80,6 +80,38 @@ json::array EventsToArray(std::vector<json::object> events) {
   return out;
 }
 
+// Inside a write: authorizes and appends a redaction of `target`, and rewrites the target to its
+// redacted form in the same transaction, so once the client has its 200 the content is gone
+// from storage, not only hidden.
+Result<StoredEvent> RedactInWrite(store::Connection& c, RoomEvents& events,
+                                  const std::string& room_id, const std::string& target,
+                                  const std::string& sender, json::object content) {
+  RUCHE_ASSIGN_OR_RETURN(auto version, RoomVersionOf(c, room_id));
+  RUCHE_ASSIGN_OR_RETURN(auto row, (c.QueryOne("SELECT json, sender FROM events WHERE "
+                                               "event_id = ? AND room_id = ?",
+                                               {target, room_id})));
+  if (!version || !row) {
+    return core::Error::NotFound("Event not found");
+  }
+  DbRoomState state(c, room_id);
+  if (!MayRedact(state, sender, row->Text(1), *version)) {
+    return core::Error::Forbidden("You may only redact your own messages");
+  }
+  NewEvent ev{room_id, "m.room.redaction", sender, std::nullopt, std::move(content), std::nullopt};
+  if (*version == "11") {
+    ev.content["redacts"] = target;
+  } else {
+    ev.redacts = target;
+  }
+  RUCHE_ASSIGN_OR_RETURN(auto stored, events.Append(c, ev));
+  RUCHE_ASSIGN_OR_RETURN(auto original, ParseStoredEvent(row->Text(0)));
+  RUCHE_ASSIGN_OR_RETURN(auto redacted, Redact(original, *version));
+  redacted["unsigned"] = json::object{{"redacted_because", stored.event}};
+  RUCHE_RETURN_IF_ERROR((c.Execute("UPDATE events SET json = ? WHERE event_id = ?",
+                                   {json::serialize(redacted), target})));
+  return stored;
+}
+
 }  // namespace
 
 std::string StreamToken(int64_t stream) { return "s" + std::to_string(stream); }
@@ -316,70 +348,33 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
   co_return Response::Json(json::object{{"room_id", room_id}});
 }
 
-asio::awaitable<Response> RoomRoutes::Send(Request& req) {
-  auto session = Authenticate(deps_.accounts, req);
-  if (!session) {
-    co_return Fail(session.error());
-  }
-  std::string room_id(req.Param("roomId")), type(req.Param("eventType")), txn(req.Param("txnId"));
-  if (auto v = ValidEventType(type); !v) {
-    co_return Fail(v.error());
-  }
+asio::awaitable<Response> RoomRoutes::SendOnce(const auth::Session& session, std::string txn,
+                                               EventMaker make) {
   if (txn.size() > kMaxTxnIdLength) {
     co_return Fail(core::Error::BadRequest("Transaction ID too long", "M_INVALID_PARAM"));
   }
-  auto content = core::ParseJsonObject(req.body);
-  if (!content) {
-    co_return Fail(content.error());
-  }
-  // A retried transaction answers with the event it created the first time.
-  auto seen = deps_.store.Read()->QueryOne(
-      "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND txn_id = ?",
-      {session->localpart, session->device_id, txn});
-  if (!seen) {
-    co_return Fail(seen.error());
-  }
-  if (*seen) {
-    co_return Response::Json(json::object{{"event_id", (*seen)->Text(0)}});
-  }
-  auto appender = events_;
   auto stored = std::make_shared<StoredEvent>();
   auto existing = std::make_shared<std::string>();
-  NewEvent ev{room_id, type, session->user_id, std::nullopt, std::move(*content), std::nullopt};
-  if (type == "m.room.redaction") {
-    // v10 clients put the target at the top level; v11 in content. Accept both.
-    auto r = ev.content.find("redacts");
-    if (r == ev.content.end() || !r->value().is_string()) {
-      co_return Fail(core::Error::BadRequest("Use the /redact endpoint for redactions"));
-    }
-    ev.redacts = std::string(r->value().get_string());
-  }
-  std::string localpart = session->localpart, device = session->device_id;
-  store::WriteFn write = [appender, ev = std::move(ev), stored, existing, localpart, device,
+  std::string localpart = session.localpart, device = session.device_id;
+  // The transaction is looked up inside the write, so two concurrent retries create one event;
+  // a retry answers with the event the first attempt created.
+  store::WriteFn write = [make = std::move(make), stored, existing, localpart, device,
                           txn](store::Connection& c) -> Result<void> {
-    // Checked again inside the write: two concurrent retries must create one event.
-    auto again = c.QueryOne(
+    auto seen = c.QueryOne(
         "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND "
         "txn_id = ?",
         {localpart, device, txn});
-    if (!again) {
-      return again.error();
+    if (!seen) {
+      return seen.error();
     }
-    if (*again) {
-      *existing = (*again)->Text(0);
+    if (*seen) {
+      *existing = (*seen)->Text(0);
       return {};
     }
-    auto r = appender->Append(c, ev);
-    if (!r) {
-      return r.error();
-    }
-    *stored = std::move(*r);
-    auto t = c.Execute(
+    RUCHE_ASSIGN_OR_RETURN(*stored, make(c));
+    RUCHE_RETURN_IF_ERROR((c.Execute(
         "INSERT INTO transaction_ids (localpart, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)",
-        {localpart, device, txn, stored->event_id});
-    if (!t) {
-      return t.error();
-    }
+        {localpart, device, txn, stored->event_id})));
     return {};
   };
   auto committed = co_await Commit(deps_.store, std::move(write));
@@ -391,6 +386,40 @@ asio::awaitable<Response> RoomRoutes::Send(Request& req) {
   }
   notifier_.Publish(stored->stream_ordering, {stored->room_id}, {});
   co_return Response::Json(json::object{{"event_id", stored->event_id}});
+}
+
+asio::awaitable<Response> RoomRoutes::Send(Request& req) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string room_id(req.Param("roomId")), type(req.Param("eventType"));
+  if (auto v = ValidEventType(type); !v) {
+    co_return Fail(v.error());
+  }
+  auto content = core::ParseJsonObject(req.body);
+  if (!content) {
+    co_return Fail(content.error());
+  }
+  auto appender = events_;
+  std::string sender = session->user_id;
+  EventMaker make;
+  if (type == "m.room.redaction") {
+    // A redaction sent as a plain event gets the same checks and the same erasure as /redact.
+    auto target = core::RequireString(*content, "redacts");
+    if (!target) {
+      co_return Fail(target.error());
+    }
+    std::string target_id(*target);
+    make = [appender, room_id, target_id, sender,
+            content = std::move(*content)](store::Connection& c) {
+      return RedactInWrite(c, *appender, room_id, target_id, sender, content);
+    };
+  } else {
+    NewEvent ev{room_id, type, sender, std::nullopt, std::move(*content), std::nullopt};
+    make = [appender, ev = std::move(ev)](store::Connection& c) { return appender->Append(c, ev); };
+  }
+  co_return co_await SendOnce(*session, std::string(req.Param("txnId")), std::move(make));
 }
 
 asio::awaitable<Response> RoomRoutes::PutState(Request& req) {
@@ -470,11 +499,7 @@ asio::awaitable<Response> RoomRoutes::Membership(Request& req, std::string actio
   if (room_id.empty() || room_id.front() != '!') {
     co_return Fail(core::Error::NotFound("Room aliases are not supported yet"));
   }
-  std::string body_text = "{}";
-  if (!req.body.empty()) {
-    body_text = req.body;
-  }
-  auto body = core::ParseJsonObject(body_text);
+  auto body = core::ParseJsonObjectOrEmpty(req.body);
   if (!body) {
     co_return Fail(body.error());
   }
@@ -632,15 +657,7 @@ asio::awaitable<Response> RoomRoutes::Redact(Request& req) {
   if (!session) {
     co_return Fail(session.error());
   }
-  std::string room_id(req.Param("roomId")), target(req.Param("eventId")), txn(req.Param("txnId"));
-  if (txn.size() > kMaxTxnIdLength) {
-    co_return Fail(core::Error::BadRequest("Transaction ID too long", "M_INVALID_PARAM"));
-  }
-  std::string body_text = "{}";
-  if (!req.body.empty()) {
-    body_text = req.body;
-  }
-  auto body = core::ParseJsonObject(body_text);
+  auto body = core::ParseJsonObjectOrEmpty(req.body);
   if (!body) {
     co_return Fail(body.error());
   }
@@ -652,83 +669,12 @@ asio::awaitable<Response> RoomRoutes::Redact(Request& req) {
     content["reason"] = reason->value();
   }
   auto appender = events_;
-  auto stored = std::make_shared<StoredEvent>();
-  auto existing = std::make_shared<std::string>();
-  std::string sender = session->user_id, localpart = session->localpart,
-              device = session->device_id;
-  // The redaction event and the erasure of the target's content commit together: once the
-  // client has its 200, the redacted content is gone from storage, not only hidden.
-  store::WriteFn write = [appender, room_id, target, content, sender, localpart, device, txn,
-                          stored, existing](store::Connection& c) -> Result<void> {
-    auto again = c.QueryOne(
-        "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND "
-        "txn_id = ?",
-        {localpart, device, txn});
-    if (!again) {
-      return again.error();
-    }
-    if (*again) {
-      *existing = (*again)->Text(0);
-      return {};
-    }
-    auto version = RoomVersionOf(c, room_id);
-    if (!version) {
-      return version.error();
-    }
-    auto row = c.QueryOne("SELECT json, sender FROM events WHERE event_id = ? AND room_id = ?",
-                          {target, room_id});
-    if (!row) {
-      return row.error();
-    }
-    if (!*version || !*row) {
-      return core::Error::NotFound("Event not found");
-    }
-    DbRoomState state(c, room_id);
-    if (!MayRedact(state, sender, (*row)->Text(1), **version)) {
-      return core::Error::Forbidden("You may only redact your own messages");
-    }
-    NewEvent ev{room_id, "m.room.redaction", sender, std::nullopt, content, std::nullopt};
-    if (**version == "11") {
-      ev.content["redacts"] = target;
-    } else {
-      ev.redacts = target;
-    }
-    auto r = appender->Append(c, ev);
-    if (!r) {
-      return r.error();
-    }
-    *stored = std::move(*r);
-    auto original = ParseStoredEvent((*row)->Text(0));
-    if (!original) {
-      return original.error();
-    }
-    auto redacted = matrix::Redact(*original, **version);
-    if (!redacted) {
-      return redacted.error();
-    }
-    (*redacted)["unsigned"] = json::object{{"redacted_because", stored->event}};
-    auto u = c.Execute("UPDATE events SET json = ? WHERE event_id = ?",
-                       {json::serialize(*redacted), target});
-    if (!u) {
-      return u.error();
-    }
-    auto t = c.Execute(
-        "INSERT INTO transaction_ids (localpart, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)",
-        {localpart, device, txn, stored->event_id});
-    if (!t) {
-      return t.error();
-    }
-    return {};
+  std::string room_id(req.Param("roomId")), target(req.Param("eventId"));
+  std::string sender = session->user_id;
+  EventMaker make = [appender, room_id, target, sender, content](store::Connection& c) {
+    return RedactInWrite(c, *appender, room_id, target, sender, content);
   };
-  auto committed = co_await Commit(deps_.store, std::move(write));
-  if (!committed) {
-    co_return Fail(committed.error());
-  }
-  if (!existing->empty()) {
-    co_return Response::Json(json::object{{"event_id", *existing}});
-  }
-  notifier_.Publish(stored->stream_ordering, {room_id}, {});
-  co_return Response::Json(json::object{{"event_id", stored->event_id}});
+  co_return co_await SendOnce(*session, std::string(req.Param("txnId")), std::move(make));
 }
 
 asio::awaitable<Response> RoomRoutes::Members(Request& req, bool joined_only) {
@@ -854,11 +800,7 @@ asio::awaitable<Response> RoomRoutes::Receipt(Request& req) {
   if (type != "m.read" && type != "m.read.private" && type != "m.fully_read") {
     co_return Fail(core::Error::BadRequest("Unknown receipt type", "M_INVALID_PARAM"));
   }
-  std::string body_text = "{}";
-  if (!req.body.empty()) {
-    body_text = req.body;
-  }
-  auto body = core::ParseJsonObject(body_text);
+  auto body = core::ParseJsonObjectOrEmpty(req.body);
   if (!body) {
     co_return Fail(body.error());
   }

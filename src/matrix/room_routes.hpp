@@ -1,9 +1,11 @@
 #pragma once
 // Rooms: /createRoom, sending (PUT /send with transaction IDs), state, membership (join, invite,
 // leave, kick, ban, unban), /joined_rooms, single events and /messages history.
+#include <functional>
 #include <memory>
 #include <vector>
 
+#include "auth/accounts.hpp"
 #include "matrix/client_api.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_events.hpp"
@@ -21,6 +23,12 @@ class RoomRoutes {
       std::vector<NewEvent> events);
 
  private:
+  // Builds the event inside the write (so it is authorized against the state it lands on).
+  using EventMaker = std::function<Result<StoredEvent>(store::Connection&)>;
+  // Runs `make` once per (device, txn): the write that records the transaction ID is the one
+  // that creates the event. Answers {event_id} and wakes the room's syncs.
+  boost::asio::awaitable<net::Response> SendOnce(const auth::Session& session, std::string txn,
+                                                 EventMaker make);
   boost::asio::awaitable<net::Response> CreateRoom(net::Request& req);
   boost::asio::awaitable<net::Response> Send(net::Request& req);
   boost::asio::awaitable<net::Response> PutState(net::Request& req);

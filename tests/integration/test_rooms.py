@@ -248,6 +248,10 @@ def test_redaction_erases_content_from_storage_and_history(start_server):
     denied = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(mine)}/x1"), {},
                   token=member)
     assert denied.status == 403, denied
+    # The same check when the redaction is sent as a plain event through /send.
+    sneaky = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.room.redaction/x0"),
+                  {"redacts": mine}, token=member)
+    assert sneaky.status == 403, sneaky
     red = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(secret)}/x2"),
                {"reason": "leaked"}, token=owner)
     assert red.status == 200, red
@@ -260,11 +264,19 @@ def test_redaction_erases_content_from_storage_and_history(start_server):
     history = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
                                         limit="50"), token=member).json
     assert "hunter2" not in str(history)
+    # A redaction sent through /send erases its target too.
+    own = send(server, member, room, "second secret swordfish", "r3").json["event_id"]
+    via_send = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.room.redaction/x3"),
+                    {"redacts": own}, token=member)
+    assert via_send.status == 200, via_send
+    gone = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(own)}"), token=member)
+    assert gone.json["content"] == {}, gone
     # Really gone from the database file, not only hidden from the API.
     server.stop()
     db = (server.data_dir / "ruche.db").read_bytes()
     wal = server.data_dir / "ruche.db-wal"
-    assert b"hunter2" not in db + (wal.read_bytes() if wal.exists() else b"")
+    everything = db + (wal.read_bytes() if wal.exists() else b"")
+    assert b"hunter2" not in everything and b"swordfish" not in everything
 
 
 def test_members_and_joined_members(server):
