@@ -34,7 +34,7 @@ class RouteMetrics {
 
 class Metrics {
  public:
-  // A stable RouteMetrics for (route, method); created on first use. Call at set-up time.
+  // A new RouteMetrics for (route, method), with a stable address. Call at set-up time.
   RouteMetrics* ForRoute(const std::string& route, const std::string& method);
 
   std::atomic<int64_t> open_connections{0};
