@@ -119,6 +119,9 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("limits.register_per_ip_burst", limits.register_per_ip_burst),
       RUCHE_INT("store.read_connections", store.read_connections),
       RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
+      RUCHE_BOOL("presence.enabled", presence.enabled),
+      RUCHE_INT("presence.idle_after_ms", presence.idle_after_ms),
+      RUCHE_INT("presence.offline_after_ms", presence.offline_after_ms),
   };
   return keys;
 }

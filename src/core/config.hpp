@@ -37,6 +37,12 @@ struct StoreConfig {
   int64_t max_batch_writes = 512;  // group commit: most writes in one transaction
 };
 
+struct PresenceConfig {
+  bool enabled = true;
+  int64_t idle_after_ms = 5 * 60'000;  // online -> unavailable without activity
+  int64_t offline_after_ms = 30'000;   // -> offline once no /sync has been open for this long
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8008";
   std::string data_dir = "var";
@@ -52,6 +58,7 @@ struct Config {
   HttpConfig http;
   LimitsConfig limits;
   StoreConfig store;
+  PresenceConfig presence;
 };
 
 // Applies one `key=value` (dotted key as in the TOML file, e.g. http.header_timeout_ms).

@@ -1,7 +1,9 @@
 #include "matrix/client_api.hpp"
 
 #include "auth/accounts.hpp"
+#include "core/clock.hpp"
 #include "matrix/account_routes.hpp"
+#include "matrix/ephemeral_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
@@ -17,22 +19,37 @@ class ClientApiImpl final : public ClientApi {
   ClientApiImpl(net::Router& router, MatrixDeps deps, int64_t position)
       : notifier_(position),
         events_(std::make_shared<RoomEvents>(deps.accounts.server_name())),
+        typing_(core::NowMs() * 1000),
+        presence_(deps.config.presence, deps.store, notifier_, events_),
         login_(router, deps),
-        rooms_(router, deps, notifier_, events_),
+        rooms_(router, deps, notifier_, events_, presence_),
         account_(router, deps, notifier_, events_),
-        sync_(router, deps, notifier_) {
+        sync_(router, deps, notifier_, typing_, presence_),
+        ephemeral_(router, deps, notifier_, typing_, presence_) {
     MountServerInfo(router, deps);
   }
 
-  void BeginShutdown() override { notifier_.WakeAll(); }
+  Result<void> Start() {
+    RUCHE_RETURN_IF_ERROR(presence_.Load());
+    ephemeral_.Start();
+    return {};
+  }
+
+  void BeginShutdown() override {
+    ephemeral_.Stop();
+    notifier_.WakeAll();
+  }
 
  private:
   Notifier notifier_;
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes
+  TypingState typing_;
+  PresenceTracker presence_;
   LoginRoutes login_;
   RoomRoutes rooms_;
   AccountRoutes account_;
   SyncRoutes sync_;
+  EphemeralRoutes ephemeral_;
 };
 
 }  // namespace
@@ -43,7 +60,9 @@ Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDep
   if (!position) {
     return position.error();
   }
-  return std::unique_ptr<ClientApi>(std::make_unique<ClientApiImpl>(router, deps, *position));
+  auto api = std::make_unique<ClientApiImpl>(router, deps, *position);
+  RUCHE_RETURN_IF_ERROR(api->Start());
+  return std::unique_ptr<ClientApi>(std::move(api));
 }
 
 }  // namespace ruche::matrix

@@ -33,20 +33,37 @@ size_t Notifier::waiting() const {
 }
 
 bool Notifier::ChangedSince(const std::vector<std::string>& keys, const std::string& user,
-                            int64_t since) const {
-  auto newer = [&](const std::string& key) {
-    auto it = last_by_key_.find(key);
-    return it != last_by_key_.end() && it->second > since;
+                            int64_t since, int64_t since_typing) const {
+  auto newer = [](const auto& map, const std::string& key, int64_t than) {
+    auto it = map.find(key);
+    return it != map.end() && it->second > than;
   };
-  if (newer(user)) {
+  if (newer(last_by_key_, user, since)) {
     return true;
   }
   for (const auto& k : keys) {
-    if (newer(k)) {
+    if (newer(last_by_key_, k, since) || newer(last_typing_by_room_, k, since_typing)) {
       return true;
     }
   }
   return false;
+}
+
+void Notifier::WakeKey(const std::string& key) {
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    for (const auto& w : it->second) {
+      // The timer belongs to the waiter's connection context: cancel it there. The lambda
+      // holds the waiter, which may have timed out and left by the time it runs.
+      asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
+    by_key_.erase(it);
+  }
+}
+
+void Notifier::PublishTyping(int64_t serial, const std::string& room) {
+  std::lock_guard lock(mu_);
+  last_typing_by_room_[room] = serial;
+  WakeKey(room);
 }
 
 void Notifier::Publish(int64_t stream, const std::vector<std::string>& rooms,
@@ -55,14 +72,7 @@ void Notifier::Publish(int64_t stream, const std::vector<std::string>& rooms,
   position_ = std::max(position_, stream);
   auto touch = [&](const std::string& key) {
     last_by_key_[key] = stream;
-    if (auto it = by_key_.find(key); it != by_key_.end()) {
-      for (const auto& w : it->second) {
-        // The timer belongs to the waiter's connection context: cancel it there. The lambda
-        // holds the waiter, which may have timed out and left by the time it runs.
-        asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-      }
-      by_key_.erase(it);
-    }
+    WakeKey(key);
   };
   for (const auto& r : rooms) {
     touch(r);
@@ -84,12 +94,12 @@ void Notifier::WakeAll() {
 }
 
 asio::awaitable<void> Notifier::Wait(std::vector<std::string> rooms, std::string user,
-                                     int64_t since, int64_t timeout_ms) {
+                                     int64_t since, int64_t since_typing, int64_t timeout_ms) {
   asio::any_io_executor executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);
   {
     std::lock_guard lock(mu_);
-    if (closing_ || ChangedSince(rooms, user, since) || timeout_ms <= 0) {
+    if (closing_ || ChangedSince(rooms, user, since, since_typing) || timeout_ms <= 0) {
       co_return;
     }
     waiter->keys = std::move(rooms);

@@ -26,10 +26,14 @@ class Notifier {
   void Publish(int64_t stream, const std::vector<std::string>& rooms,
                const std::vector<std::string>& users);
 
-  // Returns when something newer than `since` happened in one of `rooms` or for `user`, or after
-  // `timeout_ms`. Returns at once if that already happened.
+  // A typing change (typing stream serial) in `room`. Safe from any thread.
+  void PublishTyping(int64_t serial, const std::string& room);
+
+  // Returns when something newer than `since` (store stream) or `since_typing` (typing stream)
+  // happened in one of `rooms` or for `user`, or after `timeout_ms`. Returns at once if that
+  // already happened.
   boost::asio::awaitable<void> Wait(std::vector<std::string> rooms, std::string user, int64_t since,
-                                    int64_t timeout_ms);
+                                    int64_t since_typing, int64_t timeout_ms);
 
   size_t waiting() const;
 
@@ -39,13 +43,15 @@ class Notifier {
 
  private:
   struct Waiter;
-  bool ChangedSince(const std::vector<std::string>& rooms, const std::string& user,
-                    int64_t since) const;  // REQUIRES(mu_)
+  bool ChangedSince(const std::vector<std::string>& rooms, const std::string& user, int64_t since,
+                    int64_t since_typing) const;  // REQUIRES(mu_)
+  void WakeKey(const std::string& key);           // REQUIRES(mu_)
 
   mutable std::mutex mu_;
-  int64_t position_;                                      // GUARDED_BY(mu_)
-  bool closing_ = false;                                  // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int64_t> last_by_key_;  // GUARDED_BY(mu_)
+  int64_t position_;                                              // GUARDED_BY(mu_)
+  bool closing_ = false;                                          // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> last_by_key_;          // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> last_typing_by_room_;  // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::unordered_set<std::shared_ptr<Waiter>>>
       by_key_;  // GUARDED_BY(mu_)
 };

@@ -85,7 +85,8 @@ Result<int64_t> MaxStreamOrdering(store::Connection& conn) {
   auto row = conn.QueryOne(
       "SELECT MAX(m) FROM (SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM events UNION ALL "
       "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM account_data UNION ALL "
-      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM receipts) AS t");
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM receipts UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM presence) AS t");
   if (!row) {
     return row.error();
   }

@@ -116,21 +116,44 @@ Result<StoredEvent> RedactInWrite(store::Connection& c, RoomEvents& events,
 
 std::string StreamToken(int64_t stream) { return "s" + std::to_string(stream); }
 
-Result<int64_t> ParseStreamToken(std::string_view token) {
+Result<SyncToken> ParseSyncToken(std::string_view token) {
+  auto invalid = [] {
+    return core::Error::BadRequest("Invalid pagination token", "M_INVALID_PARAM");
+  };
   if (token.size() < 2 || token.front() != 's') {
-    return core::Error::BadRequest("Invalid pagination token", "M_INVALID_PARAM");
+    return invalid();
   }
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(token.data() + 1, token.data() + token.size(), v);
-  if (ec != std::errc() || ptr != token.data() + token.size() || v < 0) {
-    return core::Error::BadRequest("Invalid pagination token", "M_INVALID_PARAM");
+  SyncToken parsed;
+  const char* end = token.data() + token.size();
+  auto [ptr, ec] = std::from_chars(token.data() + 1, end, parsed.stream);
+  if (ec != std::errc() || parsed.stream < 0) {
+    return invalid();
   }
-  return v;
+  if (ptr != end) {
+    if (*ptr != '_') {
+      return invalid();
+    }
+    auto [tptr, tec] = std::from_chars(ptr + 1, end, parsed.typing);
+    if (tec != std::errc() || tptr != end || parsed.typing < 0) {
+      return invalid();
+    }
+  }
+  return parsed;
+}
+
+std::string SyncTokenText(const SyncToken& token) {
+  return StreamToken(token.stream) + "_" + std::to_string(token.typing);
+}
+
+Result<int64_t> ParseStreamToken(std::string_view token) {
+  // A sync token's typing part says nothing about history: pagination uses the stream alone.
+  RUCHE_ASSIGN_OR_RETURN(auto parsed, ParseSyncToken(token));
+  return parsed.stream;
 }
 
 RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
-                       std::shared_ptr<RoomEvents> events)
-    : deps_(deps), notifier_(notifier), events_(std::move(events)) {
+                       std::shared_ptr<RoomEvents> events, PresenceTracker& presence)
+    : deps_(deps), notifier_(notifier), events_(std::move(events)), presence_(presence) {
   AddClientRoute(router, "POST", "/createRoom", [this](Request& r) { return CreateRoom(r); });
   AddClientRoute(router, "PUT", "/rooms/{roomId}/send/{eventType}/{txnId}",
                  [this](Request& r) { return Send(r); });
@@ -385,6 +408,7 @@ asio::awaitable<Response> RoomRoutes::SendOnce(const auth::Session& session, std
     co_return Response::Json(json::object{{"event_id", *existing}});
   }
   notifier_.Publish(stored->stream_ordering, {stored->room_id}, {});
+  co_await presence_.Active(session.user_id);
   co_return Response::Json(json::object{{"event_id", stored->event_id}});
 }
 

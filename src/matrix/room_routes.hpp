@@ -8,6 +8,7 @@
 #include "auth/accounts.hpp"
 #include "matrix/client_api.hpp"
 #include "matrix/notifier.hpp"
+#include "matrix/presence.hpp"
 #include "matrix/room_events.hpp"
 #include "net/router.hpp"
 
@@ -16,7 +17,7 @@ namespace ruche::matrix {
 class RoomRoutes {
  public:
   RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
-             std::shared_ptr<RoomEvents> events);
+             std::shared_ptr<RoomEvents> events, PresenceTracker& presence);
 
   // Appends `events` in one write (all or none), then wakes the syncs they concern.
   boost::asio::awaitable<Result<std::vector<StoredEvent>>> AppendEvents(
@@ -52,10 +53,21 @@ class RoomRoutes {
   MatrixDeps deps_;
   Notifier& notifier_;
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes
+  PresenceTracker& presence_;           // sending counts as activity
 };
 
-// "s<stream ordering>" <-> stream ordering. Malformed -> M_INVALID_PARAM.
+// "s<stream ordering>" <-> stream ordering. Malformed -> M_INVALID_PARAM. Also accepts a sync
+// token (its typing part is ignored: clients may paginate /messages from a next_batch).
 std::string StreamToken(int64_t stream);
 Result<int64_t> ParseStreamToken(std::string_view token);
+
+// /sync's next_batch: "s<stream>_<typing serial>" (see typing.hpp); "s<stream>" alone is
+// accepted (typing 0: every current typer is news).
+struct SyncToken {
+  int64_t stream = 0;
+  int64_t typing = 0;
+};
+Result<SyncToken> ParseSyncToken(std::string_view token);
+std::string SyncTokenText(const SyncToken& token);
 
 }  // namespace ruche::matrix

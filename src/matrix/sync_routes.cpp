@@ -77,8 +77,9 @@ Result<int64_t> TimelineLimit(const Request& req, store::Store& store,
 
 }  // namespace
 
-SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier)
-    : deps_(deps), notifier_(notifier) {
+SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
+                       TypingState& typing, PresenceTracker& presence)
+    : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence) {
   AddClientRoute(router, "GET", "/sync", [this](Request& r) { return Sync(r); });
 }
 
@@ -89,12 +90,19 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   }
   const std::string& user = session->user_id;
   std::optional<int64_t> since;
+  int64_t since_typing = 0;
   if (auto s = req.QueryParam("since")) {
-    auto parsed = ParseStreamToken(*s);
+    auto parsed = ParseSyncToken(*s);
     if (!parsed) {
       co_return Response::FromError(parsed.error());
     }
-    since = *parsed;
+    since = parsed->stream;
+    since_typing = parsed->typing;
+  }
+  std::string set_presence(req.QueryParam("set_presence").value_or("online"));
+  if (set_presence != "online" && set_presence != "offline" && set_presence != "unavailable") {
+    co_return Response::FromError(core::Error::BadRequest(
+        "set_presence must be one of online, offline, unavailable", "M_INVALID_PARAM"));
   }
   int64_t timeout = 0;
   if (auto t = req.QueryParam("timeout")) {
@@ -110,6 +118,15 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     co_return Response::FromError(limit.error());
   }
 
+  // While a sync is open its user counts as connected (presence); the guard ends it on every
+  // return path.
+  co_await presence_.SyncStarted(user, set_presence);
+  struct SyncingGuard {
+    PresenceTracker& presence;
+    const std::string& user;
+    ~SyncingGuard() { presence.SyncEnded(user); }
+  } syncing_guard{presence_, user};
+
   if (since && timeout > 0 && !full_state) {
     std::vector<std::string> rooms;
     {
@@ -122,7 +139,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         rooms.push_back(row.Text(0));
       }
     }
-    co_await notifier_.Wait(std::move(rooms), user, *since, timeout);
+    co_await notifier_.Wait(std::move(rooms), user, *since, since_typing, timeout);
   }
 
   // Everything below reads up to `pos`, the newest committed position, so the next sync starts
@@ -284,6 +301,38 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
 
+  // Typing: the rooms whose typers changed since the token's typing serial.
+  int64_t typing_now = 0;
+  std::map<std::string, TypingState::RoomTypers> typing_by_room;
+  {
+    std::vector<std::string> joined_ids;
+    joined_ids.reserve(joined.size());
+    for (const auto& [room, full] : joined) {
+      joined_ids.push_back(room);
+    }
+    typing_by_room = typing_.ChangedSince(joined_ids, initial ? 0 : since_typing, &typing_now);
+  }
+
+  // Presence changed in the window, of the user and of everyone sharing a joined room with them.
+  json::array presence_events;
+  if (presence_.enabled()) {
+    auto rows = lease->Query(
+        "SELECT user_id, state, status_msg, last_active_ms FROM presence WHERE "
+        "stream_ordering > ? AND stream_ordering <= ? AND (user_id = ? OR user_id IN ("
+        "SELECT b.user_id FROM memberships a JOIN memberships b ON b.room_id = a.room_id AND "
+        "b.membership = 'join' WHERE a.user_id = ? AND a.membership = 'join'))",
+        {initial ? int64_t{0} : from, pos, user, user});
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    for (const auto& row : *rows) {
+      presence_events.emplace_back(json::object{
+          {"type", "m.presence"},
+          {"sender", row.Text(0)},
+          {"content", presence_.Content(row.Text(0), row.Text(1), row.Text(2), row.Int(3))}});
+    }
+  }
+
   json::object join_section, invite_section, leave_section;
   auto timeline_json = [&](const std::string& room, int64_t fallback) {
     json::array events;
@@ -315,6 +364,14 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     if (auto it = receipts_by_room.find(room); it != receipts_by_room.end()) {
       ephemeral.emplace_back(
           json::object{{"type", "m.receipt"}, {"content", std::move(it->second)}});
+    }
+    if (auto it = typing_by_room.find(room); it != typing_by_room.end()) {
+      json::array user_ids;
+      for (const auto& u : it->second.users) {
+        user_ids.emplace_back(u);
+      }
+      ephemeral.emplace_back(json::object{
+          {"type", "m.typing"}, {"content", json::object{{"user_ids", std::move(user_ids)}}}});
     }
     if (!full && timeline["events"].as_array().empty() && account_data.empty() &&
         ephemeral.empty()) {
@@ -356,11 +413,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                                        {"state", json::object{{"events", json::array{}}}}};
   }
   co_return Response::Json(
-      json::object{{"next_batch", StreamToken(pos)},
+      json::object{{"next_batch", SyncTokenText(SyncToken{pos, typing_now})},
                    {"rooms", json::object{{"join", std::move(join_section)},
                                           {"invite", std::move(invite_section)},
                                           {"leave", std::move(leave_section)}}},
-                   {"presence", json::object{{"events", json::array{}}}},
+                   {"presence", json::object{{"events", std::move(presence_events)}}},
                    {"account_data", json::object{{"events", std::move(global_account_data)}}},
                    {"to_device", json::object{{"events", json::array{}}}}});
 }

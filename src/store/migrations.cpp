@@ -130,6 +130,17 @@ CREATE TABLE event_relations (
 );
 CREATE INDEX event_relations_by_parent ON event_relations (relates_to, rel_type, stream_ordering);
 )sql"},
+      {6, "presence", R"sql(
+CREATE TABLE presence (
+  user_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  status_msg TEXT NOT NULL,
+  last_active_ms BIGINT NOT NULL,
+  explicit_state INTEGER NOT NULL,
+  stream_ordering BIGINT NOT NULL
+);
+CREATE INDEX presence_by_stream ON presence (stream_ordering);
+)sql"},
   };
   return migrations;
 }

@@ -4,38 +4,7 @@ Each test creates its own users and rooms on the module's shared server."""
 import threading
 import urllib.parse
 
-from ruche_test import call, client_path, new_user, query
-
-
-def q(room_id: str) -> str:
-    return urllib.parse.quote(room_id, safe="")
-
-
-def create_room(server, token, **body):
-    resp = call(server, "POST", client_path("/createRoom"), body, token=token)
-    assert resp.status == 200, resp
-    return resp.json["room_id"]
-
-
-def send(server, token, room_id, body, txn, expect=200):
-    resp = call(server, "PUT", client_path(f"/rooms/{q(room_id)}/send/m.room.message/{txn}"),
-                {"msgtype": "m.text", "body": body}, token=token)
-    assert resp.status == expect, resp
-    return resp
-
-
-def sync(server, token, since=None, timeout=0, **extra):
-    params = {"timeout": str(timeout), **extra}
-    if since:
-        params["since"] = since
-    resp = call(server, "GET", query(client_path("/sync"), **params), token=token,
-                timeout=timeout / 1000 + 10)
-    assert resp.status == 200, resp
-    return resp.json
-
-
-def bodies(timeline):
-    return [e["content"].get("body") for e in timeline["events"] if e["type"] == "m.room.message"]
+from ruche_test import bodies, call, client_path, create_room, new_user, q, query, send, sync
 
 
 def test_create_room_sets_up_state_and_creator_joins(server):

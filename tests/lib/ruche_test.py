@@ -643,3 +643,36 @@ def parse_metrics(text: str) -> list[tuple[str, dict[str, str], float]]:
         labels = dict(_LABEL_RE.findall(m.group(2) or ""))
         samples.append((m.group(1), labels, float(m.group(3))))
     return samples
+
+
+# --- Matrix helpers shared by the room, sync and ephemeral tests ---
+
+def q(room_id: str) -> str:
+    return urllib.parse.quote(room_id, safe="")
+
+
+def create_room(server, token, **body):
+    resp = call(server, "POST", client_path("/createRoom"), body, token=token)
+    assert resp.status == 200, resp
+    return resp.json["room_id"]
+
+
+def send(server, token, room_id, body, txn, expect=200):
+    resp = call(server, "PUT", client_path(f"/rooms/{q(room_id)}/send/m.room.message/{txn}"),
+                {"msgtype": "m.text", "body": body}, token=token)
+    assert resp.status == expect, resp
+    return resp
+
+
+def sync(server, token, since=None, timeout=0, **extra):
+    params = {"timeout": str(timeout), **extra}
+    if since:
+        params["since"] = since
+    resp = call(server, "GET", query(client_path("/sync"), **params), token=token,
+                timeout=timeout / 1000 + 10)
+    assert resp.status == 200, resp
+    return resp.json
+
+
+def bodies(timeline):
+    return [e["content"].get("body") for e in timeline["events"] if e["type"] == "m.room.message"]

@@ -1,0 +1,80 @@
+#pragma once
+// Presence (spec "Presence"): online / unavailable / offline, `last_active_ago`, `status_msg`.
+// The state lives in memory for speed and is written to the store (table presence, on the shared
+// stream) only when it changes, so /sync delivers changes by stream position like any other data
+// and a restart keeps the last known state. Activity timestamps alone are never written.
+//
+// Transitions: a /sync (set_presence=online, the default) brings an offline user online;
+// activity (sending, typing) brings an idle user back online; the sweep makes users idle
+// (unavailable) after `presence.idle_after_ms` without activity and offline once they have had
+// no /sync open for `presence.offline_after_ms`. A state set explicitly with PUT .../status wins
+// over the automatic ones (e.g. "offline" to appear invisible while connected).
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/config.hpp"
+#include "core/json.hpp"
+#include "matrix/notifier.hpp"
+#include "matrix/room_events.hpp"
+#include "store/store.hpp"
+
+namespace ruche::matrix {
+
+class PresenceTracker {
+ public:
+  PresenceTracker(const core::PresenceConfig& config, store::Store& store, Notifier& notifier,
+                  std::shared_ptr<RoomEvents> events);
+
+  bool enabled() const { return config_.enabled; }
+
+  // Reads the persisted states (start-up). Users not seen again go offline after the timeout.
+  Result<void> Load();
+
+  // A /sync of `user` begins; `set_presence` is the request's parameter ("" = online).
+  boost::asio::awaitable<void> SyncStarted(const std::string& user, std::string_view set_presence);
+  void SyncEnded(const std::string& user);
+
+  // `user` did something (sent an event, typed).
+  boost::asio::awaitable<void> Active(const std::string& user);
+
+  // PUT /presence/{userId}/status. `state` is validated by the caller.
+  boost::asio::awaitable<Result<void>> SetExplicit(const std::string& user, std::string state,
+                                                   std::optional<std::string> status_msg);
+
+  // The m.presence content for `user`: from memory, else from the stored row (`stored_*`).
+  json::object Content(const std::string& user, std::string_view stored_state,
+                       std::string_view stored_status, int64_t stored_last_active_ms) const;
+  // GET /presence/{userId}/status.
+  Result<json::object> Get(const std::string& user) const;
+
+  // Applies the idle and offline timeouts. Called periodically.
+  boost::asio::awaitable<void> Sweep();
+
+ private:
+  struct UserPresence {
+    std::string state = "offline";
+    std::string status_msg;
+    int64_t last_active_ms = 0;
+    int64_t last_sync_end_ms = 0;
+    int syncing = 0;
+    bool explicit_state = false;  // set by PUT: automatic transitions leave it alone
+  };
+  // Writes the user's current in-memory state (read inside the write, so the last write wins
+  // with the latest state) and wakes the syncs of everyone sharing a room with them.
+  boost::asio::awaitable<Result<void>> Persist(std::string user);
+  UserPresence& Entry(const std::string& user);  // REQUIRES(mu_)
+
+  core::PresenceConfig config_;
+  store::Store& store_;
+  Notifier& notifier_;
+  std::shared_ptr<RoomEvents> events_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, UserPresence> users_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ruche::matrix
