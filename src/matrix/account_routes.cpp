@@ -57,22 +57,29 @@ AccountRoutes::AccountRoutes(net::Router& router, MatrixDeps deps, Notifier& not
     AddClientRoute(router, "PUT", std::string("/profile/{userId}/") + field,
                    [this, field](Request& r) { return PutProfile(r, field); });
   }
-  // Push rules: the spec's defaults for now; editing them comes with notifications.
-  for (const char* path : {"/pushrules/", "/pushrules/global/"}) {
-    bool global_only = std::string_view(path) == "/pushrules/global/";
+  // Push rules, stored as the m.push_rules account data (so /sync delivers changes).
+  AddClientRoute(router, "GET", "/pushrules/", [this](Request& r) { return GetPushRules(r, ""); });
+  AddClientRoute(router, "GET", "/pushrules/global/",
+                 [this](Request& r) { return GetPushRules(r, "global"); });
+  AddClientRoute(router, "GET", "/pushrules/global/{kind}/{ruleId}",
+                 [this](Request& r) { return GetPushRules(r, "rule"); });
+  AddClientRoute(router, "PUT", "/pushrules/global/{kind}/{ruleId}",
+                 [this](Request& r) { return EditPushRule(r, "", false); });
+  AddClientRoute(router, "DELETE", "/pushrules/global/{kind}/{ruleId}",
+                 [this](Request& r) { return EditPushRule(r, "", true); });
+  for (const char* attribute : {"enabled", "actions"}) {
+    std::string path = std::string("/pushrules/global/{kind}/{ruleId}/") + attribute;
     AddClientRoute(router, "GET", path,
-                   [this, global_only](Request& r) -> asio::awaitable<Response> {
-                     auto session = Authenticate(deps_.accounts, r);
-                     if (!session) {
-                       co_return Fail(session.error());
-                     }
-                     json::object rules = DefaultPushRules(session->user_id, session->localpart);
-                     if (global_only) {
-                       co_return Response::Json(rules["global"]);
-                     }
-                     co_return Response::Json(rules);
-                   });
+                   [this, attribute](Request& r) { return GetPushRules(r, attribute); });
+    AddClientRoute(router, "PUT", path,
+                   [this, attribute](Request& r) { return EditPushRule(r, attribute, false); });
   }
+  AddClientRoute(router, "GET", "/user/{userId}/rooms/{roomId}/tags",
+                 [this](Request& r) { return GetTags(r); });
+  AddClientRoute(router, "PUT", "/user/{userId}/rooms/{roomId}/tags/{tag}",
+                 [this](Request& r) { return EditTag(r, true); });
+  AddClientRoute(router, "DELETE", "/user/{userId}/rooms/{roomId}/tags/{tag}",
+                 [this](Request& r) { return EditTag(r, false); });
   AddClientRoute(router, "GET", "/capabilities", [this](Request& r) -> asio::awaitable<Response> {
     auto session = Authenticate(deps_.accounts, r);
     if (!session) {
@@ -171,41 +178,57 @@ asio::awaitable<Response> AccountRoutes::PutAccountData(Request& req, bool per_r
   if (per_room) {
     room_id = std::string(req.Param("roomId"));
   }
-  auto appender = events_;
-  auto stream = std::make_shared<int64_t>(0);
-  std::string user = session->user_id, text = json::serialize(*body);
-  store::WriteFn write = [appender, user, room_id, type, text,
-                          stream](store::Connection& c) -> Result<void> {
-    if (!room_id.empty()) {
-      auto membership = MembershipOf(c, room_id, user);
-      if (!membership) {
-        return membership.error();
-      }
-      if (*membership != "join") {
-        return core::Error::Forbidden("You are not in this room");
-      }
-    }
-    auto next = appender->NextStreamOrdering(c);
-    if (!next) {
-      return next.error();
-    }
-    *stream = *next;
-    auto r = c.Execute(
-        "INSERT INTO account_data (user_id, room_id, type, json, stream_ordering) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, room_id, type) DO UPDATE SET "
-        "json = excluded.json, stream_ordering = excluded.stream_ordering",
-        {user, room_id, type, text, *next});
-    if (!r) {
-      return r.error();
-    }
-    return {};
+  json::object content = std::move(*body);
+  AccountDataEdit replace = [content](std::optional<json::object>) -> Result<json::object> {
+    return content;
   };
-  auto committed = co_await Commit(deps_.store, std::move(write));
+  auto committed = co_await EditAccountData(session->user_id, room_id, type, std::move(replace));
   if (!committed) {
     co_return Fail(committed.error());
   }
-  notifier_.Publish(*stream, {}, {session->user_id});
   co_return Response::Json(json::object{});
+}
+
+asio::awaitable<Result<void>> AccountRoutes::EditAccountData(std::string user, std::string room_id,
+                                                             std::string type,
+                                                             AccountDataEdit edit) {
+  auto appender = events_;
+  auto stream = std::make_shared<int64_t>(0);
+  store::WriteFn write = [appender, user, room_id, type, edit = std::move(edit),
+                          stream](store::Connection& c) -> Result<void> {
+    if (!room_id.empty()) {
+      RUCHE_ASSIGN_OR_RETURN(auto membership, MembershipOf(c, room_id, user));
+      if (membership != "join") {
+        return core::Error::Forbidden("You are not in this room");
+      }
+    }
+    RUCHE_ASSIGN_OR_RETURN(
+        auto row, c.QueryOne("SELECT json FROM account_data WHERE user_id = ? AND room_id = ? "
+                             "AND type = ?",
+                             {user, room_id, type}));
+    std::optional<json::object> current;
+    if (row) {
+      auto parsed = core::ParseJsonObject(row->Text(0));
+      if (parsed) {
+        current = std::move(*parsed);
+      }
+    }
+    RUCHE_ASSIGN_OR_RETURN(json::object next_content, edit(std::move(current)));
+    RUCHE_ASSIGN_OR_RETURN(auto next, appender->NextStreamOrdering(c));
+    *stream = next;
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO account_data (user_id, room_id, type, json, stream_ordering) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, room_id, type) DO UPDATE SET "
+                  "json = excluded.json, stream_ordering = excluded.stream_ordering",
+                  {user, room_id, type, json::serialize(next_content), next}));
+    return {};
+  };
+  auto committed = co_await Commit(deps_.store, std::move(write));
+  if (committed) {
+    std::vector<std::string> users{user};
+    notifier_.Publish(*stream, {}, users);
+  }
+  co_return committed;
 }
 
 asio::awaitable<Response> AccountRoutes::GetAccountData(Request& req, bool per_room) {
@@ -305,6 +328,172 @@ asio::awaitable<Response> AccountRoutes::PutProfile(Request& req, std::string fi
   auto committed = co_await Commit(deps_.store, std::move(write));
   if (!committed) {
     co_return Fail(committed.error());
+  }
+  co_return Response::Json(json::object{});
+}
+
+namespace {
+
+constexpr size_t kMaxTagLength = 255;
+constexpr size_t kMaxTagsPerRoom = 100;
+
+}  // namespace
+
+asio::awaitable<Response> AccountRoutes::GetTags(Request& req) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto row = deps_.store.Read()->QueryOne(
+      "SELECT json FROM account_data WHERE user_id = ? AND room_id = ? AND type = 'm.tag'",
+      {session->user_id, std::string(req.Param("roomId"))});
+  if (!row) {
+    co_return Fail(row.error());
+  }
+  json::object tags;
+  if (*row) {
+    auto content = core::ParseJsonObject((*row)->Text(0));
+    if (content && content->contains("tags") && content->at("tags").is_object()) {
+      tags = content->at("tags").get_object();
+    }
+  }
+  co_return Response::Json(json::object{{"tags", std::move(tags)}});
+}
+
+asio::awaitable<Response> AccountRoutes::EditTag(Request& req, bool put) {
+  auto session = Owner(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  std::string tag(req.Param("tag"));
+  if (tag.empty() || tag.size() > kMaxTagLength) {
+    co_return Fail(core::Error::BadRequest("Invalid tag", "M_INVALID_PARAM"));
+  }
+  json::object value;
+  if (put) {
+    auto body = core::ParseJsonObjectOrEmpty(req.body);
+    if (!body) {
+      co_return Fail(body.error());
+    }
+    if (const json::value* order = body->if_contains("order")) {
+      if (!order->is_number() || order->to_number<double>() < 0 || order->to_number<double>() > 1) {
+        co_return Fail(core::Error::BadRequest("'order' must be a number between 0 and 1"));
+      }
+      value["order"] = order->to_number<double>();
+    }
+  }
+  AccountDataEdit edit = [tag, value,
+                          put](std::optional<json::object> current) -> Result<json::object> {
+    json::object content = current.value_or(json::object{});
+    json::value& tags = content["tags"];
+    if (!tags.is_object()) {
+      tags = json::object{};
+    }
+    if (put) {
+      if (!tags.as_object().contains(tag) && tags.as_object().size() >= kMaxTagsPerRoom) {
+        return core::Error::BadRequest("Too many tags on this room", "M_RESOURCE_LIMIT_EXCEEDED");
+      }
+      tags.as_object()[tag] = value;
+    } else {
+      tags.as_object().erase(tag);
+    }
+    return content;
+  };
+  // NOTE: named arguments, no temporaries inside co_await (gcc 12).
+  std::string user = session->user_id, room_id(req.Param("roomId")), type = "m.tag";
+  auto r = co_await EditAccountData(user, room_id, type, std::move(edit));
+  if (!r) {
+    co_return Fail(r.error());
+  }
+  co_return Response::Json(json::object{});
+}
+
+Result<json::object> AccountRoutes::PushRulesOf(const auth::Session& session) {
+  auto row = deps_.store.Read()->QueryOne(
+      "SELECT json FROM account_data WHERE user_id = ? AND room_id = '' AND type = "
+      "'m.push_rules'",
+      {session.user_id});
+  if (!row) {
+    return row.error();
+  }
+  if (*row) {
+    auto stored = core::ParseJsonObject((*row)->Text(0));
+    if (stored) {
+      return std::move(*stored);
+    }
+  }
+  return DefaultPushRules(session.user_id, session.localpart);
+}
+
+asio::awaitable<Response> AccountRoutes::GetPushRules(Request& req, std::string what) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  auto rules = PushRulesOf(*session);
+  if (!rules) {
+    co_return Fail(rules.error());
+  }
+  if (what.empty()) {
+    co_return Response::Json(std::move(*rules));
+  }
+  if (what == "global") {
+    co_return Response::Json((*rules)["global"]);
+  }
+  auto rule = FindPushRule(*rules, req.Param("kind"), req.Param("ruleId"));
+  if (!rule) {
+    co_return Fail(rule.error());
+  }
+  if (what == "rule") {
+    co_return Response::Json(std::move(*rule));
+  }
+  co_return Response::Json(json::object{{what, (*rule)[what]}});
+}
+
+asio::awaitable<Response> AccountRoutes::EditPushRule(Request& req, std::string what, bool remove) {
+  auto session = Authenticate(deps_.accounts, req);
+  if (!session) {
+    co_return Fail(session.error());
+  }
+  json::object body;
+  if (!remove) {
+    auto parsed = core::ParseJsonObject(req.body);
+    if (!parsed) {
+      co_return Fail(parsed.error());
+    }
+    body = std::move(*parsed);
+  }
+  std::string kind(req.Param("kind")), rule_id(req.Param("ruleId"));
+  std::optional<std::string> before, after;
+  if (auto b = req.QueryParam("before")) {
+    before = std::string(*b);
+  }
+  if (auto a = req.QueryParam("after")) {
+    after = std::string(*a);
+  }
+  json::object defaults = DefaultPushRules(session->user_id, session->localpart);
+  AccountDataEdit edit = [=](std::optional<json::object> current) -> Result<json::object> {
+    json::object rules = current.value_or(defaults);
+    if (remove) {
+      RUCHE_RETURN_IF_ERROR(DeletePushRule(rules, kind, rule_id));
+    } else if (what.empty()) {
+      std::optional<std::string_view> b, a;
+      if (before) {
+        b = *before;
+      }
+      if (after) {
+        a = *after;
+      }
+      RUCHE_RETURN_IF_ERROR(PutPushRule(rules, kind, rule_id, body, b, a));
+    } else {
+      RUCHE_RETURN_IF_ERROR(SetPushRuleAttribute(rules, kind, rule_id, what, body));
+    }
+    return rules;
+  };
+  std::string user = session->user_id, global_room, type = "m.push_rules";
+  auto r = co_await EditAccountData(user, global_room, type, std::move(edit));
+  if (!r) {
+    co_return Fail(r.error());
   }
   co_return Response::Json(json::object{});
 }

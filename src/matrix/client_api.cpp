@@ -3,6 +3,7 @@
 #include "auth/accounts.hpp"
 #include "core/clock.hpp"
 #include "matrix/account_routes.hpp"
+#include "matrix/device_routes.hpp"
 #include "matrix/ephemeral_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/notifier.hpp"
@@ -25,7 +26,8 @@ class ClientApiImpl final : public ClientApi {
         rooms_(router, deps, notifier_, events_, presence_),
         account_(router, deps, notifier_, events_),
         sync_(router, deps, notifier_, typing_, presence_),
-        ephemeral_(router, deps, notifier_, typing_, presence_) {
+        ephemeral_(router, deps, notifier_, typing_, presence_),
+        devices_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -50,6 +52,7 @@ class ClientApiImpl final : public ClientApi {
   AccountRoutes account_;
   SyncRoutes sync_;
   EphemeralRoutes ephemeral_;
+  DeviceRoutes devices_;
 };
 
 }  // namespace

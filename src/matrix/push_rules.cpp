@@ -90,3 +90,173 @@ json::object DefaultPushRules(const std::string& user_id, const std::string& loc
 }
 
 }  // namespace ruche::matrix
+
+namespace ruche::matrix {
+
+namespace {
+
+constexpr size_t kMaxRuleIdLength = 255;
+constexpr size_t kMaxActions = 20;
+constexpr size_t kMaxConditions = 20;
+constexpr size_t kMaxRulesPerKind = 500;
+
+bool IsKind(std::string_view kind) {
+  return kind == "override" || kind == "underride" || kind == "sender" || kind == "room" ||
+         kind == "content";
+}
+
+Result<json::array*> KindRules(json::object& ruleset, std::string_view kind) {
+  if (!IsKind(kind)) {
+    return core::Error::BadRequest("Unknown push rule kind", "M_INVALID_PARAM");
+  }
+  json::value& global = ruleset["global"];
+  if (!global.is_object()) {
+    global = json::object{};
+  }
+  json::value& rules = global.as_object()[kind];
+  if (!rules.is_array()) {
+    rules = json::array{};
+  }
+  return &rules.as_array();
+}
+
+std::optional<size_t> IndexOf(const json::array& rules, std::string_view rule_id) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const json::value* id =
+        rules[i].is_object() ? rules[i].get_object().if_contains("rule_id") : nullptr;
+    if (id && id->is_string() && id->get_string() == rule_id) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+core::Error NotFound() { return core::Error::NotFound("Unknown push rule"); }
+
+Result<json::array> ValidActions(const json::object& body) {
+  const json::value* actions = body.if_contains("actions");
+  if (!actions || !actions->is_array() || actions->get_array().size() > kMaxActions) {
+    return core::Error::BadRequest("'actions' must be a list of at most 20 actions");
+  }
+  for (const auto& a : actions->get_array()) {
+    if (!a.is_string() && !a.is_object()) {
+      return core::Error::BadRequest("Each action must be a string or an object");
+    }
+  }
+  return actions->get_array();
+}
+
+}  // namespace
+
+Result<json::object> FindPushRule(const json::object& ruleset, std::string_view kind,
+                                  std::string_view rule_id) {
+  json::object copy = ruleset;
+  RUCHE_ASSIGN_OR_RETURN(json::array * rules, KindRules(copy, kind));
+  auto i = IndexOf(*rules, rule_id);
+  if (!i) {
+    return NotFound();
+  }
+  return (*rules)[*i].as_object();
+}
+
+Result<void> PutPushRule(json::object& ruleset, std::string_view kind, std::string_view rule_id,
+                         const json::object& body, std::optional<std::string_view> before,
+                         std::optional<std::string_view> after) {
+  RUCHE_ASSIGN_OR_RETURN(json::array * rules, KindRules(ruleset, kind));
+  if (rule_id.empty() || rule_id.size() > kMaxRuleIdLength || rule_id.find('/') != rule_id.npos) {
+    return core::Error::BadRequest("Invalid rule ID", "M_INVALID_PARAM");
+  }
+  if (rule_id.front() == '.') {
+    return core::Error::BadRequest("Server-default rules cannot be changed", "M_INVALID_PARAM");
+  }
+  RUCHE_ASSIGN_OR_RETURN(json::array actions, ValidActions(body));
+  json::object rule{
+      {"rule_id", rule_id}, {"default", false}, {"enabled", true}, {"actions", std::move(actions)}};
+  if (kind == "content") {
+    const json::value* pattern = body.if_contains("pattern");
+    if (!pattern || !pattern->is_string() || pattern->get_string().empty()) {
+      return core::Error::BadRequest("Content rules need a 'pattern'", "M_MISSING_PARAM");
+    }
+    rule["pattern"] = pattern->get_string();
+  } else if (kind == "override" || kind == "underride") {
+    json::array conditions;
+    if (const json::value* c = body.if_contains("conditions")) {
+      if (!c->is_array() || c->get_array().size() > kMaxConditions) {
+        return core::Error::BadRequest("'conditions' must be a list of at most 20 conditions");
+      }
+      for (const auto& cond : c->get_array()) {
+        const json::value* ck = cond.is_object() ? cond.get_object().if_contains("kind") : nullptr;
+        if (!ck || !ck->is_string()) {
+          return core::Error::BadRequest("Each condition must be an object with a 'kind'");
+        }
+      }
+      conditions = c->get_array();
+    }
+    rule["conditions"] = std::move(conditions);
+  }
+  if (auto existing = IndexOf(*rules, rule_id)) {
+    // Replacing keeps the rule's place and its enabled flag (spec: PUT updates the rule).
+    rule["enabled"] = (*rules)[*existing].as_object()["enabled"];
+    (*rules)[*existing] = std::move(rule);
+    return {};
+  }
+  if (rules->size() >= kMaxRulesPerKind) {
+    return core::Error::BadRequest("Too many push rules of this kind", "M_RESOURCE_LIMIT_EXCEEDED");
+  }
+  size_t at = 0;
+  if (before || after) {
+    std::string_view anchor = before ? *before : *after;
+    auto i = IndexOf(*rules, anchor);
+    if (!i || anchor.starts_with('.')) {
+      return core::Error::NotFound("The 'before'/'after' rule is not a rule of yours");
+    }
+    at = before ? *i : *i + 1;
+  } else {
+    // First among the kind's rules, but never above the master switch.
+    auto master = IndexOf(*rules, ".m.rule.master");
+    at = master ? *master + 1 : 0;
+  }
+  rules->insert(rules->begin() + static_cast<std::ptrdiff_t>(at), std::move(rule));
+  return {};
+}
+
+Result<void> DeletePushRule(json::object& ruleset, std::string_view kind,
+                            std::string_view rule_id) {
+  RUCHE_ASSIGN_OR_RETURN(json::array * rules, KindRules(ruleset, kind));
+  auto i = IndexOf(*rules, rule_id);
+  if (!i) {
+    return NotFound();
+  }
+  if (rule_id.starts_with('.')) {
+    return core::Error::BadRequest("Server-default rules cannot be deleted", "M_INVALID_PARAM");
+  }
+  rules->erase(rules->begin() + static_cast<std::ptrdiff_t>(*i));
+  return {};
+}
+
+Result<void> SetPushRuleAttribute(json::object& ruleset, std::string_view kind,
+                                  std::string_view rule_id, std::string_view attribute,
+                                  const json::object& body) {
+  RUCHE_ASSIGN_OR_RETURN(json::array * rules, KindRules(ruleset, kind));
+  auto i = IndexOf(*rules, rule_id);
+  if (!i) {
+    return NotFound();
+  }
+  json::object& rule = (*rules)[*i].as_object();
+  if (attribute == "enabled") {
+    const json::value* enabled = body.if_contains("enabled");
+    if (!enabled || !enabled->is_bool()) {
+      return core::Error::BadRequest("'enabled' must be a boolean");
+    }
+    rule["enabled"] = enabled->get_bool();
+    return {};
+  }
+  if (attribute == "actions") {
+    RUCHE_ASSIGN_OR_RETURN(json::array actions, ValidActions(body));
+    rule["actions"] = std::move(actions);
+    return {};
+  }
+  return core::Error::Unrecognized();
+}
+
+}  // namespace ruche::matrix

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "matrix/push_rules.hpp"
 #include "matrix/room_events.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/route_helpers.hpp"
@@ -265,6 +266,19 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       } else if (joined.count(row.Text(0))) {
         room_account_data[row.Text(0)].emplace_back(std::move(item));
       }
+    }
+  }
+
+  if (initial) {
+    // Clients (Element) read push rules from account data: until the user edits them, they are
+    // the spec's defaults, which are not stored.
+    bool stored = false;
+    for (const auto& item : global_account_data) {
+      stored = stored || item.at("type").as_string() == "m.push_rules";
+    }
+    if (!stored) {
+      global_account_data.emplace_back(json::object{
+          {"type", "m.push_rules"}, {"content", DefaultPushRules(user, session->localpart)}});
     }
   }
 
