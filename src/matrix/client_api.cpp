@@ -5,6 +5,7 @@
 #include "matrix/account_routes.hpp"
 #include "matrix/device_routes.hpp"
 #include "matrix/ephemeral_routes.hpp"
+#include "matrix/history_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
@@ -27,7 +28,8 @@ class ClientApiImpl final : public ClientApi {
         account_(router, deps, notifier_, events_),
         sync_(router, deps, notifier_, typing_, presence_),
         ephemeral_(router, deps, notifier_, typing_, presence_),
-        devices_(router, deps) {
+        devices_(router, deps),
+        history_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -53,6 +55,7 @@ class ClientApiImpl final : public ClientApi {
   SyncRoutes sync_;
   EphemeralRoutes ephemeral_;
   DeviceRoutes devices_;
+  HistoryRoutes history_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "auth/accounts.hpp"
 #include "core/clock.hpp"
+#include "matrix/aggregations.hpp"
 #include "matrix/canonical_json.hpp"
 #include "matrix/route_helpers.hpp"
 
@@ -109,6 +110,8 @@ Result<StoredEvent> RedactInWrite(store::Connection& c, RoomEvents& events,
   redacted["unsigned"] = json::object{{"redacted_because", stored.event}};
   RUCHE_RETURN_IF_ERROR((c.Execute("UPDATE events SET json = ? WHERE event_id = ?",
                                    {json::serialize(redacted), target})));
+  // The redacted form has no m.relates_to: it no longer edits, annotates or replies in a thread.
+  RUCHE_RETURN_IF_ERROR((c.Execute("DELETE FROM event_relations WHERE event_id = ?", {target})));
   return stored;
 }
 
@@ -606,6 +609,9 @@ asio::awaitable<Response> RoomRoutes::GetEvent(Request& req) {
   if (!ev) {
     co_return Fail(ev.error());
   }
+  if (auto agg = AddAggregations(lease.conn(), {&*ev}, session->user_id); !agg) {
+    co_return Fail(agg.error());
+  }
   co_return Response::Json(*ev);
 }
 
@@ -668,6 +674,13 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
     if (dir == "b") {
       end -= 1;  // just before the oldest event returned
     }
+  }
+  std::vector<json::object*> to_aggregate;
+  for (auto& ev : chunk) {
+    to_aggregate.push_back(&ev);
+  }
+  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id); !agg) {
+    co_return Fail(agg.error());
   }
   json::object out{{"chunk", EventsToArray(std::move(chunk))}, {"start", StreamToken(from)}};
   if (static_cast<int64_t>(rows->size()) == limit && limit > 0) {

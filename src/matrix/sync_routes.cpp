@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "matrix/aggregations.hpp"
 #include "matrix/push_rules.hpp"
 #include "matrix/room_events.hpp"
 #include "matrix/room_routes.hpp"
@@ -201,11 +202,18 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
       }
     }
+    std::vector<json::object*> to_aggregate;
     for (auto& [room, tl] : timelines) {
       if (static_cast<int64_t>(tl.events.size()) > *limit) {
         tl.limited = true;
         tl.events.erase(tl.events.begin(), tl.events.end() - *limit);
       }
+      for (auto& [stream, ev] : tl.events) {
+        to_aggregate.push_back(&ev);
+      }
+    }
+    if (auto agg = AddAggregations(lease.conn(), to_aggregate, user); !agg) {
+      co_return Response::FromError(agg.error());
     }
   }
 
