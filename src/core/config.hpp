@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 
 namespace ruche::core {
@@ -32,6 +33,13 @@ struct LimitsConfig {
   int64_t register_per_ip_burst = 5;
 };
 
+// argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower
+// only for load tests (bench/fanout.sh); bounded below by libsodium's minimums.
+struct AuthConfig {
+  int64_t password_hash_ops = 2;              // [1, 16]
+  int64_t password_hash_mem_kib = 64 * 1024;  // [8, 1 GiB]
+};
+
 struct StoreConfig {
   int64_t read_connections = 0;    // 0 = one per I/O thread + 1
   int64_t max_batch_writes = 512;  // group commit: most writes in one transaction
@@ -51,6 +59,7 @@ struct Config {
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;
+  AuthConfig auth;
   StoreConfig store;
 };
 
@@ -68,5 +77,11 @@ Result<void> LoadConfigEnv(Config& config);
 std::vector<std::pair<std::string, std::string>> DescribeConfig(const Config& config);
 
 std::string_view RegistrationModeName(RegistrationMode mode);
+
+// The argon2id cost of new password hashes, from auth.password_hash_*.
+inline PasswordHashCost PasswordHashCostOf(const Config& config) {
+  return {static_cast<uint64_t>(config.auth.password_hash_ops),
+          static_cast<size_t>(config.auth.password_hash_mem_kib) * 1024};
+}
 
 }  // namespace ruche::core
