@@ -116,7 +116,7 @@ Options ParseOptions(int argc, char** argv) {
   if (o.users == 0) {
     o.users = (o.mode == "send" ? o.senders : o.connected) + 1;
   }
-  if (o.users > 100000 || o.users < o.connected + 1) {
+  if (o.users > 100000 || (o.mode != "send" && o.users < o.connected + 1)) {
     Fatal("--users must be at least --connected + 1 and at most 100000");
   }
   return o;
