@@ -61,6 +61,7 @@ bench: deps
 	cmake --build --preset release -j $(JOBS)
 	$(MAKE) --no-print-directory web
 	bench/http_vs_nginx.sh build-release/ruche
+	bench/fanout.sh build-release/ruche
 
 clean:
 	rm -rf build build-release build-asan build-fuzz web/dist

@@ -2,7 +2,7 @@
 # Installs everything Ruche needs to build, run and test on Debian 12, then the web client's
 # npm packages. Idempotent: when everything is present it only checks and returns in seconds.
 #   scripts/install-deps.sh            build + run + test dependencies
-#   scripts/install-deps.sh --bench    also the benchmark peers (nginx, wrk)
+#   scripts/install-deps.sh --bench    also the benchmark peers (nginx, wrk, ejabberd)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ test_pkgs=(
   python3 python3-pytest python3-matrix-nio
   chromium curl
 )
-bench_pkgs=(nginx-light wrk)
+bench_pkgs=(nginx-light wrk ejabberd)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
@@ -42,6 +42,20 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: Debian packages present"
+fi
+
+# ejabberd is only a peer for bench/fanout.sh, which runs its own instance on 127.0.0.1 from a
+# temporary config: the system service the package installs stays stopped and disabled.
+if [[ "${1:-}" == "--bench" ]] && command -v systemctl >/dev/null; then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  if systemctl is-enabled --quiet ejabberd 2>/dev/null; then
+    echo "install-deps: disabling the system ejabberd service"
+    $SUDO systemctl disable ejabberd >/dev/null 2>&1 || true  # works without a running systemd
+  fi
+  if systemctl is-active --quiet ejabberd 2>/dev/null; then
+    $SUDO systemctl stop ejabberd >/dev/null 2>&1 || true
+  fi
 fi
 
 # Web client packages: exactly what package-lock.json says. Skip when node_modules matches the

@@ -94,7 +94,8 @@ void BootstrapAdmin(auth::Accounts& accounts, const core::Config& config) {
     return;
   }
   std::string password = core::RandomToken(12);
-  if (auto r = accounts.CreateUserNow("admin", password, true); !r) {
+  if (auto r = accounts.CreateUserNow("admin", password, true, core::PasswordHashCostOf(config));
+      !r) {
     RUCHE_LOG_ERROR("could not create the first administrator: {}", r.error().message);
     return;
   }
@@ -224,7 +225,7 @@ Result<void> AdminCreateUser(const core::Config& config, const std::string& name
     return store.error();
   }
   auth::Accounts accounts(**store, config.server_name);
-  auto r = accounts.CreateUserNow(name, password, is_admin);
+  auto r = accounts.CreateUserNow(name, password, is_admin, core::PasswordHashCostOf(config));
   (*store)->Close();
   return r;
 }
@@ -242,7 +243,7 @@ Result<void> AdminResetPassword(const core::Config& config, const std::string& n
     return store.error();
   }
   auth::Accounts accounts(**store, config.server_name);
-  auto hash = core::HashPassword(password);
+  auto hash = core::HashPassword(password, core::PasswordHashCostOf(config));
   if (!hash) {
     return hash.error();
   }

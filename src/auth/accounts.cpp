@@ -273,14 +273,14 @@ store::WriteFn Accounts::ConsumeRegistrationToken(std::string token) {
 }
 
 Result<void> Accounts::CreateUserNow(std::string_view localpart, std::string_view password,
-                                     bool is_admin) {
+                                     bool is_admin, const core::PasswordHashCost& cost) {
   if (auto r = ValidateLocalpart(localpart); !r) {
     return r;
   }
   if (auto r = ValidatePassword(password); !r) {
     return r;
   }
-  auto hash = core::HashPassword(password);
+  auto hash = core::HashPassword(password, cost);
   if (!hash) {
     return hash.error();
   }

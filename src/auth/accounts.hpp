@@ -88,7 +88,8 @@ class Accounts {
   store::WriteFn ConsumeRegistrationToken(std::string token);
 
   // Synchronous convenience for the CLI and first-run bootstrap: validates, hashes, commits.
-  Result<void> CreateUserNow(std::string_view localpart, std::string_view password, bool is_admin);
+  Result<void> CreateUserNow(std::string_view localpart, std::string_view password, bool is_admin,
+                             const core::PasswordHashCost& cost = {});
 
  private:
   store::Store& store_;

@@ -76,6 +76,25 @@ Result<void> ParseBool(std::string_view key, std::string_view text, bool& out) {
         [](const Config& c) { return std::string(c.field ? "true" : "false"); }      \
   }
 
+// An integer key with bounds, for values where "non-negative" is not enough.
+#define RUCHE_INT_RANGE(name, field, lo, hi)                                                  \
+  KeyDef {                                                                                    \
+    name,                                                                                     \
+        [](Config& c, std::string_view v) -> Result<void> {                                   \
+          int64_t parsed = 0;                                                                 \
+          if (auto r = ParseInt(name, v, parsed); !r) {                                       \
+            return r;                                                                         \
+          }                                                                                   \
+          if (parsed < (lo) || parsed > (hi)) {                                               \
+            return Error::BadRequest(std::string(name) + ": expected " + std::to_string(lo) + \
+                                     ".." + std::to_string(hi));                              \
+          }                                                                                   \
+          c.field = parsed;                                                                   \
+          return {};                                                                          \
+        },                                                                                    \
+        [](const Config& c) { return std::to_string(c.field); }                               \
+  }
+
 const std::vector<KeyDef>& Keys() {
   static const std::vector<KeyDef> keys = {
       RUCHE_STR("listen", listen),
@@ -117,6 +136,9 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("limits.login_failures_per_user_burst", limits.login_failures_per_user_burst),
       RUCHE_DBL("limits.register_per_ip_per_second", limits.register_per_ip_per_second),
       RUCHE_INT("limits.register_per_ip_burst", limits.register_per_ip_burst),
+      // libsodium's minimums: crypto_pwhash_OPSLIMIT_MIN = 1, crypto_pwhash_MEMLIMIT_MIN = 8 KiB.
+      RUCHE_INT_RANGE("auth.password_hash_ops", auth.password_hash_ops, 1, 16),
+      RUCHE_INT_RANGE("auth.password_hash_mem_kib", auth.password_hash_mem_kib, 8, 1024 * 1024),
       RUCHE_INT("store.read_connections", store.read_connections),
       RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
       RUCHE_BOOL("presence.enabled", presence.enabled),

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 
 namespace ruche::core {
@@ -30,6 +31,13 @@ struct LimitsConfig {
   int64_t login_failures_per_user_burst = 5;
   double register_per_ip_per_second = 0.2;
   int64_t register_per_ip_burst = 5;
+};
+
+// argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower
+// only for load tests (bench/fanout.sh); bounded below by libsodium's minimums.
+struct AuthConfig {
+  int64_t password_hash_ops = 2;              // [1, 16]
+  int64_t password_hash_mem_kib = 64 * 1024;  // [8, 1 GiB]
 };
 
 struct StoreConfig {
@@ -57,6 +65,7 @@ struct Config {
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;
+  AuthConfig auth;
   StoreConfig store;
   PresenceConfig presence;
 };
@@ -75,5 +84,11 @@ Result<void> LoadConfigEnv(Config& config);
 std::vector<std::pair<std::string, std::string>> DescribeConfig(const Config& config);
 
 std::string_view RegistrationModeName(RegistrationMode mode);
+
+// The argon2id cost of new password hashes, from auth.password_hash_*.
+inline PasswordHashCost PasswordHashCostOf(const Config& config) {
+  return {static_cast<uint64_t>(config.auth.password_hash_ops),
+          static_cast<size_t>(config.auth.password_hash_mem_kib) * 1024};
+}
 
 }  // namespace ruche::core

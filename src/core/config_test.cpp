@@ -23,6 +23,21 @@ TEST(ConfigTest, SetValueParsesAndValidates) {
   EXPECT_DOUBLE_EQ(c.limits.login_per_ip_per_second, 2.5);
 }
 
+TEST(ConfigTest, PasswordHashCostIsBoundedByLibsodiumMinimums) {
+  Config c;
+  PasswordHashCost defaults = PasswordHashCostOf(c);
+  EXPECT_EQ(defaults.ops, PasswordHashCost{}.ops);
+  EXPECT_EQ(defaults.mem_bytes, PasswordHashCost{}.mem_bytes);
+  EXPECT_TRUE(SetConfigValue(c, "auth.password_hash_ops", "1"));
+  EXPECT_TRUE(SetConfigValue(c, "auth.password_hash_mem_kib", "8"));
+  EXPECT_EQ(PasswordHashCostOf(c).ops, kPasswordHashMinOps);
+  EXPECT_EQ(PasswordHashCostOf(c).mem_bytes, kPasswordHashMinMemBytes);
+  EXPECT_FALSE(SetConfigValue(c, "auth.password_hash_ops", "0"));
+  EXPECT_FALSE(SetConfigValue(c, "auth.password_hash_mem_kib", "7"));
+  EXPECT_FALSE(SetConfigValue(c, "auth.password_hash_mem_kib", "2000000"));
+  EXPECT_EQ(c.auth.password_hash_mem_kib, 8);  // a rejected value leaves the old one
+}
+
 TEST(ConfigTest, FileThenEnvironment) {
   auto path = std::filesystem::temp_directory_path() / "ruche_config_test.toml";
   std::ofstream(path) << "server_name = \"example.org\"\nregistration = \"open\"\n"

@@ -40,10 +40,18 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-Result<std::string> HashPassword(std::string_view password) {
+static_assert(PasswordHashCost{}.ops == crypto_pwhash_OPSLIMIT_INTERACTIVE);
+static_assert(PasswordHashCost{}.mem_bytes == crypto_pwhash_MEMLIMIT_INTERACTIVE);
+static_assert(kPasswordHashMinOps == crypto_pwhash_OPSLIMIT_MIN);
+static_assert(kPasswordHashMinMemBytes == crypto_pwhash_MEMLIMIT_MIN);
+
+Result<std::string> HashPassword(std::string_view password, const PasswordHashCost& cost) {
+  if (cost.ops < kPasswordHashMinOps || cost.mem_bytes < kPasswordHashMinMemBytes ||
+      cost.ops > crypto_pwhash_OPSLIMIT_MAX || cost.mem_bytes > crypto_pwhash_MEMLIMIT_MAX) {
+    return Error::Internal("argon2id cost out of libsodium's bounds");
+  }
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(out, password.data(), password.size(), cost.ops, cost.mem_bytes) != 0) {
     return Error::Unavailable("out of memory while hashing a password");
   }
   return std::string(out);

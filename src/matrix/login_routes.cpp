@@ -341,7 +341,8 @@ asio::awaitable<Response> LoginRoutes::Register(Request& req) {
   }
 
   const std::string& pw = reg.password;
-  auto hash_password = [&pw] { return core::HashPassword(pw); };
+  core::PasswordHashCost cost = core::PasswordHashCostOf(deps_.config);
+  auto hash_password = [&pw, cost] { return core::HashPassword(pw, cost); };
   auto hash = co_await net::Offload<Result<std::string>>(deps_.blocking, hash_password);
   if (!hash) {
     co_return Response::FromError(hash.error());
