@@ -226,6 +226,7 @@ asio::awaitable<Result<void>> AccountRoutes::EditAccountData(std::string user, s
   auto committed = co_await Commit(deps_.store, std::move(write));
   if (committed) {
     std::vector<std::string> users{user};
+    notifier_.NoteWrite(Notifier::Kind::kAccountData, *stream);
     notifier_.Publish(*stream, {}, users);
   }
   co_return committed;

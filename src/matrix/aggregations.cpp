@@ -50,6 +50,22 @@ Result<void> AggregateBatch(store::Connection& conn, const std::vector<json::obj
   if (ids.empty()) {
     return {};
   }
+  {
+    // Most events (every new message) have no children: one indexed probe, and done.
+    RUCHE_ASSIGN_OR_RETURN(
+        auto parents,
+        conn.Query("SELECT DISTINCT relates_to FROM event_relations WHERE relates_to IN (" +
+                       Placeholders(ids.size()) +
+                       ") AND rel_type IN ('m.thread', 'm.replace', 'm.reference')",
+                   std::span<const store::Value>(ids)));
+    if (parents.empty()) {
+      return {};
+    }
+    ids.clear();
+    for (const auto& row : parents) {
+      ids.emplace_back(row.Text(0));
+    }
+  }
   const std::string in = "(" + Placeholders(ids.size()) + ")";
 
   struct Thread {

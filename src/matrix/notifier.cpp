@@ -60,6 +60,13 @@ void Notifier::WakeKey(const std::string& key) {
   }
 }
 
+void Notifier::NoteWrite(Kind kind, int64_t stream) {
+  auto& last = last_of_kind_[static_cast<size_t>(kind)];
+  int64_t seen = last.load(std::memory_order_relaxed);
+  while (seen < stream && !last.compare_exchange_weak(seen, stream, std::memory_order_release)) {
+  }
+}
+
 void Notifier::PublishTyping(int64_t serial, const std::string& room) {
   std::lock_guard lock(mu_);
   last_typing_by_room_[room] = serial;

@@ -184,6 +184,7 @@ asio::awaitable<Result<void>> PresenceTracker::Persist(std::string user) {
   auto r = co_await Commit(store_, std::move(write));
   if (r) {
     std::vector<std::string> users{user};
+    notifier_.NoteWrite(Notifier::Kind::kPresence, *stream);
     notifier_.Publish(*stream, *rooms, users);
   }
   co_return r;

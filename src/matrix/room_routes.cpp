@@ -824,6 +824,9 @@ asio::awaitable<Result<void>> RoomRoutes::StoreReceipts(
   if (*public_change) {
     rooms.push_back(room_id);
   }
+  // Markers are account data, the rest receipts: a sync after this reads both kinds.
+  notifier_.NoteWrite(Notifier::Kind::kAccountData, *stream);
+  notifier_.NoteWrite(Notifier::Kind::kReceipts, *stream);
   notifier_.Publish(*stream, rooms, {user_id});
   co_return Result<void>{};
 }

@@ -150,6 +150,17 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   int64_t from = since.value_or(0);
   bool initial = !since || full_state;
   auto lease = deps_.store.Read();
+  // One read transaction for the whole response: one consistent snapshot, and one WAL read
+  // lock instead of one per query.
+  struct Snapshot {
+    store::Connection& conn;
+    bool open;
+    ~Snapshot() {
+      if (open) {
+        (void)conn.Execute("COMMIT");
+      }
+    }
+  } snapshot{lease.conn(), static_cast<bool>(lease->Execute("BEGIN"))};
 
   auto memberships = lease->Query(
       "SELECT room_id, membership, stream_ordering FROM memberships WHERE user_id = ? AND "
@@ -254,7 +265,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // Account data changed in the window: global, and per room for joined rooms.
   json::array global_account_data;
   std::map<std::string, json::array> room_account_data;
-  {
+  if (initial || notifier_.WrittenSince(Notifier::Kind::kAccountData, from)) {
     auto rows = lease->Query(
         "SELECT room_id, type, json FROM account_data WHERE user_id = ? AND stream_ordering > ? "
         "AND stream_ordering <= ?",
@@ -292,7 +303,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // Receipts changed in the window, for joined rooms; private ones only to their owner.
   std::map<std::string, json::object> receipts_by_room;  // room -> m.receipt content
-  {
+  if (initial || notifier_.WrittenSince(Notifier::Kind::kReceipts, from)) {
     auto rows = lease->Query(
         "SELECT r.room_id, r.user_id, r.receipt_type, r.thread_id, r.event_id, r.ts "
         "FROM receipts r JOIN memberships m ON m.room_id = r.room_id AND m.user_id = ? "
@@ -337,7 +348,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // Presence changed in the window, of the user and of everyone sharing a joined room with them.
   json::array presence_events;
-  if (presence_.enabled()) {
+  if (presence_.enabled() && (initial || notifier_.WrittenSince(Notifier::Kind::kPresence, from))) {
     auto rows = lease->Query(
         "SELECT user_id, state, status_msg, last_active_ms FROM presence WHERE "
         "stream_ordering > ? AND stream_ordering <= ? AND (user_id = ? OR user_id IN ("
