@@ -59,7 +59,9 @@ loadgen() {
 }
 
 # start_ruche NAME [--set k=v ...]: one I/O thread on core 0, open registration, rate limits
-# and argon2id cost relaxed for the set-up only (the defaults are unchanged elsewhere).
+# and argon2id cost relaxed for the set-up only (the defaults are unchanged elsewhere). Presence is
+# off (RUCHE_PRESENCE=true turns it on): 1,000 members coming online at once is an O(N²) presence
+# storm that would be measured instead of the message fanout.
 start_ruche() {
   local name=$1; shift
   ruche_port=$(free_port)
@@ -67,6 +69,7 @@ start_ruche() {
     --registration open --log-level warn --set io_threads=1 --set bootstrap_admin=false \
     --set auth.password_hash_ops=1 --set auth.password_hash_mem_kib=8 \
     --set limits.register_per_ip_per_second=1000000 --set limits.register_per_ip_burst=1000000 \
+    --set "presence.enabled=${RUCHE_PRESENCE:-false}" \
     "$@" > "$work/$name.log" 2>&1 &
   ruche_pid=$!
   pids+=("$ruche_pid")

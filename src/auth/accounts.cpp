@@ -94,14 +94,28 @@ Result<bool> Accounts::HasAnyUser() {
   return row->has_value();
 }
 
+namespace {
+constexpr size_t kMaxCachedSessions = 100'000;
+}  // namespace
+
 Result<Session> Accounts::Authenticate(std::string_view token) {
   if (token.empty() || token.size() > 512) {
     return Error::UnknownToken();
   }
+  std::string hash = core::Sha256Hex(token);
+  // The generation is read before the database: if a revocation happens meanwhile, what we read
+  // may be stale and is not cached.
+  uint64_t generation = generation_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = cache_.find(hash); it != cache_.end() && it->second.generation == generation) {
+      return it->second.session;
+    }
+  }
   auto row = store_.Read()->QueryOne(
       "SELECT t.localpart, t.device_id, u.is_admin, u.deactivated FROM access_tokens t "
       "JOIN users u ON u.localpart = t.localpart WHERE t.token_hash = ?",
-      {core::Sha256Hex(token)});
+      {hash});
   if (!row) {
     return row.error();
   }
@@ -109,7 +123,21 @@ Result<Session> Accounts::Authenticate(std::string_view token) {
     return Error::UnknownToken();
   }
   const auto& r = **row;
-  return Session{r.Text(0), UserId(r.Text(0)), r.Text(1), r.Int(2) != 0};
+  Session session{r.Text(0), UserId(r.Text(0)), r.Text(1), r.Int(2) != 0};
+  std::lock_guard lock(cache_mu_);
+  if (generation_.load(std::memory_order_acquire) == generation) {
+    if (cache_.size() >= kMaxCachedSessions) {
+      cache_.clear();  // crude but bounded; refilled by the next requests
+    }
+    cache_[hash] = CachedSession{session, generation};
+  }
+  return session;
+}
+
+void Accounts::ForgetCachedSessions() {
+  std::lock_guard lock(cache_mu_);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  cache_.clear();
 }
 
 IssuedToken Accounts::NewToken() {
@@ -150,7 +178,8 @@ store::WriteFn Accounts::CreateUser(std::string localpart, std::string password_
 store::WriteFn Accounts::CreateSession(std::string localpart, std::string device_id,
                                        std::string display_name, std::string token_hash,
                                        std::string remote_ip) {
-  return [=](Connection& c) -> Result<void> {
+  return [=, this](Connection& c) -> Result<void> {
+    ForgetCachedSessions();  // again after the commit: see the header
     int64_t now = core::NowMs();
     auto dev = c.QueryOne("SELECT 1 FROM devices WHERE localpart = ? AND device_id = ?",
                           {localpart, device_id});
@@ -202,7 +231,8 @@ store::WriteFn Accounts::SetPasswordHash(std::string localpart, std::string pass
 }
 
 store::WriteFn Accounts::DeleteDevice(std::string localpart, std::string device_id) {
-  return [=](Connection& c) -> Result<void> {
+  return [=, this](Connection& c) -> Result<void> {
+    ForgetCachedSessions();  // again after the commit: see the header
     if (auto r = c.Execute("DELETE FROM access_tokens WHERE localpart = ? AND device_id = ?",
                            {localpart, device_id});
         !r) {
@@ -214,7 +244,8 @@ store::WriteFn Accounts::DeleteDevice(std::string localpart, std::string device_
 }
 
 store::WriteFn Accounts::DeleteAllDevices(std::string localpart) {
-  return [=](Connection& c) -> Result<void> {
+  return [=, this](Connection& c) -> Result<void> {
+    ForgetCachedSessions();  // again after the commit: see the header
     if (auto r = c.Execute("DELETE FROM access_tokens WHERE localpart = ?", {localpart}); !r) {
       return r.error();
     }

@@ -6,9 +6,12 @@
 // Tokens are 256-bit random strings given to the client once; only their SHA-256 is stored.
 // Passwords are argon2id hashes (libsodium); hashing is slow on purpose, so callers run
 // HashPassword/VerifyPassword off the I/O threads.
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -60,8 +63,14 @@ class Accounts {
 
   Result<std::optional<UserRecord>> FindUser(std::string_view localpart);
   Result<bool> HasAnyUser();
-  // The session behind `token`, or M_UNKNOWN_TOKEN.
+  // The session behind `token`, or M_UNKNOWN_TOKEN. Answers from memory after the first use
+  // (every request authenticates; a /sync fanout would otherwise read the token table 1,000
+  // times per message).
   Result<Session> Authenticate(std::string_view token);
+  // Makes every cached session invalid. The writes below that end tokens call it inside the
+  // write; call it again once such a write has committed, so that no request that read the token
+  // table just before the commit can have cached the ended token.
+  void ForgetCachedSessions();
 
   static IssuedToken NewToken();
   static std::string NewDeviceId();
@@ -92,8 +101,15 @@ class Accounts {
                              const core::PasswordHashCost& cost = {});
 
  private:
+  struct CachedSession {
+    Session session;
+    uint64_t generation = 0;
+  };
   store::Store& store_;
   std::string server_name_;
+  std::atomic<uint64_t> generation_{0};  // a cached entry is valid only for its generation
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedSession> cache_;  // GUARDED_BY(cache_mu_), by token hash
 };
 
 }  // namespace ruche::auth

@@ -285,6 +285,7 @@ asio::awaitable<Response> DeviceRoutes::DeleteDevices(Request& req, bool many) {
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
+  deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!r) {
     co_return Fail(r.error());
   }
@@ -341,6 +342,7 @@ asio::awaitable<Response> DeviceRoutes::ChangePassword(Request& req) {
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
+  deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!r) {
     co_return Fail(r.error());
   }

@@ -194,6 +194,7 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
   store::WriteFn write = deps_.accounts.CreateSession(*localpart, device, login.display_name,
                                                       token.token_hash, req.remote_ip);
   auto committed = co_await Commit(deps_.store, std::move(write));
+  deps_.accounts.ForgetCachedSessions();  // a re-used device's old tokens ended: see Accounts
   if (!committed) {
     co_return Response::FromError(committed.error());
   }
@@ -436,6 +437,7 @@ asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
     fn = deps_.accounts.DeleteDevice(session->localpart, session->device_id);
   }
   auto committed = co_await Commit(deps_.store, std::move(fn));
+  deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!committed) {
     co_return Response::FromError(committed.error());
   }

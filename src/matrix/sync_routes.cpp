@@ -37,12 +37,34 @@ bool IsStrippedType(std::string_view type) {
          type == "m.room.encryption" || type == "m.room.topic";
 }
 
-// The timeline limit of the request's filter: inline JSON, or the ID of one the user stored.
-Result<int64_t> TimelineLimit(const Request& req, store::Store& store,
-                              const std::string& localpart) {
+// What /sync reads from the request's filter (inline JSON, or the ID of one the user stored).
+struct SyncFilter {
+  int64_t timeline_limit = kDefaultTimelineLimit;
+  bool lazy_load_members = false;  // room.state.lazy_load_members
+};
+
+const json::value* Path(const json::object& obj, std::initializer_list<std::string_view> keys) {
+  const json::value* v = nullptr;
+  const json::object* o = &obj;
+  for (auto key : keys) {
+    if (!o) {
+      return nullptr;
+    }
+    v = o->if_contains(key);
+    if (!v) {
+      return nullptr;
+    }
+    o = v->is_object() ? &v->get_object() : nullptr;
+  }
+  return v;
+}
+
+Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
+                                  const std::string& localpart) {
+  SyncFilter out;
   auto filter = req.QueryParam("filter");
   if (!filter || filter->empty()) {
-    return kDefaultTimelineLimit;
+    return out;
   }
   if (filter->front() != '{') {
     int64_t id = -1;
@@ -64,17 +86,58 @@ Result<int64_t> TimelineLimit(const Request& req, store::Store& store,
   if (!obj) {
     return core::Error::BadRequest("Invalid filter", "M_INVALID_PARAM");
   }
-  const json::value* limit = obj->if_contains("room");
-  if (limit && limit->is_object()) {
-    limit = limit->get_object().if_contains("timeline");
-  }
-  if (limit && limit->is_object()) {
-    limit = limit->get_object().if_contains("limit");
-  }
+  const json::value* limit = Path(*obj, {"room", "timeline", "limit"});
   if (limit && limit->is_int64() && limit->get_int64() >= 0) {
-    return std::min(limit->get_int64(), kMaxTimelineLimit);
+    out.timeline_limit = std::min(limit->get_int64(), kMaxTimelineLimit);
   }
-  return kDefaultTimelineLimit;
+  const json::value* lazy = Path(*obj, {"room", "state", "lazy_load_members"});
+  out.lazy_load_members = lazy && lazy->is_bool() && lazy->get_bool();
+  return out;
+}
+
+// Counts and heroes of the rooms (spec "room summary"), in one query each.
+struct RoomSummary {
+  int64_t joined = 0;
+  int64_t invited = 0;
+  std::vector<std::string> heroes;
+};
+Result<std::map<std::string, RoomSummary>> Summaries(store::Connection& conn,
+                                                     const std::vector<std::string>& rooms,
+                                                     const std::string& user) {
+  std::map<std::string, RoomSummary> out;
+  if (rooms.empty()) {
+    return out;
+  }
+  std::string in = "(";
+  std::vector<store::Value> params;
+  for (size_t i = 0; i < rooms.size(); ++i) {
+    in += i == 0 ? "?" : ", ?";
+    params.emplace_back(rooms[i]);
+  }
+  in += ")";
+  RUCHE_ASSIGN_OR_RETURN(
+      auto counts,
+      conn.Query("SELECT room_id, membership, COUNT(*) FROM memberships WHERE room_id IN " + in +
+                     " AND membership IN ('join', 'invite') GROUP BY room_id, membership",
+                 std::span<const store::Value>(params)));
+  for (const auto& row : counts) {
+    RoomSummary& s = out[row.Text(0)];
+    (row.Text(1) == "join" ? s.joined : s.invited) = row.Int(2);
+  }
+  params.emplace_back(user);
+  RUCHE_ASSIGN_OR_RETURN(
+      auto heroes,
+      conn.Query("SELECT room_id, user_id FROM (SELECT room_id, user_id, ROW_NUMBER() OVER "
+                 "(PARTITION BY room_id ORDER BY stream_ordering) AS rn FROM memberships WHERE "
+                 "room_id IN " +
+                     in +
+                     " AND user_id != ? AND membership IN ('join', 'invite')) AS t "
+                     "WHERE rn <= 5",
+                 std::span<const store::Value>(params)));
+  for (const auto& row : heroes) {
+    out[row.Text(0)].heroes.push_back(row.Text(1));
+  }
+  return out;
 }
 
 }  // namespace
@@ -115,10 +178,12 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     timeout = std::min(timeout, kMaxTimeoutMs);
   }
   bool full_state = req.QueryParam("full_state").value_or("false") == "true";
-  auto limit = TimelineLimit(req, deps_.store, session->localpart);
-  if (!limit) {
-    co_return Response::FromError(limit.error());
+  auto sync_filter = ReadSyncFilter(req, deps_.store, session->localpart);
+  if (!sync_filter) {
+    co_return Response::FromError(sync_filter.error());
   }
+  const int64_t* limit = &sync_filter->timeline_limit;
+  const bool lazy_members = sync_filter->lazy_load_members;
 
   // While a sync is open its user counts as connected (presence); the guard ends it on every
   // return path.
@@ -334,6 +399,73 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
 
+  // Lazy-loaded members (spec "Lazy-loading room members"): the state carries only the member
+  // events of the timeline's senders (and the user's own on a full sync), and every room sent
+  // gets its summary so clients can name rooms without the full member list.
+  std::map<std::string, std::map<std::string, json::object>> lazy_members_by_room;
+  std::map<std::string, RoomSummary> summaries;
+  if (lazy_members) {
+    std::vector<std::string> rooms_in_response;
+    for (const auto& [room, full] : joined) {
+      auto it = timelines.find(room);
+      if (full || (it != timelines.end() && !it->second.events.empty())) {
+        rooms_in_response.push_back(room);
+      }
+    }
+    for (const auto& room : rooms_in_response) {
+      std::set<std::string> senders;
+      if (auto it = timelines.find(room); it != timelines.end()) {
+        for (const auto& [stream, ev] : it->second.events) {
+          senders.insert(std::string(ev.at("sender").as_string()));
+        }
+      }
+      if (joined[room]) {
+        senders.insert(user);
+      }
+      if (senders.empty()) {
+        continue;
+      }
+      std::string sql =
+          "SELECT s.state_key, e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
+          "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key IN (";
+      std::vector<store::Value> params{room};
+      for (const auto& sender : senders) {
+        sql += params.size() == 1 ? "?" : ", ?";
+        params.emplace_back(sender);
+      }
+      sql += ")";
+      auto rows = lease->Query(sql, std::span<const store::Value>(params));
+      if (!rows) {
+        co_return Response::FromError(rows.error());
+      }
+      for (const auto& row : *rows) {
+        auto ev = ParseStoredEvent(row.Text(1));
+        if (ev) {
+          lazy_members_by_room[room][row.Text(0)] = std::move(*ev);
+        }
+      }
+    }
+    // The summary only when it may have changed: a full room, or members came and went in the
+    // timeline. Counting a 1,000-member room for every message would cost more than the message.
+    std::vector<std::string> need_summary;
+    for (const auto& room : rooms_in_response) {
+      bool membership_changed = false;
+      if (auto it = timelines.find(room); it != timelines.end()) {
+        for (const auto& [stream, ev] : it->second.events) {
+          membership_changed = membership_changed || ev.at("type").as_string() == "m.room.member";
+        }
+      }
+      if (joined[room] || membership_changed) {
+        need_summary.push_back(room);
+      }
+    }
+    auto got = Summaries(lease.conn(), need_summary, user);
+    if (!got) {
+      co_return Response::FromError(got.error());
+    }
+    summaries = std::move(*got);
+  }
+
   // Typing: the rooms whose typers changed since the token's typing serial.
   int64_t typing_now = 0;
   std::map<std::string, TypingState::RoomTypers> typing_by_room;
@@ -413,16 +545,35 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     json::array state;
     if (full) {
       for (auto& ev : states[room]) {
+        if (lazy_members && ev["type"].as_string() == "m.room.member") {
+          continue;  // only the needed ones, added below
+        }
         if (!in_timeline.count(std::string(ev["event_id"].as_string()))) {
           state.emplace_back(std::move(ev));
         }
       }
     }
-    join_section[room] =
-        json::object{{"timeline", std::move(timeline)},
-                     {"state", json::object{{"events", std::move(state)}}},
-                     {"ephemeral", json::object{{"events", std::move(ephemeral)}}},
-                     {"account_data", json::object{{"events", std::move(account_data)}}}};
+    if (auto it = lazy_members_by_room.find(room); it != lazy_members_by_room.end()) {
+      for (auto& [member, ev] : it->second) {
+        if (!in_timeline.count(std::string(ev["event_id"].as_string()))) {
+          state.emplace_back(std::move(ev));
+        }
+      }
+    }
+    json::object room_json{{"timeline", std::move(timeline)},
+                           {"state", json::object{{"events", std::move(state)}}},
+                           {"ephemeral", json::object{{"events", std::move(ephemeral)}}},
+                           {"account_data", json::object{{"events", std::move(account_data)}}}};
+    if (auto it = summaries.find(room); it != summaries.end()) {
+      json::array heroes;
+      for (const auto& h : it->second.heroes) {
+        heroes.emplace_back(h);
+      }
+      room_json["summary"] = json::object{{"m.heroes", std::move(heroes)},
+                                          {"m.joined_member_count", it->second.joined},
+                                          {"m.invited_member_count", it->second.invited}};
+    }
+    join_section[room] = std::move(room_json);
   }
   for (const auto& room : invited) {
     json::array stripped;

@@ -341,3 +341,36 @@ def test_relations_list_edits_reactions_and_thread_replies(server):
     denied = call(server, "GET", f"/_matrix/client/v1/rooms/{q(room)}/relations/{q(root)}",
                   token=outsider)
     assert denied.status == 403
+
+
+def test_lazy_loading_members_sends_only_the_senders_and_a_summary(server):
+    owner_name, owner = new_user(server)
+    room = create_room(server, owner, preset="public_chat", name="Big room")
+    members = []
+    for _ in range(6):
+        name, tok = new_user(server)
+        assert call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {},
+                    token=tok).status == 200
+        members.append((name, tok))
+    talker_name, talker = members[2]
+    for i in range(3):
+        send(server, talker, room, f"hi {i}", f"ll{i}")
+    lazy = '{"room":{"state":{"lazy_load_members":true},"timeline":{"limit":3}}}'
+    got = sync(server, owner, filter=lazy)["rooms"]["join"][room]
+    member_keys = {e["state_key"] for e in got["state"]["events"] if e["type"] == "m.room.member"}
+    assert member_keys == {server.mxid(talker_name), server.mxid(owner_name)}
+    assert got["summary"]["m.joined_member_count"] == 7
+    assert got["summary"]["m.invited_member_count"] == 0
+    assert len(got["summary"]["m.heroes"]) == 5
+    assert server.mxid(owner_name) not in got["summary"]["m.heroes"]
+    # Without the filter every member is in the state.
+    full = sync(server, owner)["rooms"]["join"][room]
+    assert len([e for e in full["state"]["events"] if e["type"] == "m.room.member"]) + len(
+        [e for e in full["timeline"]["events"] if e["type"] == "m.room.member"]) >= 7
+    # Incrementally, a new sender's member event comes with their message.
+    since = sync(server, owner, filter=lazy)["next_batch"]
+    quiet_name, quiet = members[4]
+    send(server, quiet, room, "first words", "ll-quiet")
+    inc = sync(server, owner, since=since, filter=lazy)["rooms"]["join"][room]
+    assert server.mxid(quiet_name) in {e["state_key"] for e in inc["state"]["events"]
+                                        if e["type"] == "m.room.member"}
