@@ -104,7 +104,6 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
       RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
       RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),
-      RUCHE_INT("http.media_body_limit_bytes", http.media_body_limit_bytes),
       RUCHE_INT("http.header_timeout_ms", http.header_timeout_ms),
       RUCHE_INT("http.body_timeout_ms", http.body_timeout_ms),
       RUCHE_INT("http.idle_timeout_ms", http.idle_timeout_ms),
@@ -119,6 +118,10 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("limits.register_per_ip_burst", limits.register_per_ip_burst),
       RUCHE_INT("store.read_connections", store.read_connections),
       RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
+      RUCHE_INT("media.max_upload_bytes", media.max_upload_bytes),
+      RUCHE_INT("media.max_image_pixels", media.max_image_pixels),
+      RUCHE_DBL("media.uploads_per_user_per_second", media.uploads_per_user_per_second),
+      RUCHE_INT("media.uploads_per_user_burst", media.uploads_per_user_burst),
   };
   return keys;
 }

@@ -3,6 +3,7 @@
 #include "auth/accounts.hpp"
 #include "matrix/account_routes.hpp"
 #include "matrix/login_routes.hpp"
+#include "matrix/media_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/server_info_routes.hpp"
@@ -20,7 +21,8 @@ class ClientApiImpl final : public ClientApi {
         login_(router, deps),
         rooms_(router, deps, notifier_, events_),
         account_(router, deps, notifier_, events_),
-        sync_(router, deps, notifier_) {
+        sync_(router, deps, notifier_),
+        media_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -33,6 +35,7 @@ class ClientApiImpl final : public ClientApi {
   RoomRoutes rooms_;
   AccountRoutes account_;
   SyncRoutes sync_;
+  MediaRoutes media_;
 };
 
 }  // namespace
