@@ -104,6 +104,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
       RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
       RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),
+      RUCHE_INT("http.media_body_limit_bytes", http.media_body_limit_bytes),
       RUCHE_INT("http.header_timeout_ms", http.header_timeout_ms),
       RUCHE_INT("http.body_timeout_ms", http.body_timeout_ms),
       RUCHE_INT("http.idle_timeout_ms", http.idle_timeout_ms),

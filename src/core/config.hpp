@@ -14,8 +14,9 @@ enum class RegistrationMode { kOpen, kToken, kClosed };
 
 struct HttpConfig {
   int64_t header_limit_bytes = 16 * 1024;
-  int64_t body_limit_bytes = 1024 * 1024;  // JSON API routes (uploads: media.max_upload_bytes)
-  int64_t header_timeout_ms = 10'000;      // whole header block must arrive within this
+  int64_t body_limit_bytes = 1024 * 1024;             // JSON API routes
+  int64_t media_body_limit_bytes = 50 * 1024 * 1024;  // unused: see media.max_upload_bytes
+  int64_t header_timeout_ms = 10'000;                 // whole header block must arrive within this
   int64_t body_timeout_ms = 60'000;
   int64_t idle_timeout_ms = 75'000;  // kept-alive connection waiting for its next request
   int64_t max_connections = 10'000;
