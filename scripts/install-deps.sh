@@ -15,9 +15,11 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libsqlite3-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libvips-dev                          # thumbnails (JPEG, PNG, WebP)
 )
 test_pkgs=(
   python3 python3-pytest python3-matrix-nio
+  python3-pil                          # test images for the media tests
   chromium curl
 )
 bench_pkgs=(nginx-light wrk ejabberd)

@@ -16,6 +16,8 @@
 #include "auth/accounts.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "files/blob_store.hpp"
+#include "files/thumbnailer.hpp"
 #include "matrix/client_api.hpp"
 #include "net/http_server.hpp"
 #include "net/io_pool.hpp"
@@ -136,6 +138,15 @@ int Serve(const core::Config& config) {
   if (config.bootstrap_admin) {
     BootstrapAdmin(accounts, config);
   }
+  auto blobs = files::BlobStore::Open((fs::path(config.data_dir) / "media").string());
+  if (!blobs) {
+    RUCHE_LOG_ERROR("{}", blobs.error().message);
+    return 1;
+  }
+  if (auto vips = files::InitImageLibrary(); !vips) {
+    RUCHE_LOG_ERROR("{}", vips.error().message);
+    return 1;
+  }
 
   net::IoPool io_pool(threads);
   asio::thread_pool blocking(2);
@@ -156,8 +167,8 @@ int Serve(const core::Config& config) {
   metrics.AddGauge("ruche_store_batched_writes_total", "Writes committed (in group commits).",
                    [store_ptr] { return static_cast<double>(store_ptr->Stats().writes); });
 
-  auto matrix_api =
-      matrix::MountClientApi(router, matrix::MatrixDeps{config, **store, accounts, blocking});
+  auto matrix_api = matrix::MountClientApi(
+      router, matrix::MatrixDeps{config, **store, accounts, blocking, **blobs});
 
   std::string web_root = FindWebRoot(config);
   std::unique_ptr<net::StaticSite> site;
@@ -209,6 +220,7 @@ int Serve(const core::Config& config) {
   });
   io_pool.Run();
   blocking.join();
+  files::ShutdownImageLibrary();
   (*store)->Close();
   ::close(*lock);
   RUCHE_LOG_INFO("stopped");

@@ -16,7 +16,7 @@ enum class RegistrationMode { kOpen, kToken, kClosed };
 struct HttpConfig {
   int64_t header_limit_bytes = 16 * 1024;
   int64_t body_limit_bytes = 1024 * 1024;             // JSON API routes
-  int64_t media_body_limit_bytes = 50 * 1024 * 1024;  // uploads
+  int64_t media_body_limit_bytes = 50 * 1024 * 1024;  // unused: see media.max_upload_bytes
   int64_t header_timeout_ms = 10'000;                 // whole header block must arrive within this
   int64_t body_timeout_ms = 60'000;
   int64_t idle_timeout_ms = 75'000;  // kept-alive connection waiting for its next request
@@ -38,6 +38,13 @@ struct LimitsConfig {
 struct AuthConfig {
   int64_t password_hash_ops = 2;              // [1, 16]
   int64_t password_hash_mem_kib = 64 * 1024;  // [8, 1 GiB]
+};
+
+struct MediaConfig {
+  int64_t max_upload_bytes = 50 * 1024 * 1024;
+  int64_t max_image_pixels = 50'000'000;  // larger images get no thumbnail (never decoded)
+  double uploads_per_user_per_second = 1.0;
+  int64_t uploads_per_user_burst = 30;
 };
 
 struct StoreConfig {
@@ -68,6 +75,7 @@ struct Config {
   AuthConfig auth;
   StoreConfig store;
   PresenceConfig presence;
+  MediaConfig media;
 };
 
 // Applies one `key=value` (dotted key as in the TOML file, e.g. http.header_timeout_ms).

@@ -7,6 +7,7 @@
 #include "matrix/ephemeral_routes.hpp"
 #include "matrix/history_routes.hpp"
 #include "matrix/login_routes.hpp"
+#include "matrix/media_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/server_info_routes.hpp"
@@ -29,7 +30,8 @@ class ClientApiImpl final : public ClientApi {
         sync_(router, deps, notifier_, typing_, presence_),
         ephemeral_(router, deps, notifier_, typing_, presence_),
         devices_(router, deps),
-        history_(router, deps) {
+        history_(router, deps),
+        media_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -56,6 +58,7 @@ class ClientApiImpl final : public ClientApi {
   EphemeralRoutes ephemeral_;
   DeviceRoutes devices_;
   HistoryRoutes history_;
+  MediaRoutes media_;
 };
 
 }  // namespace

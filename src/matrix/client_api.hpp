@@ -19,6 +19,9 @@ class Accounts;
 namespace ruche::net {
 class Router;
 }
+namespace ruche::files {
+class BlobStore;
+}
 
 namespace ruche::matrix {
 
@@ -28,6 +31,7 @@ struct MatrixDeps {
   store::Store& store;
   auth::Accounts& accounts;
   boost::asio::thread_pool& blocking;  // password hashing and other slow CPU work
+  files::BlobStore& blobs;             // media bytes (<data>/media)
 };
 
 // Registers every Matrix route. The returned object owns the handlers' state (rate limiters,

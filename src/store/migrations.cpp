@@ -141,6 +141,30 @@ CREATE TABLE presence (
 );
 CREATE INDEX presence_by_stream ON presence (stream_ordering);
 )sql"},
+      {7, "media", R"sql(
+CREATE TABLE media (
+  media_id TEXT PRIMARY KEY,
+  uploader TEXT NOT NULL,
+  content_type TEXT,
+  upload_name TEXT,
+  sha256 TEXT,
+  size BIGINT,
+  created_ms BIGINT NOT NULL,
+  unused_expires_ms BIGINT
+);
+CREATE INDEX media_by_uploader ON media (uploader, created_ms);
+CREATE TABLE media_thumbnails (
+  media_id TEXT NOT NULL,
+  width BIGINT NOT NULL,
+  height BIGINT NOT NULL,
+  method TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (media_id, width, height, method)
+);
+)sql"},
   };
   return migrations;
 }
