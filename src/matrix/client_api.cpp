@@ -2,9 +2,12 @@
 
 #include "auth/accounts.hpp"
 #include "matrix/account_routes.hpp"
+#include "matrix/directory_routes.hpp"
+#include "matrix/hierarchy_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
+#include "matrix/search_routes.hpp"
 #include "matrix/server_info_routes.hpp"
 #include "matrix/sync_routes.hpp"
 #include "store/store.hpp"
@@ -20,7 +23,10 @@ class ClientApiImpl final : public ClientApi {
         login_(router, deps),
         rooms_(router, deps, notifier_, events_),
         account_(router, deps, notifier_, events_),
-        sync_(router, deps, notifier_) {
+        sync_(router, deps, notifier_),
+        search_(router, deps),
+        directory_(router, deps),
+        hierarchy_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -33,6 +39,9 @@ class ClientApiImpl final : public ClientApi {
   RoomRoutes rooms_;
   AccountRoutes account_;
   SyncRoutes sync_;
+  SearchRoutes search_;
+  DirectoryRoutes directory_;
+  HierarchyRoutes hierarchy_;
 };
 
 }  // namespace
