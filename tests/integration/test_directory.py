@@ -73,6 +73,7 @@ def test_alias_lifecycle_and_conflict(server):
     put_alias(server, alice, alias, room)
     got = get_alias(server, alice, alias)
     assert got.status == 200 and got.json == {"room_id": room, "servers": [server.server_name]}
+    assert get_alias(server, None, alias).json["room_id"] == room  # no token needed (spec)
     other = create_room(server, alice)
     taken = put_alias(server, alice, alias, other, expect=409)
     assert taken.json["errcode"] == "M_UNKNOWN"
