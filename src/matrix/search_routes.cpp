@@ -135,9 +135,11 @@ json::object ProfileOf(DbRoomState& state, const std::string& user_id) {
   return info;
 }
 
-Result<json::object> RunSearch(store::Connection& conn, const std::string& user_id,
-                               const json::object& criteria,
-                               const std::optional<std::string>& next_batch) {
+}  // namespace
+
+Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string& user_id,
+                                      const json::object& criteria,
+                                      const std::optional<std::string>& next_batch) {
   RUCHE_ASSIGN_OR_RETURN(auto term, core::RequireString(criteria, "search_term"));
   RUCHE_ASSIGN_OR_RETURN(auto query, BuildFtsQuery(term));
 
@@ -374,8 +376,6 @@ Result<json::object> RunSearch(store::Connection& conn, const std::string& user_
   return result;
 }
 
-}  // namespace
-
 SearchRoutes::SearchRoutes(net::Router& router, MatrixDeps deps) : deps_(deps) {
   net::RouteOptions options;
   options.body_limit = kSearchBodyLimit;
@@ -411,7 +411,7 @@ asio::awaitable<Response> SearchRoutes::Search(Request& req) {
       next_batch = std::string(*nb);
     }
     auto lease = deps_.store.Read();
-    auto found = RunSearch(lease.conn(), session->user_id, **room_events, next_batch);
+    auto found = SearchRoomEvents(lease.conn(), session->user_id, **room_events, next_batch);
     if (!found) {
       co_return Response::FromError(found.error());
     }
