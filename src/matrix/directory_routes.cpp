@@ -110,8 +110,11 @@ Result<bool> MayEditDirectory(store::Connection& conn, const std::string& room_i
   if (is_admin) {
     return true;
   }
-  RUCHE_ASSIGN_OR_RETURN(auto membership, MembershipOf(conn, room_id, user_id));
-  if (membership != "join") {
+  auto membership = MembershipOf(conn, room_id, user_id);
+  if (!membership) {
+    return membership.error();
+  }
+  if (*membership != "join") {
     return false;
   }
   RUCHE_ASSIGN_OR_RETURN(auto version, RoomVersionOf(conn, room_id));

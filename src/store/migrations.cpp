@@ -135,8 +135,11 @@ CREATE INDEX event_relations_by_parent ON event_relations (relates_to, rel_type,
       // redaction's UPDATE of `json` removes the old text in the same transaction. Contentless
       // (content=''): the index holds tokens, not a second copy of the plaintext; deleting a row
       // therefore re-supplies the indexed text, computed from OLD.json exactly as it was
-      // inserted. Which field of which event type is indexed is the table `search_fields`;
-      // encrypted events (m.room.encrypted) are not in it, so their content is never indexed.
+      // inserted. FTS5 keeps a deleted row's tokens (and writes them again as delete markers)
+      // until its segments are merged, and SQLite 3.40 has no `secure-delete` option: so the
+      // delete is followed by 'optimize', which merges every segment into one and drops them
+      // (secure_delete then zeroes the freed pages). Which field of which event type is indexed
+      // is the table `search_fields`; encrypted events (m.room.encrypted) are not in it.
       {8, "search_aliases_directory", R"sql(
 CREATE TABLE search_fields (type TEXT PRIMARY KEY, path TEXT NOT NULL);
 INSERT INTO search_fields (type, path) VALUES
@@ -158,6 +161,9 @@ BEGIN
   INSERT INTO event_search (event_search, rowid, text)
   SELECT 'delete', OLD.stream_ordering, json_extract(OLD.json, f.path) FROM search_fields f
   WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+  INSERT INTO event_search (event_search)
+  SELECT 'optimize' FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
   INSERT INTO event_search (rowid, text)
   SELECT NEW.stream_ordering, json_extract(NEW.json, f.path) FROM search_fields f
   WHERE f.type = NEW.type AND json_type(NEW.json, f.path) = 'text';
@@ -167,6 +173,9 @@ WHEN OLD.type IN ('m.room.message', 'm.room.name', 'm.room.topic')
 BEGIN
   INSERT INTO event_search (event_search, rowid, text)
   SELECT 'delete', OLD.stream_ordering, json_extract(OLD.json, f.path) FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+  INSERT INTO event_search (event_search)
+  SELECT 'optimize' FROM search_fields f
   WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
 END;
 INSERT INTO event_search (rowid, text)
