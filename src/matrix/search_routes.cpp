@@ -22,9 +22,10 @@ constexpr int64_t kDefaultLimit = 10;
 constexpr int64_t kMaxLimit = 100;
 constexpr int64_t kDefaultContext = 5;
 constexpr int64_t kMaxContext = 20;
-// `count` is exact up to this many hits, then this number: counting every hit of a common word
-// would cost as much as ranking them.
-constexpr int64_t kMaxCount = 10'000;
+// `count` is exact up to this many hits, then this number (the spec's count is approximate):
+// counting every hit of a common word would cost as much as ranking them, and counting even
+// 10,000 costs ~30 ms where the page itself costs ~0.4 ms.
+constexpr int64_t kMaxCount = 1'000;
 constexpr size_t kMaxFilterEntries = 500;
 constexpr int64_t kSearchBodyLimit = 64 * 1024;
 
@@ -207,18 +208,22 @@ Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string
   }
 
   // One WHERE clause for the page and for the count.
-  std::string where = "event_search MATCH ? AND e.room_id IN (" + Placeholders(rooms.size()) +
-                      ") AND e.type IN (" + Placeholders(types.size()) + ")";
+  // NOTE: the unary `+` keeps SQLite from answering `e.room_id IN (...)` through events_by_room,
+  // which costs one index probe per room for every hit; the event is found by its stream
+  // ordering (one probe) and its room checked on the row (measured: 160 ms -> 30 ms to count
+  // 10k hits in 20 rooms).
+  std::string where = "event_search MATCH ? AND +e.room_id IN (" + Placeholders(rooms.size()) +
+                      ") AND +e.type IN (" + Placeholders(types.size()) + ")";
   std::vector<store::Value> params;
   params.emplace_back(query.expression);
   params.insert(params.end(), rooms.begin(), rooms.end());
   params.insert(params.end(), types.begin(), types.end());
   if (senders_given) {
-    where += " AND e.sender IN (" + Placeholders(senders.size()) + ")";
+    where += " AND +e.sender IN (" + Placeholders(senders.size()) + ")";
     params.insert(params.end(), senders.begin(), senders.end());
   }
   if (!not_senders.empty()) {
-    where += " AND e.sender NOT IN (" + Placeholders(not_senders.size()) + ")";
+    where += " AND +e.sender NOT IN (" + Placeholders(not_senders.size()) + ")";
     params.insert(params.end(), not_senders.begin(), not_senders.end());
   }
 
