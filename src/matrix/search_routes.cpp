@@ -238,10 +238,15 @@ Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string
 
   // Newest first walks FTS5's rowid order backwards and stops after `limit` matches in the
   // requester's rooms; rank (bm25) must score every hit before it can sort them.
-  std::string page_sql =
-      "SELECT e.stream_ordering, e.room_id, e.sender, e.json, -bm25(event_search) FROM "
-      "event_search CROSS JOIN events e ON e.stream_ordering = event_search.rowid WHERE " +
-      where;
+  // NOTE: bm25 only when ranking: its first call counts every hit of every term (the collection
+  // statistics), which alone costs ~26 ms for a word in 630k of 1M messages. With `recent`,
+  // rank is 0.
+  std::string page_sql = "SELECT e.stream_ordering, e.room_id, e.sender, e.json, 0 FROM ";
+  if (ranked) {
+    page_sql = "SELECT e.stream_ordering, e.room_id, e.sender, e.json, -bm25(event_search) FROM ";
+  }
+  page_sql +=
+      "event_search CROSS JOIN events e ON e.stream_ordering = event_search.rowid WHERE " + where;
   std::vector<store::Value> page_params = params;
   if (ranked) {
     page_sql += " ORDER BY event_search.rank, event_search.rowid DESC LIMIT ? OFFSET ?";
