@@ -4,12 +4,15 @@
 #include "core/clock.hpp"
 #include "matrix/account_routes.hpp"
 #include "matrix/device_routes.hpp"
+#include "matrix/directory_routes.hpp"
 #include "matrix/ephemeral_routes.hpp"
+#include "matrix/hierarchy_routes.hpp"
 #include "matrix/history_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/media_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_routes.hpp"
+#include "matrix/search_routes.hpp"
 #include "matrix/server_info_routes.hpp"
 #include "matrix/sync_routes.hpp"
 #include "store/store.hpp"
@@ -31,7 +34,10 @@ class ClientApiImpl final : public ClientApi {
         ephemeral_(router, deps, notifier_, typing_, presence_),
         devices_(router, deps),
         history_(router, deps),
-        media_(router, deps) {
+        media_(router, deps),
+        search_(router, deps),
+        directory_(router, deps),
+        hierarchy_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -59,6 +65,9 @@ class ClientApiImpl final : public ClientApi {
   DeviceRoutes devices_;
   HistoryRoutes history_;
   MediaRoutes media_;
+  SearchRoutes search_;
+  DirectoryRoutes directory_;
+  HierarchyRoutes hierarchy_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "matrix/aggregations.hpp"
 #include "matrix/canonical_json.hpp"
+#include "matrix/directory_routes.hpp"
 #include "matrix/route_helpers.hpp"
 
 namespace ruche::matrix {
@@ -246,7 +247,8 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
   if (auto v = body->find("visibility"); v != body->end() && v->value() == "public") {
     preset = "public_chat";
   }
-  for (const char* key : {"room_version", "preset", "name", "topic", "visibility"}) {
+  for (const char* key :
+       {"room_version", "preset", "name", "topic", "visibility", "room_alias_name"}) {
     if (auto it = body->find(key); it != body->end() && !it->value().is_string()) {
       co_return Fail(core::Error::BadRequest(std::string("'") + key + "' must be a string"));
     }
@@ -287,6 +289,21 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
   if (auto v = body->find("is_direct"); v != body->end() && v->value().is_bool()) {
     is_direct = v->value().get_bool();
   }
+  // room_alias_name and visibility: the alias and the directory entry are made in the room's
+  // own write, so a taken alias leaves no room behind.
+  std::string alias;
+  if (auto v = body->find("room_alias_name"); v != body->end()) {
+    std::string local(v->value().get_string());
+    alias = "#" + local + ":" + events_->server_name();
+    if (local.find(':') != std::string::npos ||
+        !ValidateLocalAlias(alias, events_->server_name())) {
+      co_return Fail(core::Error::BadRequest("Invalid room_alias_name", "M_INVALID_PARAM"));
+    }
+  }
+  bool publish = false;
+  if (auto v = body->find("visibility"); v != body->end() && v->value() == "public") {
+    publish = true;
+  }
 
   std::string room_id = events_->NewRoomId();
   std::vector<NewEvent> events;
@@ -308,6 +325,9 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
     MergeOverride(power, v->value().get_object());
   }
   state("m.room.power_levels", std::move(power));
+  if (!alias.empty()) {
+    state("m.room.canonical_alias", json::object{{"alias", alias}});
+  }
   state("m.room.join_rules",
         json::object{{"join_rule", preset == "public_chat" ? "public" : "invite"}});
   state("m.room.history_visibility", json::object{{"history_visibility", "shared"}});
@@ -348,8 +368,8 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
   auto creation = std::make_shared<json::object>(std::move(creation_content));
   auto appender = events_;
   auto out = std::make_shared<std::vector<StoredEvent>>();
-  store::WriteFn write = [appender, room_id, room_version, creator, creation, events,
-                          out](store::Connection& c) -> Result<void> {
+  store::WriteFn write = [appender, room_id, room_version, creator, creation, events, out, alias,
+                          publish](store::Connection& c) -> Result<void> {
     auto created = appender->Create(c, room_id, room_version, creator, *creation);
     if (!created) {
       return created.error();
@@ -361,6 +381,17 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
         return stored.error();
       }
       out->push_back(std::move(*stored));
+    }
+    if (!alias.empty()) {
+      if (auto made = CreateAliasInWrite(c, alias, room_id, creator); !made) {
+        if (made.error().http_status == 409) {
+          return core::Error::BadRequest("Room alias already taken", "M_ROOM_IN_USE");
+        }
+        return made.error();
+      }
+    }
+    if (publish) {
+      RUCHE_RETURN_IF_ERROR(SetRoomPublishedInWrite(c, room_id, true));
     }
     return {};
   };
@@ -523,8 +554,18 @@ asio::awaitable<Response> RoomRoutes::Membership(Request& req, std::string actio
     co_return Fail(session.error());
   }
   std::string room_id(req.Param("roomId"));
+  if (action == "join" && !room_id.empty() && room_id.front() == '#') {
+    auto resolved = ResolveAlias(deps_.store.Read().conn(), room_id);  // POST /join/{alias}
+    if (!resolved) {
+      co_return Fail(resolved.error());
+    }
+    if (!*resolved) {
+      co_return Fail(core::Error::NotFound("Room alias not found"));
+    }
+    room_id = **resolved;
+  }
   if (room_id.empty() || room_id.front() != '!') {
-    co_return Fail(core::Error::NotFound("Room aliases are not supported yet"));
+    co_return Fail(core::Error::NotFound("Invalid room ID"));
   }
   auto body = core::ParseJsonObjectOrEmpty(req.body);
   if (!body) {

@@ -165,6 +165,69 @@ CREATE TABLE media_thumbnails (
   PRIMARY KEY (media_id, width, height, method)
 );
 )sql"},
+      // Search (SQLite only: FTS5 and json_extract; a PostgreSQL backend will use tsvector).
+      // The index is filled by triggers so the event-append path knows nothing of it, and a
+      // redaction's UPDATE of `json` removes the old text in the same transaction. Contentless
+      // (content=''): the index holds tokens, not a second copy of the plaintext; deleting a row
+      // therefore re-supplies the indexed text, computed from OLD.json exactly as it was
+      // inserted. FTS5 keeps a deleted row's tokens (and writes them again as delete markers)
+      // until its segments are merged, and SQLite 3.40 has no `secure-delete` option: so the
+      // delete is followed by 'optimize', which merges every segment into one and drops them
+      // (secure_delete then zeroes the freed pages). Which field of which event type is indexed
+      // is the table `search_fields`; encrypted events (m.room.encrypted) are not in it.
+      {8, "search_aliases_directory", R"sql(
+CREATE TABLE search_fields (type TEXT PRIMARY KEY, path TEXT NOT NULL);
+INSERT INTO search_fields (type, path) VALUES
+  ('m.room.message', '$.content.body'),
+  ('m.room.name', '$.content.name'),
+  ('m.room.topic', '$.content.topic');
+CREATE VIRTUAL TABLE event_search USING fts5(
+  text, content='', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER event_search_insert AFTER INSERT ON events
+WHEN NEW.type IN ('m.room.message', 'm.room.name', 'm.room.topic')
+BEGIN
+  INSERT INTO event_search (rowid, text)
+  SELECT NEW.stream_ordering, json_extract(NEW.json, f.path) FROM search_fields f
+  WHERE f.type = NEW.type AND json_type(NEW.json, f.path) = 'text';
+END;
+CREATE TRIGGER event_search_update AFTER UPDATE OF json ON events
+WHEN NEW.type IN ('m.room.message', 'm.room.name', 'm.room.topic')
+BEGIN
+  INSERT INTO event_search (event_search, rowid, text)
+  SELECT 'delete', OLD.stream_ordering, json_extract(OLD.json, f.path) FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+  INSERT INTO event_search (event_search)
+  SELECT 'optimize' FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+  INSERT INTO event_search (rowid, text)
+  SELECT NEW.stream_ordering, json_extract(NEW.json, f.path) FROM search_fields f
+  WHERE f.type = NEW.type AND json_type(NEW.json, f.path) = 'text';
+END;
+CREATE TRIGGER event_search_delete AFTER DELETE ON events
+WHEN OLD.type IN ('m.room.message', 'm.room.name', 'm.room.topic')
+BEGIN
+  INSERT INTO event_search (event_search, rowid, text)
+  SELECT 'delete', OLD.stream_ordering, json_extract(OLD.json, f.path) FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+  INSERT INTO event_search (event_search)
+  SELECT 'optimize' FROM search_fields f
+  WHERE f.type = OLD.type AND json_type(OLD.json, f.path) = 'text';
+END;
+INSERT INTO event_search (rowid, text)
+SELECT e.stream_ordering, json_extract(e.json, f.path) FROM events e
+JOIN search_fields f ON f.type = e.type WHERE json_type(e.json, f.path) = 'text';
+CREATE TABLE room_aliases (
+  alias TEXT PRIMARY KEY,
+  room_id TEXT NOT NULL,
+  creator TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX room_aliases_by_room ON room_aliases (room_id);
+CREATE TABLE public_rooms (
+  room_id TEXT PRIMARY KEY,
+  published_ms BIGINT NOT NULL
+);
+)sql"},
   };
   return migrations;
 }
