@@ -51,20 +51,23 @@ Result<void> AggregateBatch(store::Connection& conn, const std::vector<json::obj
     return {};
   }
   {
-    // Most events (every new message) have no children: one indexed probe, and done.
-    RUCHE_ASSIGN_OR_RETURN(
-        auto parents,
-        conn.Query("SELECT DISTINCT relates_to FROM event_relations WHERE relates_to IN (" +
-                       Placeholders(ids.size()) +
-                       ") AND rel_type IN ('m.thread', 'm.replace', 'm.reference')",
-                   std::span<const store::Value>(ids)));
+    // Most events (every new message) have no children: one point lookup per event on the
+    // parent index, and done. (An IN list would make SQLite build a temporary index per call,
+    // which costs more than the lookups for the few events of a sync.)
+    std::vector<store::Value> parents;
+    for (const auto& id : ids) {
+      RUCHE_ASSIGN_OR_RETURN(auto found,
+                             conn.QueryOne("SELECT 1 FROM event_relations WHERE relates_to = ? AND "
+                                           "rel_type != 'm.annotation' LIMIT 1",
+                                           {id}));
+      if (found) {
+        parents.push_back(id);
+      }
+    }
     if (parents.empty()) {
       return {};
     }
-    ids.clear();
-    for (const auto& row : parents) {
-      ids.emplace_back(row.Text(0));
-    }
+    ids = std::move(parents);
   }
   const std::string in = "(" + Placeholders(ids.size()) + ")";
 

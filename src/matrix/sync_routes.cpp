@@ -425,23 +425,20 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       if (senders.empty()) {
         continue;
       }
-      std::string sql =
-          "SELECT s.state_key, e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
-          "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key IN (";
-      std::vector<store::Value> params{room};
+      // One point lookup per sender (usually one or two): cheaper than an IN list.
       for (const auto& sender : senders) {
-        sql += params.size() == 1 ? "?" : ", ?";
-        params.emplace_back(sender);
-      }
-      sql += ")";
-      auto rows = lease->Query(sql, std::span<const store::Value>(params));
-      if (!rows) {
-        co_return Response::FromError(rows.error());
-      }
-      for (const auto& row : *rows) {
-        auto ev = ParseStoredEvent(row.Text(1));
-        if (ev) {
-          lazy_members_by_room[room][row.Text(0)] = std::move(*ev);
+        auto row = lease->QueryOne(
+            "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
+            "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
+            {room, sender});
+        if (!row) {
+          co_return Response::FromError(row.error());
+        }
+        if (*row) {
+          auto ev = ParseStoredEvent((*row)->Text(0));
+          if (ev) {
+            lazy_members_by_room[room][sender] = std::move(*ev);
+          }
         }
       }
     }
