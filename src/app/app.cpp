@@ -220,6 +220,10 @@ int Serve(const core::Config& config) {
   });
   io_pool.Run();
   blocking.join();
+  // Redacted words still in the search index's segments leave the file before it closes.
+  if (auto purged = matrix::PurgeRedactedSearchText(**store); !purged) {
+    RUCHE_LOG_WARN("search index purge failed: {}", purged.error().message);
+  }
   files::ShutdownImageLibrary();
   (*store)->Close();
   ::close(*lock);

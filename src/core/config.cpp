@@ -141,6 +141,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT_RANGE("auth.password_hash_mem_kib", auth.password_hash_mem_kib, 8, 1024 * 1024),
       RUCHE_INT("store.read_connections", store.read_connections),
       RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
+      RUCHE_INT("search.purge_delay_ms", search.purge_delay_ms),
       RUCHE_BOOL("presence.enabled", presence.enabled),
       RUCHE_INT("presence.idle_after_ms", presence.idle_after_ms),
       RUCHE_INT("presence.offline_after_ms", presence.offline_after_ms),

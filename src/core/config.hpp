@@ -52,6 +52,12 @@ struct StoreConfig {
   int64_t max_batch_writes = 512;  // group commit: most writes in one transaction
 };
 
+struct SearchConfig {
+  // A redacted message's words leave the search index's file within this delay (and at every
+  // clean stop): merging the index costs in proportion to its size, so it is batched.
+  int64_t purge_delay_ms = 60'000;
+};
+
 struct PresenceConfig {
   bool enabled = true;
   int64_t idle_after_ms = 5 * 60'000;  // online -> unavailable without activity
@@ -75,6 +81,7 @@ struct Config {
   AuthConfig auth;
   StoreConfig store;
   PresenceConfig presence;
+  SearchConfig search;
   MediaConfig media;
 };
 

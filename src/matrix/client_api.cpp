@@ -43,7 +43,7 @@ class ClientApiImpl final : public ClientApi {
 
   Result<void> Start() {
     RUCHE_RETURN_IF_ERROR(presence_.Load());
-    ephemeral_.Start();
+    ephemeral_.Start([this] { return search_.PurgeIfDue(); });
     return {};
   }
 

@@ -44,4 +44,8 @@ class ClientApi {
 };
 Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps);
 
+// Merges the search index if redactions left words in it (see migration 9). Synchronous: for
+// the clean stop, after the I/O threads have ended and before the store closes.
+Result<void> PurgeRedactedSearchText(store::Store& store);
+
 }  // namespace ruche::matrix

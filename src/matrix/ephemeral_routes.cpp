@@ -49,7 +49,10 @@ EphemeralRoutes::EphemeralRoutes(net::Router& router, MatrixDeps deps, Notifier&
                  [this](Request& r) { return GetPresence(r); });
 }
 
-void EphemeralRoutes::Start() { asio::co_spawn(strand_, SweepLoop(), asio::detached); }
+void EphemeralRoutes::Start(std::function<asio::awaitable<void>()> also) {
+  also_ = std::move(also);
+  asio::co_spawn(strand_, SweepLoop(), asio::detached);
+}
 
 void EphemeralRoutes::Stop() {
   stopping_->store(true);
@@ -70,6 +73,9 @@ asio::awaitable<void> EphemeralRoutes::SweepLoop() {
       notifier_.PublishTyping(serial, room);
     }
     co_await presence_.Sweep();
+    if (also_) {
+      co_await also_();
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <memory>
 
 #include "matrix/client_api.hpp"
@@ -21,7 +22,8 @@ class EphemeralRoutes {
                   PresenceTracker& presence);
 
   // Starts the sweep on the blocking pool; Stop() ends it (the pool's join() then returns).
-  void Start();
+  // `also` runs after each sweep (other once-a-second housekeeping).
+  void Start(std::function<boost::asio::awaitable<void>()> also);
   void Stop();
 
  private:
@@ -36,6 +38,7 @@ class EphemeralRoutes {
   PresenceTracker& presence_;
   boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  std::function<boost::asio::awaitable<void>()> also_;
   struct Timer;
   std::shared_ptr<Timer> timer_;
 };

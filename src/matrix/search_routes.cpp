@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "core/clock.hpp"
+#include "core/log.hpp"
 #include "matrix/room_events.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/route_helpers.hpp"
@@ -384,6 +386,33 @@ Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string
     result["groups"] = std::move(groups);
   }
   return result;
+}
+
+Result<void> PurgeSearchIndex(store::Connection& conn) {
+  RUCHE_ASSIGN_OR_RETURN(auto owed, conn.QueryOne("SELECT since_ms FROM search_purge"));
+  if (!owed) {
+    return {};
+  }
+  RUCHE_RETURN_IF_ERROR(
+      conn.Execute("INSERT INTO event_search (event_search) VALUES ('optimize')"));
+  RUCHE_RETURN_IF_ERROR(conn.Execute("DELETE FROM search_purge"));
+  return {};
+}
+
+boost::asio::awaitable<void> SearchRoutes::PurgeIfDue() {
+  auto owed = deps_.store.Read()->QueryOne("SELECT since_ms FROM search_purge");
+  if (!owed || !*owed || core::NowMs() - (*owed)->Int(0) < deps_.config.search.purge_delay_ms) {
+    co_return;
+  }
+  store::WriteFn write = [](store::Connection& c) { return PurgeSearchIndex(c); };
+  auto r = co_await Commit(deps_.store, std::move(write));
+  if (!r) {
+    RUCHE_LOG_WARN("search index purge failed: {}", r.error().message);
+  }
+}
+
+Result<void> PurgeRedactedSearchText(store::Store& store) {
+  return store.WriteSync([](store::Connection& c) { return PurgeSearchIndex(c); });
 }
 
 SearchRoutes::SearchRoutes(net::Router& router, MatrixDeps deps) : deps_(deps) {

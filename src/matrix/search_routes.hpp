@@ -20,9 +20,16 @@ Result<core::json::object> SearchRoomEvents(store::Connection& conn, const std::
                                             const core::json::object& criteria,
                                             const std::optional<std::string>& next_batch);
 
+// Merges the index if a redaction (or deletion) left words in it, and clears the debt; a write.
+Result<void> PurgeSearchIndex(store::Connection& conn);
+
 class SearchRoutes {
  public:
   SearchRoutes(net::Router& router, MatrixDeps deps);
+
+  // Called about once a second: merges the index once the oldest pending erasure is
+  // `search.purge_delay_ms` old.
+  boost::asio::awaitable<void> PurgeIfDue();
 
  private:
   boost::asio::awaitable<net::Response> Search(net::Request& req);
