@@ -53,6 +53,11 @@ class Notifier {
 
   size_t waiting() const;
 
+  // The stream position of the last Publish() that named `key` (a room or a user), or 0. Every
+  // membership change names its user, so a user's joined rooms cannot have changed while this
+  // value stays the same.
+  int64_t LastFor(const std::string& key) const;
+
   // Wakes every waiter now and makes later waits return at once (server shutting down: a
   // long-poll must not hold the drain for its whole timeout).
   void WakeAll();

@@ -24,6 +24,7 @@ constexpr int64_t kMaxTimelineLimit = 500;
 constexpr int64_t kMaxTimeoutMs = 60'000;
 // Incremental syncs read at most this many new events in one go (the rest is "limited").
 constexpr int64_t kMaxWindowEvents = 10'000;
+constexpr size_t kMaxJoinedCache = 100'000;
 
 struct RoomTimeline {
   std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
@@ -142,6 +143,31 @@ Result<std::map<std::string, RoomSummary>> Summaries(store::Connection& conn,
 
 }  // namespace
 
+Result<std::vector<std::string>> SyncRoutes::JoinedRoomsForWait(const std::string& user) {
+  int64_t as_of = notifier_.LastFor(user);
+  {
+    std::lock_guard lock(joined_mu_);
+    if (auto it = joined_cache_.find(user);
+        it != joined_cache_.end() && it->second.as_of == as_of) {
+      return it->second.rooms;
+    }
+  }
+  RUCHE_ASSIGN_OR_RETURN(
+      auto rows,
+      deps_.store.Read()->Query(
+          "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'", {user}));
+  std::vector<std::string> rooms;
+  for (const auto& row : rows) {
+    rooms.push_back(row.Text(0));
+  }
+  std::lock_guard lock(joined_mu_);
+  if (joined_cache_.size() >= kMaxJoinedCache) {
+    joined_cache_.clear();  // bounded; refilled by the next polls
+  }
+  joined_cache_[user] = JoinedRooms{rooms, as_of};
+  return rooms;
+}
+
 SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                        TypingState& typing, PresenceTracker& presence)
     : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence) {
@@ -195,18 +221,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   } syncing_guard{presence_, user};
 
   if (since && timeout > 0 && !full_state) {
-    std::vector<std::string> rooms;
-    {
-      auto rows = deps_.store.Read()->Query(
-          "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'", {user});
-      if (!rows) {
-        co_return Response::FromError(rows.error());
-      }
-      for (const auto& row : *rows) {
-        rooms.push_back(row.Text(0));
-      }
+    auto rooms = JoinedRoomsForWait(user);
+    if (!rooms) {
+      co_return Response::FromError(rooms.error());
     }
-    co_await notifier_.Wait(std::move(rooms), user, *since, since_typing, timeout);
+    co_await notifier_.Wait(std::move(*rooms), user, *since, since_typing, timeout);
   }
 
   // Everything below reads up to `pos`, the newest committed position, so the next sync starts

@@ -3,6 +3,11 @@
 // limited/prev_batch, state, ephemeral typing and receipts), invites (stripped state), rooms left
 // since the last sync, account data and presence. Every section is built with one query for all
 // rooms, not one per room.
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include "matrix/client_api.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/presence.hpp"
@@ -18,6 +23,16 @@ class SyncRoutes {
 
  private:
   boost::asio::awaitable<net::Response> Sync(net::Request& req);
+  // The rooms `user` is joined to, for registering a long-poll: from memory while nothing was
+  // published for the user since they were read (a fanout's 1,000 re-polls then skip a query).
+  Result<std::vector<std::string>> JoinedRoomsForWait(const std::string& user);
+
+  struct JoinedRooms {
+    std::vector<std::string> rooms;
+    int64_t as_of = 0;  // Notifier::LastFor(user) read before the query
+  };
+  std::mutex joined_mu_;
+  std::unordered_map<std::string, JoinedRooms> joined_cache_;  // GUARDED_BY(joined_mu_)
 
   MatrixDeps deps_;
   Notifier& notifier_;
