@@ -21,13 +21,6 @@ constexpr size_t kMaxUiaSessions = 10'000;
 constexpr std::string_view kDummyStage = "m.login.dummy";
 constexpr std::string_view kTokenStage = "m.login.registration_token";
 
-// A hash to verify against when the user does not exist, so that a wrong user name costs the
-// same time as a wrong password (no user enumeration by timing).
-const std::string& DummyHash() {
-  static const std::string hash = *core::HashPassword("ruche-no-such-user-dummy-password");
-  return hash;
-}
-
 // Request bodies, parsed and validated outside the coroutines (plain early returns).
 struct LoginRequest {
   std::string user;  // localpart or full user ID, as given
@@ -135,8 +128,11 @@ LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
       login_failures_per_user_(deps.config.limits.login_failures_per_user_per_second,
                                deps.config.limits.login_failures_per_user_burst),
       register_per_ip_(deps.config.limits.register_per_ip_per_second,
-                       deps.config.limits.register_per_ip_burst) {
-  (void)DummyHash();  // computed once at start, not on the first failed login
+                       deps.config.limits.register_per_ip_burst),
+      // Computed once at start, with the configured cost, so that a login for an unknown user
+      // costs the same time as a wrong password (no user enumeration by timing).
+      dummy_hash_(*core::HashPassword("ruche-no-such-user-dummy-password",
+                                      core::PasswordHashCostOf(deps.config))) {
   AddClientRoute(router, "GET", "/login", [](Request&) -> asio::awaitable<Response> {
     co_return Response::Json(
         json::object{{"flows", json::array{json::object{{"type", "m.login.password"}}}}});
@@ -174,7 +170,7 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
     co_return Response::FromError(record.error());
   }
   bool usable = *record && !(*record)->deactivated && !(*record)->password_hash.empty();
-  std::string hash = DummyHash();
+  std::string hash = dummy_hash_;
   if (usable) {
     hash = (*record)->password_hash;
   }

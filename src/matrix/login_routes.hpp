@@ -38,6 +38,7 @@ class LoginRoutes {
   net::RateLimiter login_per_ip_;
   net::RateLimiter login_failures_per_user_;
   net::RateLimiter register_per_ip_;
+  std::string dummy_hash_;  // verified against when the user does not exist
   std::mutex uia_mu_;
   std::unordered_map<std::string, UiaSession> uia_sessions_;  // GUARDED_BY(uia_mu_)
 };
