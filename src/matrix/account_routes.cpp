@@ -18,8 +18,6 @@ constexpr size_t kMaxTypeLength = 255;
 constexpr size_t kMaxProfileValue = 1024;
 constexpr int64_t kMaxFiltersPerUser = 1000;
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
 // The authenticated user may only touch their own account's data.
 Result<auth::Session> Owner(auth::Accounts& accounts, const Request& req) {
   auto session = Authenticate(accounts, req);

@@ -16,14 +16,6 @@ namespace {
 constexpr size_t kBatch = 500;
 constexpr int64_t kMaxReferences = 100;
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += i == 0 ? "?" : ", ?";
-  }
-  return out;
-}
-
 json::object& Relations(json::object& ev) {
   json::value& u = ev["unsigned"];
   if (!u.is_object()) {
@@ -69,7 +61,7 @@ Result<void> AggregateBatch(store::Connection& conn, const std::vector<json::obj
     }
     ids = std::move(parents);
   }
-  const std::string in = "(" + Placeholders(ids.size()) + ")";
+  const std::string in = "(" + store::Placeholders(ids.size()) + ")";
 
   struct Thread {
     int64_t count = 0;
@@ -135,7 +127,7 @@ Result<void> AggregateBatch(store::Connection& conn, const std::vector<json::obj
     RUCHE_ASSIGN_OR_RETURN(
         auto rows,
         conn.Query("SELECT stream_ordering, json FROM events WHERE stream_ordering IN (" +
-                       Placeholders(wanted.size()) + ")",
+                       store::Placeholders(wanted.size()) + ")",
                    std::span<const store::Value>(wanted)));
     for (const auto& row : rows) {
       auto ev = ParseStoredEvent(row.Text(1));

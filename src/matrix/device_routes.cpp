@@ -21,8 +21,6 @@ constexpr size_t kMaxDeviceName = 255;
 constexpr size_t kMaxDevicesPerDelete = 1000;
 constexpr std::string_view kPasswordStage = "m.login.password";
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
 json::object DeviceJson(const store::Row& row) {
   json::object d{{"device_id", row.Text(0)}};
   if (!row.IsNull(1)) {

@@ -26,8 +26,6 @@ constexpr int64_t kDefaultUserLimit = 10;
 constexpr int64_t kMaxUserLimit = 50;
 constexpr size_t kMaxUserSearchBytes = 256;
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
 // Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;

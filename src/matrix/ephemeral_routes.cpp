@@ -24,8 +24,6 @@ constexpr int64_t kMaxTypingTimeoutMs = 120'000;
 constexpr size_t kMaxStatusMsgBytes = 1024;
 constexpr auto kSweepPeriod = std::chrono::seconds(1);
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
 }  // namespace
 
 struct EphemeralRoutes::Timer {

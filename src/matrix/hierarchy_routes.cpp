@@ -58,14 +58,6 @@ bool ChildBefore(const Child& a, const Child& b) {
   return a.room_id < b.room_id;
 }
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += i == 0 ? "?" : ", ?";
-  }
-  return out;
-}
-
 struct WalkParams {
   std::string root;
   std::string user_id;
@@ -90,7 +82,7 @@ Result<std::vector<json::object>> Walk(store::Connection& conn, const WalkParams
         auto member_rows,
         conn.Query(
             "SELECT room_id, membership FROM memberships WHERE user_id = ? AND room_id IN (" +
-                Placeholders(level.size()) + ")",
+                store::Placeholders(level.size()) + ")",
             params));
     std::map<std::string, std::string> membership;
     for (const auto& row : member_rows) {
@@ -101,7 +93,7 @@ Result<std::vector<json::object>> Walk(store::Connection& conn, const WalkParams
         auto child_rows,
         conn.Query("SELECT s.room_id, s.state_key, e.json FROM room_state s JOIN events e ON "
                    "e.event_id = s.event_id WHERE s.type = 'm.space.child' AND s.room_id IN (" +
-                       Placeholders(level.size()) + ")",
+                       store::Placeholders(level.size()) + ")",
                    room_params));
     std::map<std::string, std::vector<Child>> children;
     for (const auto& row : child_rows) {

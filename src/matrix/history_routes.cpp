@@ -20,21 +20,6 @@ constexpr int64_t kMaxContextLimit = 100;
 constexpr int64_t kDefaultThreadsLimit = 20;
 constexpr int64_t kMaxThreadsLimit = 100;
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
-Result<int64_t> LimitParam(const Request& req, int64_t fallback, int64_t max) {
-  auto l = req.QueryParam("limit");
-  if (!l) {
-    return fallback;
-  }
-  int64_t limit = 0;
-  auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-  if (ec != std::errc() || ptr != l->data() + l->size() || limit < 0) {
-    return core::Error::BadRequest("Invalid limit", "M_INVALID_PARAM");
-  }
-  return std::min(limit, max);
-}
-
 // Rows of (stream_ordering, json) into client events, skipping unreadable rows.
 std::vector<std::pair<int64_t, json::object>> ToEvents(const store::Rows& rows) {
   std::vector<std::pair<int64_t, json::object>> out;

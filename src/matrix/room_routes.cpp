@@ -23,8 +23,6 @@ constexpr int64_t kMaxMessagesLimit = 1000;
 constexpr size_t kMaxTxnIdLength = 255;
 constexpr size_t kMaxEventTypeLength = 255;
 
-Response Fail(const core::Error& e) { return Response::FromError(e); }
-
 bool ValidUserId(std::string_view id) {
   size_t colon = id.find(':');
   return id.size() > 3 && id.size() <= auth::kMaxUserIdLength && id.front() == '@' &&
@@ -666,14 +664,11 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
   if (dir != "b" && dir != "f") {
     co_return Fail(core::Error::BadRequest("'dir' must be b or f", "M_INVALID_PARAM"));
   }
-  int64_t limit = 10;
-  if (auto l = req.QueryParam("limit")) {
-    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 0) {
-      co_return Fail(core::Error::BadRequest("Invalid limit", "M_INVALID_PARAM"));
-    }
-    limit = std::min(limit, kMaxMessagesLimit);
+  auto parsed_limit = LimitParam(req, 10, kMaxMessagesLimit);
+  if (!parsed_limit) {
+    co_return Fail(parsed_limit.error());
   }
+  int64_t limit = *parsed_limit;
   int64_t from = 0;
   if (dir == "b") {
     from = notifier_.position();
@@ -943,14 +938,11 @@ asio::awaitable<Response> RoomRoutes::Relations(Request& req) {
   }
   std::string room_id(req.Param("roomId")), parent(req.Param("eventId"));
   std::string rel_type(req.Param("relType")), event_type(req.Param("eventType"));
-  int64_t limit = 50;
-  if (auto l = req.QueryParam("limit")) {
-    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 0) {
-      co_return Fail(core::Error::BadRequest("Invalid limit", "M_INVALID_PARAM"));
-    }
-    limit = std::min(limit, kMaxMessagesLimit);
+  auto parsed_limit = LimitParam(req, 50, kMaxMessagesLimit);
+  if (!parsed_limit) {
+    co_return Fail(parsed_limit.error());
   }
+  int64_t limit = *parsed_limit;
   int64_t from = notifier_.position();
   if (auto f = req.QueryParam("from")) {
     auto parsed = ParseStreamToken(*f);

@@ -13,14 +13,6 @@ std::optional<std::string> StringField(const json::object& content, std::string_
   return std::nullopt;
 }
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += i == 0 ? "?" : ", ?";
-  }
-  return out;
-}
-
 }  // namespace
 
 json::object RoomSummary::ToJson() const {
@@ -49,7 +41,7 @@ Result<std::map<std::string, RoomSummary>> LoadRoomSummaries(
     return out;
   }
   std::vector<store::Value> params(room_ids.begin(), room_ids.end());
-  std::string in = "(" + Placeholders(room_ids.size()) + ")";
+  std::string in = "(" + store::Placeholders(room_ids.size()) + ")";
   RUCHE_ASSIGN_OR_RETURN(
       auto rows,
       conn.Query("SELECT s.room_id, s.type, e.json FROM room_state s JOIN events e ON "

@@ -73,14 +73,6 @@ Result<int64_t> BoundedInt(const json::object& obj, std::string_view key, int64_
   return std::min(v->get_int64(), max);
 }
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += i == 0 ? "?" : ", ?";
-  }
-  return out;
-}
-
 // The page position in a next_batch token: "s<N>" (recent: events before stream ordering N)
 // or "r<N>" (rank: offset N). Tokens are opaque to clients.
 Result<int64_t> ParseBatch(std::string_view token, char kind) {
@@ -214,18 +206,19 @@ Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string
   // which costs one index probe per room for every hit; the event is found by its stream
   // ordering (one probe) and its room checked on the row (measured: 160 ms -> 30 ms to count
   // 10k hits in 20 rooms).
-  std::string where = "event_search MATCH ? AND +e.room_id IN (" + Placeholders(rooms.size()) +
-                      ") AND +e.type IN (" + Placeholders(types.size()) + ")";
+  std::string where = "event_search MATCH ? AND +e.room_id IN (" +
+                      store::Placeholders(rooms.size()) + ") AND +e.type IN (" +
+                      store::Placeholders(types.size()) + ")";
   std::vector<store::Value> params;
   params.emplace_back(query.expression);
   params.insert(params.end(), rooms.begin(), rooms.end());
   params.insert(params.end(), types.begin(), types.end());
   if (senders_given) {
-    where += " AND +e.sender IN (" + Placeholders(senders.size()) + ")";
+    where += " AND +e.sender IN (" + store::Placeholders(senders.size()) + ")";
     params.insert(params.end(), senders.begin(), senders.end());
   }
   if (!not_senders.empty()) {
-    where += " AND +e.sender NOT IN (" + Placeholders(not_senders.size()) + ")";
+    where += " AND +e.sender NOT IN (" + store::Placeholders(not_senders.size()) + ")";
     params.insert(params.end(), not_senders.begin(), not_senders.end());
   }
 

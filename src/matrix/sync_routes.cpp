@@ -97,32 +97,27 @@ Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
 }
 
 // Counts and heroes of the rooms (spec "room summary"), in one query each.
-struct RoomSummary {
+struct MemberSummary {
   int64_t joined = 0;
   int64_t invited = 0;
   std::vector<std::string> heroes;
 };
-Result<std::map<std::string, RoomSummary>> Summaries(store::Connection& conn,
-                                                     const std::vector<std::string>& rooms,
-                                                     const std::string& user) {
-  std::map<std::string, RoomSummary> out;
+Result<std::map<std::string, MemberSummary>> Summaries(store::Connection& conn,
+                                                       const std::vector<std::string>& rooms,
+                                                       const std::string& user) {
+  std::map<std::string, MemberSummary> out;
   if (rooms.empty()) {
     return out;
   }
-  std::string in = "(";
-  std::vector<store::Value> params;
-  for (size_t i = 0; i < rooms.size(); ++i) {
-    in += i == 0 ? "?" : ", ?";
-    params.emplace_back(rooms[i]);
-  }
-  in += ")";
+  const std::string in = "(" + store::Placeholders(rooms.size()) + ")";
+  std::vector<store::Value> params(rooms.begin(), rooms.end());
   RUCHE_ASSIGN_OR_RETURN(
       auto counts,
       conn.Query("SELECT room_id, membership, COUNT(*) FROM memberships WHERE room_id IN " + in +
                      " AND membership IN ('join', 'invite') GROUP BY room_id, membership",
                  std::span<const store::Value>(params)));
   for (const auto& row : counts) {
-    RoomSummary& s = out[row.Text(0)];
+    MemberSummary& s = out[row.Text(0)];
     (row.Text(1) == "join" ? s.joined : s.invited) = row.Int(2);
   }
   params.emplace_back(user);
@@ -327,13 +322,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     // Only the rooms that need it (new joins, invites): not the state of every room.
     std::string sql =
         "SELECT s.room_id, e.stream_ordering, e.json FROM room_state s "
-        "JOIN events e ON e.event_id = s.event_id WHERE e.stream_ordering <= ? AND s.room_id IN (";
+        "JOIN events e ON e.event_id = s.event_id WHERE e.stream_ordering <= ? AND s.room_id IN (" +
+        store::Placeholders(need_state.size()) + ")";
     std::vector<store::Value> params{pos};
-    for (size_t i = 0; i < need_state.size(); ++i) {
-      sql += i == 0 ? "?" : ", ?";
-      params.emplace_back(need_state[i]);
-    }
-    sql += ")";
+    params.insert(params.end(), need_state.begin(), need_state.end());
     auto rows = lease->Query(sql, std::span<const store::Value>(params));
     if (!rows) {
       co_return Response::FromError(rows.error());
@@ -422,7 +414,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // events of the timeline's senders (and the user's own on a full sync), and every room sent
   // gets its summary so clients can name rooms without the full member list.
   std::map<std::string, std::map<std::string, json::object>> lazy_members_by_room;
-  std::map<std::string, RoomSummary> summaries;
+  std::map<std::string, MemberSummary> summaries;
   if (lazy_members) {
     std::vector<std::string> rooms_in_response;
     for (const auto& [room, full] : joined) {

@@ -57,4 +57,12 @@ Result<void> Store::WriteSync(WriteFn fn) {
   return future.get();
 }
 
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += i == 0 ? "?" : ", ?";
+  }
+  return out;
+}
+
 }  // namespace ruche::store

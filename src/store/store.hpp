@@ -20,6 +20,9 @@
 
 namespace ruche::store {
 
+// "?, ?, ?" for `n` parameters: the inside of an SQL `IN (...)` list.
+std::string Placeholders(size_t n);
+
 // A bound parameter or a column value. std::monostate is SQL NULL.
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
