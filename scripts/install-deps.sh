@@ -19,6 +19,7 @@ build_pkgs=(
 )
 test_pkgs=(
   python3 python3-pytest python3-matrix-nio
+  python3-olm                          # E2EE interop (nio encrypts with it)
   python3-pil                          # test images for the media tests
   chromium curl
 )

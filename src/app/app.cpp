@@ -19,6 +19,9 @@
 #include "files/blob_store.hpp"
 #include "files/thumbnailer.hpp"
 #include "matrix/client_api.hpp"
+#include "matrix/device_keys.hpp"
+#include "matrix/notifier.hpp"
+#include "matrix/room_events.hpp"
 #include "net/http_server.hpp"
 #include "net/io_pool.hpp"
 #include "net/metrics.hpp"
@@ -265,7 +268,19 @@ Result<void> AdminResetPassword(const core::Config& config, const std::string& n
   }
   auto r = (*store)->WriteSync(accounts.SetPasswordHash(name, *hash));
   if (r) {
-    r = (*store)->WriteSync(accounts.DeleteAllDevices(name));  // sign out everywhere
+    // Sign out everywhere: the devices go, with their E2EE keys and to-device queues (as a
+    // logout/all would), and the change is recorded for other users' next sync.
+    matrix::Notifier unused_notifier(0);
+    matrix::DeviceKeys keys(**store, unused_notifier,
+                            std::make_shared<matrix::RoomEvents>(config.server_name));
+    auto localpart = accounts.LocalpartFrom(name);
+    if (!localpart) {
+      r = localpart.error();
+    } else {
+      std::string user_id = "@" + *localpart + ":" + config.server_name;
+      r = (*store)->WriteSync(keys.DeleteDevices(accounts, *localpart, user_id, std::nullopt,
+                                                 std::make_shared<int64_t>(0)));
+    }
   }
   (*store)->Close();
   return r;

@@ -31,6 +31,11 @@ struct LimitsConfig {
   int64_t login_failures_per_user_burst = 5;
   double register_per_ip_per_second = 0.2;
   int64_t register_per_ip_burst = 5;
+  // sendToDevice requests per user, and undelivered to-device messages one device may hold
+  // (a flood toward a device that never syncs is refused, not stored without end).
+  double to_device_per_user_per_second = 10.0;
+  int64_t to_device_per_user_burst = 100;
+  int64_t to_device_pending_per_device = 1'000;
 };
 
 // argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower

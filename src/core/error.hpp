@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ruche::core {
 
@@ -14,6 +15,9 @@ struct Error {
   std::string errcode = "M_UNKNOWN";  // Matrix errcode, e.g. M_FORBIDDEN
   std::string message;
   int64_t retry_after_ms = 0;  // > 0 only for M_LIMIT_EXCEEDED
+  // More string members of the error's JSON body, for the errcodes that carry some (e.g.
+  // M_WRONG_ROOM_KEYS_VERSION's current_version).
+  std::vector<std::pair<std::string, std::string>> extra_fields;
 
   // Explicit constructors (not an aggregate): otherwise C++20 would let Result<int64_t> treat
   // an integer as a possible Error and refuse the conversion as ambiguous.

@@ -78,6 +78,9 @@ std::string ErrorBody(const Error& e) {
   if (e.errcode == "M_UNKNOWN_TOKEN") {
     o["soft_logout"] = false;
   }
+  for (const auto& [name, value] : e.extra_fields) {
+    o[name] = value;
+  }
   return json::serialize(o);
 }
 

@@ -3,18 +3,23 @@
 #include "auth/accounts.hpp"
 #include "core/clock.hpp"
 #include "matrix/account_routes.hpp"
+#include "matrix/device_keys.hpp"
 #include "matrix/device_routes.hpp"
 #include "matrix/directory_routes.hpp"
 #include "matrix/ephemeral_routes.hpp"
 #include "matrix/hierarchy_routes.hpp"
 #include "matrix/history_routes.hpp"
+#include "matrix/key_backup_routes.hpp"
+#include "matrix/keys_routes.hpp"
 #include "matrix/login_routes.hpp"
 #include "matrix/media_routes.hpp"
 #include "matrix/notifier.hpp"
+#include "matrix/password_uia.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/search_routes.hpp"
 #include "matrix/server_info_routes.hpp"
 #include "matrix/sync_routes.hpp"
+#include "matrix/to_device_routes.hpp"
 #include "store/store.hpp"
 
 namespace ruche::matrix {
@@ -27,17 +32,22 @@ class ClientApiImpl final : public ClientApi {
         events_(std::make_shared<RoomEvents>(deps.accounts.server_name())),
         typing_(core::NowMs() * 1000),
         presence_(deps.config.presence, deps.store, notifier_, events_),
-        login_(router, deps),
+        uia_(deps),
+        device_keys_(deps.store, notifier_, events_),
+        login_(router, deps, device_keys_),
         rooms_(router, deps, notifier_, events_, presence_),
         account_(router, deps, notifier_, events_),
         sync_(router, deps, notifier_, typing_, presence_),
         ephemeral_(router, deps, notifier_, typing_, presence_),
-        devices_(router, deps),
+        devices_(router, deps, uia_, device_keys_),
         history_(router, deps),
         media_(router, deps),
         search_(router, deps),
         directory_(router, deps),
-        hierarchy_(router, deps) {
+        hierarchy_(router, deps),
+        keys_(router, deps, device_keys_, uia_),
+        to_device_(router, deps, device_keys_),
+        key_backup_(router, deps) {
     MountServerInfo(router, deps);
   }
 
@@ -57,6 +67,8 @@ class ClientApiImpl final : public ClientApi {
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes
   TypingState typing_;
   PresenceTracker presence_;
+  PasswordUia uia_;
+  DeviceKeys device_keys_;
   LoginRoutes login_;
   RoomRoutes rooms_;
   AccountRoutes account_;
@@ -68,6 +80,9 @@ class ClientApiImpl final : public ClientApi {
   SearchRoutes search_;
   DirectoryRoutes directory_;
   HierarchyRoutes hierarchy_;
+  KeysRoutes keys_;
+  ToDeviceRoutes to_device_;
+  KeyBackupRoutes key_backup_;
 };
 
 }  // namespace

@@ -15,11 +15,8 @@ namespace json = core::json;
 
 namespace {
 
-constexpr int64_t kSessionLifetimeMs = 10 * 60 * 1000;
-constexpr size_t kMaxSessions = 10'000;
 constexpr size_t kMaxDeviceName = 255;
 constexpr size_t kMaxDevicesPerDelete = 1000;
-constexpr std::string_view kPasswordStage = "m.login.password";
 
 json::object DeviceJson(const store::Row& row) {
   json::object d{{"device_id", row.Text(0)}};
@@ -40,10 +37,9 @@ constexpr const char* kDeviceColumns =
 
 }  // namespace
 
-DeviceRoutes::DeviceRoutes(net::Router& router, MatrixDeps deps)
-    : deps_(deps),
-      failures_per_user_(deps.config.limits.login_failures_per_user_per_second,
-                         deps.config.limits.login_failures_per_user_burst) {
+DeviceRoutes::DeviceRoutes(net::Router& router, MatrixDeps deps, PasswordUia& uia,
+                           DeviceKeys& keys)
+    : deps_(deps), uia_(uia), keys_(keys) {
   AddClientRoute(router, "GET", "/devices", [this](Request& r) { return ListDevices(r); });
   AddClientRoute(router, "GET", "/devices/{deviceId}", [this](Request& r) { return GetDevice(r); });
   AddClientRoute(router, "PUT", "/devices/{deviceId}",
@@ -128,114 +124,6 @@ asio::awaitable<Response> DeviceRoutes::RenameDevice(Request& req) {
   co_return Response::Json(json::object{});
 }
 
-std::string DeviceRoutes::NewSession(const std::string& localpart, const std::string& operation) {
-  std::lock_guard lock(mu_);
-  int64_t now = core::NowMs();
-  if (sessions_.size() >= kMaxSessions) {
-    std::erase_if(sessions_, [now](const auto& kv) {
-      return now - kv.second.created_ms > kSessionLifetimeMs;
-    });
-    if (sessions_.size() >= kMaxSessions) {
-      sessions_.erase(sessions_.begin());
-    }
-  }
-  std::string id = core::RandomToken(16);
-  sessions_[id] = UiaSession{localpart, operation, now};
-  return id;
-}
-
-Response DeviceRoutes::Challenge(const std::string& session_id, const core::Error* error) {
-  json::object body{
-      {"flows", json::array{json::object{{"stages", json::array{json::string(kPasswordStage)}}}}},
-      {"params", json::object{}},
-      {"session", session_id}};
-  if (error) {
-    body["errcode"] = error->errcode;
-    body["error"] = error->message;
-  }
-  Response r = Response::Json(std::move(body));
-  r.status = 401;
-  return r;
-}
-
-asio::awaitable<std::optional<Response>> DeviceRoutes::CheckPassword(const json::object& body,
-                                                                     const std::string& localpart,
-                                                                     const std::string& operation) {
-  const json::value* auth = body.if_contains("auth");
-  if (!auth || !auth->is_object()) {
-    std::string fresh = NewSession(localpart, operation);
-    co_return Challenge(fresh, nullptr);
-  }
-  const json::object& a = auth->get_object();
-  std::string session_id;
-  if (const json::value* s = a.if_contains("session"); s && s->is_string()) {
-    session_id = std::string(s->get_string());
-  }
-  {
-    // A client may answer in its first request (no session yet); a session, when given, must
-    // be one we issued, for this user and this kind of request.
-    std::lock_guard lock(mu_);
-    if (!session_id.empty()) {
-      auto it = sessions_.find(session_id);
-      if (it == sessions_.end() || it->second.localpart != localpart ||
-          it->second.operation != operation ||
-          core::NowMs() - it->second.created_ms > kSessionLifetimeMs) {
-        co_return Fail(core::Error::BadRequest("Unknown or expired session", "M_UNKNOWN"));
-      }
-    }
-  }
-  if (session_id.empty()) {
-    session_id = NewSession(localpart, operation);
-  }
-  const json::value* type = a.if_contains("type");
-  if (!type || !type->is_string() || type->get_string() != kPasswordStage) {
-    core::Error e = core::Error::BadRequest("Only m.login.password is supported", "M_UNRECOGNIZED");
-    co_return Challenge(session_id, &e);
-  }
-  // The password must be the session user's own: `identifier.user` / `user`, when given, must
-  // name that user.
-  std::string named;
-  if (const json::value* id = a.if_contains("identifier"); id && id->is_object()) {
-    if (const json::value* u = id->get_object().if_contains("user"); u && u->is_string()) {
-      named = std::string(u->get_string());
-    }
-  } else if (const json::value* u = a.if_contains("user"); u && u->is_string()) {
-    named = std::string(u->get_string());
-  }
-  const json::value* password = a.if_contains("password");
-  core::Error forbidden = core::Error::Forbidden("Invalid password");
-  if (!password || !password->is_string()) {
-    co_return Challenge(session_id, &forbidden);
-  }
-  if (!named.empty()) {
-    auto lp = deps_.accounts.LocalpartFrom(named);
-    if (!lp || *lp != localpart) {
-      co_return Challenge(session_id, &forbidden);
-    }
-  }
-  if (int64_t wait = failures_per_user_.Peek(localpart, core::MonotonicMs())) {
-    co_return Fail(core::Error::LimitExceeded(wait));
-  }
-  auto record = deps_.accounts.FindUser(localpart);
-  if (!record) {
-    co_return Fail(record.error());
-  }
-  if (!*record || (*record)->password_hash.empty()) {
-    co_return Challenge(session_id, &forbidden);
-  }
-  std::string hash = (*record)->password_hash, pw(password->get_string());
-  auto verify = [&hash, &pw] { return core::VerifyPassword(hash, pw); };
-  bool ok = co_await net::Offload<bool>(deps_.blocking, verify);
-  if (!ok) {
-    failures_per_user_.Take(localpart, core::MonotonicMs());
-    co_return Challenge(session_id, &forbidden);
-  }
-  failures_per_user_.Reset(localpart);
-  std::lock_guard lock(mu_);
-  sessions_.erase(session_id);  // used once
-  co_return std::nullopt;
-}
-
 asio::awaitable<Response> DeviceRoutes::DeleteDevices(Request& req, bool many) {
   auto session = Authenticate(deps_.accounts, req);
   if (!session) {
@@ -271,21 +159,19 @@ asio::awaitable<Response> DeviceRoutes::DeleteDevices(Request& req, bool many) {
   }
   std::string localpart = session->localpart;
   std::string operation = "delete_devices";
-  auto denied = co_await CheckPassword(*body, localpart, operation);
+  auto denied = co_await uia_.Check(*body, localpart, operation);
   if (denied) {
     co_return std::move(*denied);
   }
-  auth::Accounts& accounts = deps_.accounts;
-  store::WriteFn write = [&accounts, localpart, devices](store::Connection& c) -> Result<void> {
-    for (const auto& d : devices) {
-      RUCHE_RETURN_IF_ERROR(accounts.DeleteDevice(localpart, d)(c));
-    }
-    return {};
-  };
-  auto r = co_await Commit(deps_.store, std::move(write));
+  auto stream = std::make_shared<int64_t>(0);
+  auto r = co_await Commit(deps_.store, keys_.DeleteDevices(deps_.accounts, localpart,
+                                                            session->user_id, devices, stream));
   deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!r) {
     co_return Fail(r.error());
+  }
+  if (*stream) {
+    keys_.Announce(session->user_id, *stream);
   }
   co_return Response::Json(json::object{});
 }
@@ -301,7 +187,7 @@ asio::awaitable<Response> DeviceRoutes::ChangePassword(Request& req) {
   }
   std::string localpart = session->localpart;
   std::string operation = "password";
-  auto denied = co_await CheckPassword(*body, localpart, operation);
+  auto denied = co_await uia_.Check(*body, localpart, operation);
   if (denied) {
     co_return std::move(*denied);
   }
@@ -323,9 +209,11 @@ asio::awaitable<Response> DeviceRoutes::ChangePassword(Request& req) {
     co_return Fail(hash.error());
   }
   auth::Accounts& accounts = deps_.accounts;
-  std::string keep = session->device_id, new_hash = *hash;
-  store::WriteFn write = [&accounts, localpart, keep, new_hash,
-                          logout_devices](store::Connection& c) -> Result<void> {
+  DeviceKeys& keys = keys_;
+  std::string keep = session->device_id, new_hash = *hash, user_id = session->user_id;
+  auto stream = std::make_shared<int64_t>(0);
+  store::WriteFn write = [&accounts, &keys, localpart, user_id, keep, new_hash, logout_devices,
+                          stream](store::Connection& c) -> Result<void> {
     RUCHE_RETURN_IF_ERROR(accounts.SetPasswordHash(localpart, new_hash)(c));
     if (logout_devices) {
       // Spec: every other device is signed out; the one that changed the password stays.
@@ -333,9 +221,11 @@ asio::awaitable<Response> DeviceRoutes::ChangePassword(Request& req) {
                              c.Query("SELECT device_id FROM devices WHERE localpart = ? AND "
                                      "device_id != ?",
                                      {localpart, keep}));
+      std::vector<std::string> ids;
       for (const auto& row : others) {
-        RUCHE_RETURN_IF_ERROR(accounts.DeleteDevice(localpart, row.Text(0))(c));
+        ids.push_back(row.Text(0));
       }
+      RUCHE_RETURN_IF_ERROR(keys.DeleteDevices(accounts, localpart, user_id, ids, stream)(c));
     }
     return {};
   };
@@ -343,6 +233,9 @@ asio::awaitable<Response> DeviceRoutes::ChangePassword(Request& req) {
   deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!r) {
     co_return Fail(r.error());
+  }
+  if (*stream) {
+    keys_.Announce(user_id, *stream);
   }
   co_return Response::Json(json::object{});
 }

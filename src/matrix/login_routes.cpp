@@ -121,8 +121,9 @@ Result<RegisterRequest> ParseRegisterRequest(std::string_view text) {
 
 }  // namespace
 
-LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps)
+LoginRoutes::LoginRoutes(net::Router& router, MatrixDeps deps, DeviceKeys& keys)
     : deps_(deps),
+      keys_(keys),
       login_per_ip_(deps.config.limits.login_per_ip_per_second,
                     deps.config.limits.login_per_ip_burst),
       login_failures_per_user_(deps.config.limits.login_failures_per_user_per_second,
@@ -426,16 +427,22 @@ asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
   if (!session) {
     co_return Response::FromError(session.error());
   }
-  store::WriteFn fn;
-  if (all) {
-    fn = deps_.accounts.DeleteAllDevices(session->localpart);
-  } else {
-    fn = deps_.accounts.DeleteDevice(session->localpart, session->device_id);
+  // Spec: logging out deletes the device, and with it its E2EE keys and to-device queue.
+  std::optional<std::vector<std::string>> devices;
+  if (!all) {
+    devices = std::vector<std::string>{session->device_id};
   }
-  auto committed = co_await Commit(deps_.store, std::move(fn));
+  auto stream = std::make_shared<int64_t>(0);
+  auto committed = co_await Commit(deps_.store, keys_.DeleteDevices(deps_.accounts,
+                                                                    session->localpart,
+                                                                    session->user_id, devices,
+                                                                    stream));
   deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!committed) {
     co_return Response::FromError(committed.error());
+  }
+  if (*stream) {
+    keys_.Announce(session->user_id, *stream);
   }
   co_return Response::Json(json::object{});
 }

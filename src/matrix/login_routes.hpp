@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "matrix/client_api.hpp"
+#include "matrix/device_keys.hpp"
 #include "net/rate_limiter.hpp"
 #include "net/router.hpp"
 
@@ -15,7 +16,7 @@ namespace ruche::matrix {
 
 class LoginRoutes {
  public:
-  LoginRoutes(net::Router& router, MatrixDeps deps);
+  LoginRoutes(net::Router& router, MatrixDeps deps, DeviceKeys& keys);
 
  private:
   boost::asio::awaitable<net::Response> Login(net::Request& req);
@@ -35,6 +36,7 @@ class LoginRoutes {
   std::string NewUiaSession();
 
   MatrixDeps deps_;
+  DeviceKeys& keys_;  // logout deletes the device's keys
   net::RateLimiter login_per_ip_;
   net::RateLimiter login_failures_per_user_;
   net::RateLimiter register_per_ip_;

@@ -27,7 +27,7 @@ class Notifier {
   // Data kinds that share the stream with room events. A sync skips reading a kind that has
   // not been written since its token, which is what keeps a message's fanout to 1,000 syncs
   // cheap.
-  enum class Kind { kAccountData, kReceipts, kPresence, kCount };
+  enum class Kind { kAccountData, kReceipts, kPresence, kDeviceLists, kToDevice, kCount };
   // Call after the commit and before Publish() of a write of that kind.
   void NoteWrite(Kind kind, int64_t stream);
   bool WrittenSince(Kind kind, int64_t since) const {

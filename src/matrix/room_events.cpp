@@ -86,7 +86,10 @@ Result<int64_t> MaxStreamOrdering(store::Connection& conn) {
       "SELECT MAX(m) FROM (SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM events UNION ALL "
       "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM account_data UNION ALL "
       "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM receipts UNION ALL "
-      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM presence) AS t");
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM presence UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM device_list_changes UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM to_device UNION ALL "
+      "SELECT COALESCE(MAX(stream_ordering), 0) AS m FROM stream_high_water) AS t");
   if (!row) {
     return row.error();
   }

@@ -174,9 +174,13 @@ Result<json::object> SearchRoomEvents(store::Connection& conn, const std::string
   RUCHE_ASSIGN_OR_RETURN(auto not_senders, StringList(filter, "not_senders"));
 
   // Only rooms the requester is joined to now; filter.rooms can narrow that, never widen it.
+  // Encrypted rooms are left out: their messages are ciphertext, and words a client sent in
+  // clear there (before encryption was turned on, or by mistake) must not be found either.
   RUCHE_ASSIGN_OR_RETURN(
       auto joined_rows,
-      (conn.Query("SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'",
+      (conn.Query("SELECT m.room_id FROM memberships m WHERE m.user_id = ? AND m.membership = "
+                  "'join' AND NOT EXISTS (SELECT 1 FROM room_state s WHERE s.room_id = "
+                  "m.room_id AND s.type = 'm.room.encryption' AND s.state_key = '')",
                   {user_id})));
   std::set<std::string> allowed(only_rooms.begin(), only_rooms.end());
   std::set<std::string> excluded(not_rooms.begin(), not_rooms.end());

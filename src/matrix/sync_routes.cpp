@@ -6,10 +6,12 @@
 #include <tuple>
 
 #include "matrix/aggregations.hpp"
+#include "matrix/device_keys.hpp"
 #include "matrix/push_rules.hpp"
 #include "matrix/room_events.hpp"
 #include "matrix/room_routes.hpp"
 #include "matrix/route_helpers.hpp"
+#include "matrix/to_device_routes.hpp"
 
 namespace ruche::matrix {
 
@@ -163,6 +165,35 @@ Result<std::vector<std::string>> SyncRoutes::JoinedRoomsForWait(const std::strin
   return rooms;
 }
 
+Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std::string& user,
+                                             const std::string& device, int64_t since) {
+  RUCHE_ASSIGN_OR_RETURN(
+      auto acked, conn.QueryOne("SELECT MAX(stream_ordering) FROM to_device WHERE user_id = ? AND "
+                                "device_id = ? AND stream_ordering <= ?",
+                                {user, device, since}));
+  if (!acked || acked->IsNull(0)) {
+    return {};
+  }
+  // Not awaited: delivery reads only what is newer than the token, so the sync need not wait
+  // for the delete; a crash before it commits only delays it to the next acknowledgement.
+  int64_t newest = acked->Int(0);
+  deps_.store.Write(
+      [user, device, newest](store::Connection& c) -> Result<void> {
+        RUCHE_RETURN_IF_ERROR(c.Execute(
+            "DELETE FROM to_device WHERE user_id = ? AND device_id = ? AND stream_ordering <= ?",
+            {user, device, newest}));
+        // The deleted positions may have been the newest handed out: remember them so that a
+        // restart never hands them out again (see migration 10).
+        RUCHE_RETURN_IF_ERROR(c.Execute(
+            "UPDATE stream_high_water SET stream_ordering = ? WHERE id = 1 AND "
+            "stream_ordering < ?",
+            {newest, newest}));
+        return {};
+      },
+      [](Result<void>) {});
+  return {};
+}
+
 SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                        TypingState& typing, PresenceTracker& presence)
     : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence) {
@@ -241,6 +272,38 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   } snapshot{lease.conn(), static_cast<bool>(lease->Execute("BEGIN"))};
 
+  // To-device messages first: when more are queued than one response carries, the whole
+  // response stops at the last one delivered, so the next sync continues from there.
+  json::array to_device_events;
+  if (!since || notifier_.WrittenSince(Notifier::Kind::kToDevice, from)) {
+    auto rows = lease->Query(
+        "SELECT stream_ordering, sender, type, content FROM to_device WHERE user_id = ? AND "
+        "device_id = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY "
+        "stream_ordering LIMIT ?",
+        {user, session->device_id, from, pos, kMaxToDevicePerSync + 1});
+    if (!rows) {
+      co_return Response::FromError(rows.error());
+    }
+    if (static_cast<int64_t>(rows->size()) > kMaxToDevicePerSync) {
+      rows->resize(kMaxToDevicePerSync);
+      pos = rows->back().Int(0);
+    }
+    for (const auto& row : *rows) {
+      boost::system::error_code ec;
+      json::value content = json::parse(row.Text(3), ec);
+      if (!ec) {
+        to_device_events.emplace_back(json::object{
+            {"sender", row.Text(1)}, {"type", row.Text(2)}, {"content", std::move(content)}});
+      }
+    }
+  }
+  if (since) {
+    if (auto acked = AcknowledgeToDevice(lease.conn(), user, session->device_id, *since);
+        !acked) {
+      co_return Response::FromError(acked.error());
+    }
+  }
+
   auto memberships = lease->Query(
       "SELECT room_id, membership, stream_ordering FROM memberships WHERE user_id = ? AND "
       "stream_ordering <= ?",
@@ -264,6 +327,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // Timelines: one query for every joined room.
   std::map<std::string, RoomTimeline> timelines;
+  std::vector<MemberChange> member_changes;  // of the window (incremental syncs)
   if (!joined.empty() || !left.empty()) {
     Result<store::Rows> rows = store::Rows{};
     if (initial) {
@@ -288,9 +352,19 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
     for (const auto& row : *rows) {
       auto ev = ParseStoredEvent(row.Text(2));
-      if (ev) {
-        timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
+      if (!ev) {
+        continue;
       }
+      if (!initial && ev->at("type").as_string() == "m.room.member") {
+        // NOTE: a window cut at kMaxWindowEvents misses later membership changes' effect on
+        // device_lists; clients re-query keys when they see the members anyway.
+        const json::value* m = ev->at("content").as_object().if_contains("membership");
+        if (m && m->is_string() && ev->contains("state_key")) {
+          member_changes.push_back({row.Text(0), std::string(ev->at("state_key").as_string()),
+                                    std::string(m->get_string())});
+        }
+      }
+      timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
     }
     std::vector<json::object*> to_aggregate;
     for (auto& [room, tl] : timelines) {
@@ -506,6 +580,22 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
 
+  // E2EE: whose device keys to fetch again, and this device's key counts.
+  json::object device_lists{{"changed", json::array{}}, {"left", json::array{}}};
+  if (since && !full_state &&
+      (!member_changes.empty() || notifier_.WrittenSince(Notifier::Kind::kDeviceLists, from))) {
+    auto delta = DeviceListChanges(lease.conn(), user, from, pos, member_changes);
+    if (!delta) {
+      co_return Response::FromError(delta.error());
+    }
+    device_lists["changed"] = json::array(delta->changed.begin(), delta->changed.end());
+    device_lists["left"] = json::array(delta->left.begin(), delta->left.end());
+  }
+  auto key_counts = CountKeys(lease.conn(), user, session->device_id);
+  if (!key_counts) {
+    co_return Response::FromError(key_counts.error());
+  }
+
   json::object join_section, invite_section, leave_section;
   auto timeline_json = [&](const std::string& room, int64_t fallback) {
     json::array events;
@@ -611,7 +701,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                                           {"leave", std::move(leave_section)}}},
                    {"presence", json::object{{"events", std::move(presence_events)}}},
                    {"account_data", json::object{{"events", std::move(global_account_data)}}},
-                   {"to_device", json::object{{"events", json::array{}}}}});
+                   {"to_device", json::object{{"events", std::move(to_device_events)}}},
+                   {"device_lists", std::move(device_lists)},
+                   {"device_one_time_keys_count", std::move(key_counts->one_time_keys_count)},
+                   {"device_unused_fallback_key_types",
+                    std::move(key_counts->unused_fallback_key_types)}});
 }
 
 }  // namespace ruche::matrix

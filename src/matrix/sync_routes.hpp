@@ -1,7 +1,8 @@
 #pragma once
 // GET /sync: initial and incremental sync with long-polling. Joined rooms (timeline with
 // limited/prev_batch, state, ephemeral typing and receipts), invites (stripped state), rooms left
-// since the last sync, account data and presence. Every section is built with one query for all
+// since the last sync, account data, presence, to-device messages and the E2EE device lists and
+// key counts. Every section is built with one query for all
 // rooms, not one per room.
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 #include "matrix/presence.hpp"
 #include "matrix/typing.hpp"
 #include "net/router.hpp"
+#include "store/store.hpp"
 
 namespace ruche::matrix {
 
@@ -26,6 +28,9 @@ class SyncRoutes {
   // The rooms `user` is joined to, for registering a long-poll: from memory while nothing was
   // published for the user since they were read (a fanout's 1,000 re-polls then skip a query).
   Result<std::vector<std::string>> JoinedRoomsForWait(const std::string& user);
+  // The device's sync token `since` acknowledges the to-device messages up to it: deletes them.
+  Result<void> AcknowledgeToDevice(store::Connection& conn, const std::string& user,
+                                   const std::string& device, int64_t since);
 
   struct JoinedRooms {
     std::vector<std::string> rooms;

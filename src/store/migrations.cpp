@@ -265,6 +265,98 @@ BEGIN
 END;
 INSERT OR IGNORE INTO search_purge (id, since_ms) VALUES (1, 0);
 )sql"},
+      // End-to-end encryption (the server side: it stores public keys and opaque ciphertext).
+      // Signatures uploaded through /keys/signatures/upload are kept apart from the signed keys
+      // so that a user-signing signature (who verified whom) is shown only to its signer.
+      // to_device rows are deleted once acknowledged, so stream_high_water remembers the
+      // highest position ever handed out by a table whose rows go away: sync tokens must never
+      // be reused after a restart.
+      {10, "e2ee", R"sql(
+CREATE TABLE device_keys (
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+);
+CREATE TABLE one_time_keys (
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id, algorithm, key_id)
+);
+CREATE TABLE fallback_keys (
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  json TEXT NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, device_id, algorithm)
+);
+CREATE TABLE cross_signing_keys (
+  user_id TEXT NOT NULL,
+  usage TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (user_id, usage)
+);
+CREATE TABLE key_signatures (
+  target_user TEXT NOT NULL,
+  target_key TEXT NOT NULL,
+  signer_user TEXT NOT NULL,
+  signer_key TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (target_user, target_key, signer_user, signer_key)
+);
+CREATE TABLE device_list_changes (
+  user_id TEXT PRIMARY KEY,
+  stream_ordering BIGINT NOT NULL
+);
+CREATE INDEX device_list_changes_by_stream ON device_list_changes (stream_ordering);
+CREATE TABLE to_device (
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  stream_ordering BIGINT NOT NULL,
+  sender TEXT NOT NULL,
+  type TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id, stream_ordering)
+);
+CREATE TABLE to_device_txns (
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  txn_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, device_id, txn_id)
+);
+CREATE TABLE stream_high_water (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  stream_ordering BIGINT NOT NULL
+);
+INSERT INTO stream_high_water (id, stream_ordering) VALUES (1, 0);
+CREATE TABLE key_backup_versions (
+  user_id TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  algorithm TEXT NOT NULL,
+  auth_data TEXT NOT NULL,
+  etag BIGINT NOT NULL DEFAULT 0,
+  key_count BIGINT NOT NULL DEFAULT 0,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, version)
+);
+CREATE TABLE key_backup_sessions (
+  user_id TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  room_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  first_message_index BIGINT NOT NULL,
+  forwarded_count BIGINT NOT NULL,
+  is_verified INTEGER NOT NULL,
+  session_data TEXT NOT NULL,
+  PRIMARY KEY (user_id, version, room_id, session_id)
+);
+)sql"},
   };
   return migrations;
 }
