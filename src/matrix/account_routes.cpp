@@ -192,7 +192,8 @@ asio::awaitable<Result<void>> AccountRoutes::EditAccountData(std::string user, s
                                                              AccountDataEdit edit) {
   auto appender = events_;
   auto stream = std::make_shared<int64_t>(0);
-  store::WriteFn write = [appender, user, room_id, type, edit = std::move(edit),
+  Notifier* notifier = &notifier_;
+  store::WriteFn write = [appender, notifier, user, room_id, type, edit = std::move(edit),
                           stream](store::Connection& c) -> Result<void> {
     if (!room_id.empty()) {
       RUCHE_ASSIGN_OR_RETURN(auto membership, MembershipOf(c, room_id, user));
@@ -214,6 +215,7 @@ asio::awaitable<Result<void>> AccountRoutes::EditAccountData(std::string user, s
     RUCHE_ASSIGN_OR_RETURN(json::object next_content, edit(std::move(current)));
     RUCHE_ASSIGN_OR_RETURN(auto next, appender->NextStreamOrdering(c));
     *stream = next;
+    notifier->NoteWrite(Notifier::Kind::kAccountData, next);
     RUCHE_RETURN_IF_ERROR(
         c.Execute("INSERT INTO account_data (user_id, room_id, type, json, stream_ordering) "
                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, room_id, type) DO UPDATE SET "
@@ -224,7 +226,6 @@ asio::awaitable<Result<void>> AccountRoutes::EditAccountData(std::string user, s
   auto committed = co_await Commit(deps_.store, std::move(write));
   if (committed) {
     std::vector<std::string> users{user};
-    notifier_.NoteWrite(Notifier::Kind::kAccountData, *stream);
     notifier_.Publish(*stream, {}, users);
   }
   co_return committed;

@@ -37,7 +37,7 @@ class ClientApiImpl final : public ClientApi {
         login_(router, deps, device_keys_),
         rooms_(router, deps, notifier_, events_, presence_),
         account_(router, deps, notifier_, events_),
-        sync_(router, deps, notifier_, typing_, presence_),
+        sync_(router, deps, notifier_, typing_, presence_, device_keys_),
         ephemeral_(router, deps, notifier_, typing_, presence_),
         devices_(router, deps, uia_, device_keys_),
         history_(router, deps),
@@ -53,6 +53,7 @@ class ClientApiImpl final : public ClientApi {
 
   Result<void> Start() {
     RUCHE_RETURN_IF_ERROR(presence_.Load());
+    RUCHE_RETURN_IF_ERROR(device_keys_.LoadQueued());
     ephemeral_.Start([this] { return search_.PurgeIfDue(); });
     return {};
   }

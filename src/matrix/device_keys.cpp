@@ -416,6 +416,7 @@ Result<int64_t> DeviceKeys::NextStream(store::Connection& conn) {
 
 Result<int64_t> DeviceKeys::NoteChange(store::Connection& conn, const std::string& user_id) {
   RUCHE_ASSIGN_OR_RETURN(auto stream, NextStream(conn));
+  notifier_.NoteWrite(Notifier::Kind::kDeviceLists, stream);  // before the commit: see Notifier
   RUCHE_RETURN_IF_ERROR(
       conn.Execute("INSERT INTO device_list_changes (user_id, stream_ordering) VALUES (?, ?) "
                    "ON CONFLICT (user_id) DO UPDATE SET stream_ordering = excluded.stream_ordering",
@@ -468,6 +469,71 @@ store::WriteFn DeviceKeys::DeleteDevices(auth::Accounts& accounts, std::string l
   };
 }
 
+Result<void> DeviceKeys::LoadQueued() {
+  RUCHE_ASSIGN_OR_RETURN(
+      auto rows, store_.Read()->Query("SELECT user_id, device_id, MAX(stream_ordering) FROM "
+                                      "to_device GROUP BY user_id, device_id"));
+  std::lock_guard lock(mu_);
+  for (const auto& row : rows) {
+    newest_queued_[DeviceKey(row.Text(0), row.Text(1))] = row.Int(2);
+  }
+  return {};
+}
+
+int64_t DeviceKeys::NewestQueued(const std::string& user_id, const std::string& device_id) const {
+  std::lock_guard lock(mu_);
+  auto it = newest_queued_.find(DeviceKey(user_id, device_id));
+  return it == newest_queued_.end() ? 0 : it->second;
+}
+
+void DeviceKeys::NoteQueued(const std::string& user_id, const std::string& device_id,
+                            int64_t stream) {
+  std::lock_guard lock(mu_);
+  int64_t& newest = newest_queued_[DeviceKey(user_id, device_id)];
+  newest = std::max(newest, stream);
+}
+
+void DeviceKeys::Acknowledged(const std::string& user_id, const std::string& device_id,
+                              int64_t since) {
+  std::lock_guard lock(mu_);
+  auto it = newest_queued_.find(DeviceKey(user_id, device_id));
+  if (it != newest_queued_.end() && it->second <= since) {
+    newest_queued_.erase(it);  // a message queued since then has a newer position: kept
+  }
+}
+
+uint64_t DeviceKeys::CountsGeneration() const {
+  std::lock_guard lock(mu_);
+  return counts_generation_;
+}
+
+Result<KeyCounts> DeviceKeys::Counts(store::Connection& conn, const std::string& user_id,
+                                     const std::string& device_id, uint64_t generation) {
+  std::string key = DeviceKey(user_id, device_id);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = counts_.find(key); it != counts_.end()) {
+      return it->second;
+    }
+  }
+  RUCHE_ASSIGN_OR_RETURN(auto counts, CountKeys(conn, user_id, device_id));
+  std::lock_guard lock(mu_);
+  // Cached only if nothing was forgotten since the caller's snapshot began.
+  if (generation == counts_generation_) {
+    if (counts_.size() >= 100'000) {
+      counts_.clear();  // bounded; refilled by the next syncs
+    }
+    counts_[key] = counts;
+  }
+  return counts;
+}
+
+void DeviceKeys::ForgetCounts(const std::string& user_id, const std::string& device_id) {
+  std::lock_guard lock(mu_);
+  counts_.erase(DeviceKey(user_id, device_id));
+  ++counts_generation_;
+}
+
 void DeviceKeys::Announce(const std::string& user_id, int64_t stream) {
   std::vector<std::string> rooms;
   auto rows = store_.Read()->Query(
@@ -478,7 +544,6 @@ void DeviceKeys::Announce(const std::string& user_id, int64_t stream) {
     }
   }
   std::vector<std::string> users{user_id};
-  notifier_.NoteWrite(Notifier::Kind::kDeviceLists, stream);
   notifier_.Publish(stream, rooms, users);
 }
 

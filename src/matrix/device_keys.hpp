@@ -6,10 +6,12 @@
 // a client a key object that its owner did not sign.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -137,10 +139,40 @@ class DeviceKeys {
 
   Notifier& notifier() { return notifier_; }
 
+  // In-memory gates that keep E2EE free for the syncs of devices that do not use it (a
+  // message's fanout to 1,000 syncs would otherwise pay two more queries per delivery).
+  //
+  // To-device: the stream position of the newest message queued for a device, 0 when none is.
+  // Load once at start; NoteQueued() inside each write that queues (before its commit, as
+  // Notifier::NoteWrite); Acknowledged() when a sync token covers everything queued (the
+  // device's rows are being deleted).
+  Result<void> LoadQueued();
+  int64_t NewestQueued(const std::string& user_id, const std::string& device_id) const;
+  void NoteQueued(const std::string& user_id, const std::string& device_id, int64_t stream);
+  void Acknowledged(const std::string& user_id, const std::string& device_id, int64_t since);
+
+  // Key counts: /sync's per-device counts, read from the tables only after they changed.
+  // ForgetCounts() after every commit that changes a device's one-time or fallback keys.
+  // `generation` is CountsGeneration() read before the caller's read snapshot began: counts
+  // read on a snapshot older than a ForgetCounts() must not be cached.
+  uint64_t CountsGeneration() const;
+  Result<KeyCounts> Counts(store::Connection& conn, const std::string& user_id,
+                           const std::string& device_id, uint64_t generation);
+  void ForgetCounts(const std::string& user_id, const std::string& device_id);
+
  private:
+  static std::string DeviceKey(const std::string& user_id, const std::string& device_id) {
+    return user_id + '\n' + device_id;
+  }
+
   store::Store& store_;
   Notifier& notifier_;
   std::shared_ptr<RoomEvents> events_;  // stream positions; used only inside store writes
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, int64_t> newest_queued_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, KeyCounts> counts_;       // GUARDED_BY(mu_)
+  uint64_t counts_generation_ = 0;  // GUARDED_BY(mu_): bumped by every ForgetCounts()
 };
 
 }  // namespace ruche::matrix

@@ -201,6 +201,7 @@ asio::awaitable<Response> KeysRoutes::Upload(Request& req) {
   if (!r) {
     co_return Fail(r.error());
   }
+  keys_.ForgetCounts(user, device);
   if (*changed_at) {
     keys_.Announce(user, *changed_at);
   }
@@ -350,6 +351,9 @@ asio::awaitable<Response> KeysRoutes::Claim(Request& req) {
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
+  for (const auto& want : wants) {
+    keys_.ForgetCounts(want.user, want.device);
+  }
   if (!r) {
     co_return Fail(r.error());
   }
@@ -610,7 +614,9 @@ asio::awaitable<Response> KeysRoutes::UploadSignatures(Request& req) {
         fail(item, "M_INVALID_SIGNATURE", "A signature does not verify with the signer's key");
       }
       if (added) {
-        RUCHE_ASSIGN_OR_RETURN((*changed)[item.user], keys.NoteChange(c, item.user));
+        // A signature on another user's key is news for the signer's own devices only: telling
+        // the target's room-mates would reveal that someone verified them.
+        RUCHE_ASSIGN_OR_RETURN((*changed)[me], keys.NoteChange(c, me));
       }
     }
     return {};

@@ -192,6 +192,8 @@ asio::awaitable<Response> LoginRoutes::Login(Request& req) {
                                                       token.token_hash, req.remote_ip);
   auto committed = co_await Commit(deps_.store, std::move(write));
   deps_.accounts.ForgetCachedSessions();  // a re-used device's old tokens ended: see Accounts
+  // A device ID used again after its device was deleted must not see the old key counts.
+  keys_.ForgetCounts(deps_.accounts.UserId(*localpart), device);
   if (!committed) {
     co_return Response::FromError(committed.error());
   }

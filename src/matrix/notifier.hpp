@@ -27,8 +27,11 @@ class Notifier {
   // Data kinds that share the stream with room events. A sync skips reading a kind that has
   // not been written since its token, which is what keeps a message's fanout to 1,000 syncs
   // cheap.
-  enum class Kind { kAccountData, kReceipts, kPresence, kDeviceLists, kToDevice, kCount };
-  // Call after the commit and before Publish() of a write of that kind.
+  enum class Kind { kAccountData, kReceipts, kPresence, kDeviceLists, kCount };
+  // Call inside the write (on the writer thread, before its commit), not after it: with group
+  // commit, another write of the same batch may Publish() a later position before this write's
+  // handler runs, and a sync reading up to that position must already know to read this kind.
+  // Noting early only makes a sync look and find nothing yet.
   void NoteWrite(Kind kind, int64_t stream);
   bool WrittenSince(Kind kind, int64_t since) const {
     return last_of_kind_[static_cast<size_t>(kind)].load(std::memory_order_acquire) > since;

@@ -164,6 +164,7 @@ asio::awaitable<Result<void>> PresenceTracker::Persist(std::string user) {
     }
     RUCHE_ASSIGN_OR_RETURN(auto next, events_->NextStreamOrdering(c));
     *stream = next;
+    notifier_.NoteWrite(Notifier::Kind::kPresence, next);  // before the commit: see Notifier
     RUCHE_RETURN_IF_ERROR(c.Execute(
         "INSERT INTO presence (user_id, state, status_msg, last_active_ms, explicit_state, "
         "stream_ordering) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
@@ -184,7 +185,6 @@ asio::awaitable<Result<void>> PresenceTracker::Persist(std::string user) {
   auto r = co_await Commit(store_, std::move(write));
   if (r) {
     std::vector<std::string> users{user};
-    notifier_.NoteWrite(Notifier::Kind::kPresence, *stream);
     notifier_.Publish(*stream, *rooms, users);
   }
   co_return r;

@@ -810,7 +810,8 @@ asio::awaitable<Result<void>> RoomRoutes::StoreReceipts(
   auto appender = events_;
   auto stream = std::make_shared<int64_t>(0);
   auto public_change = std::make_shared<bool>(false);
-  store::WriteFn write = [appender, room_id, user_id, receipts, thread_id, stream,
+  Notifier* notifier = &notifier_;
+  store::WriteFn write = [appender, notifier, room_id, user_id, receipts, thread_id, stream,
                           public_change](store::Connection& c) -> Result<void> {
     if (auto joined = RequireJoined(c, room_id, user_id); !joined) {
       return joined.error();
@@ -829,6 +830,9 @@ asio::awaitable<Result<void>> RoomRoutes::StoreReceipts(
         return next.error();
       }
       *stream = *next;
+      // Markers are account data, the rest receipts: a sync after this reads both kinds.
+      notifier->NoteWrite(Notifier::Kind::kAccountData, *next);
+      notifier->NoteWrite(Notifier::Kind::kReceipts, *next);
       Result<int64_t> r = int64_t{0};
       if (type == "m.fully_read") {
         // The read marker is room account data (spec "Fully read markers").
@@ -860,9 +864,6 @@ asio::awaitable<Result<void>> RoomRoutes::StoreReceipts(
   if (*public_change) {
     rooms.push_back(room_id);
   }
-  // Markers are account data, the rest receipts: a sync after this reads both kinds.
-  notifier_.NoteWrite(Notifier::Kind::kAccountData, *stream);
-  notifier_.NoteWrite(Notifier::Kind::kReceipts, *stream);
   notifier_.Publish(*stream, rooms, {user_id});
   co_return Result<void>{};
 }

@@ -177,6 +177,7 @@ Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std:
   // Not awaited: delivery reads only what is newer than the token, so the sync need not wait
   // for the delete; a crash before it commits only delays it to the next acknowledgement.
   int64_t newest = acked->Int(0);
+  keys_.Acknowledged(user, device, since);
   deps_.store.Write(
       [user, device, newest](store::Connection& c) -> Result<void> {
         RUCHE_RETURN_IF_ERROR(c.Execute(
@@ -195,8 +196,8 @@ Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std:
 }
 
 SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
-                       TypingState& typing, PresenceTracker& presence)
-    : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence) {
+                       TypingState& typing, PresenceTracker& presence, DeviceKeys& keys)
+    : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence), keys_(keys) {
   AddClientRoute(router, "GET", "/sync", [this](Request& r) { return Sync(r); });
 }
 
@@ -257,6 +258,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // Everything below reads up to `pos`, the newest committed position, so the next sync starts
   // exactly where this one ends.
   int64_t pos = notifier_.position();
+  const uint64_t counts_generation = keys_.CountsGeneration();  // before the snapshot begins
   int64_t from = since.value_or(0);
   bool initial = !since || full_state;
   auto lease = deps_.store.Read();
@@ -275,7 +277,8 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // To-device messages first: when more are queued than one response carries, the whole
   // response stops at the last one delivered, so the next sync continues from there.
   json::array to_device_events;
-  if (!since || notifier_.WrittenSince(Notifier::Kind::kToDevice, from)) {
+  const int64_t newest_queued = keys_.NewestQueued(user, session->device_id);
+  if (newest_queued > from) {
     auto rows = lease->Query(
         "SELECT stream_ordering, sender, type, content FROM to_device WHERE user_id = ? AND "
         "device_id = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY "
@@ -297,7 +300,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       }
     }
   }
-  if (since) {
+  if (since && newest_queued != 0) {
     if (auto acked = AcknowledgeToDevice(lease.conn(), user, session->device_id, *since);
         !acked) {
       co_return Response::FromError(acked.error());
@@ -582,7 +585,16 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // E2EE: whose device keys to fetch again, and this device's key counts.
   json::object device_lists{{"changed", json::array{}}, {"left", json::array{}}};
-  if (since && !full_state &&
+  if (since && full_state) {
+    // The timelines above were read as for an initial sync: read the window's membership
+    // changes themselves (full_state asks for more state, not for fewer device-list changes).
+    auto changes = MemberChangesBetween(lease.conn(), user, from, pos);
+    if (!changes) {
+      co_return Response::FromError(changes.error());
+    }
+    member_changes = std::move(*changes);
+  }
+  if (since &&
       (!member_changes.empty() || notifier_.WrittenSince(Notifier::Kind::kDeviceLists, from))) {
     auto delta = DeviceListChanges(lease.conn(), user, from, pos, member_changes);
     if (!delta) {
@@ -591,7 +603,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     device_lists["changed"] = json::array(delta->changed.begin(), delta->changed.end());
     device_lists["left"] = json::array(delta->left.begin(), delta->left.end());
   }
-  auto key_counts = CountKeys(lease.conn(), user, session->device_id);
+  auto key_counts = keys_.Counts(lease.conn(), user, session->device_id, counts_generation);
   if (!key_counts) {
     co_return Response::FromError(key_counts.error());
   }

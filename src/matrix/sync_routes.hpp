@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "matrix/client_api.hpp"
+#include "matrix/device_keys.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/presence.hpp"
 #include "matrix/typing.hpp"
@@ -21,7 +22,7 @@ namespace ruche::matrix {
 class SyncRoutes {
  public:
   SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier, TypingState& typing,
-             PresenceTracker& presence);
+             PresenceTracker& presence, DeviceKeys& keys);
 
  private:
   boost::asio::awaitable<net::Response> Sync(net::Request& req);
@@ -43,6 +44,7 @@ class SyncRoutes {
   Notifier& notifier_;
   TypingState& typing_;
   PresenceTracker& presence_;
+  DeviceKeys& keys_;  // to-device queues and key counts
 };
 
 }  // namespace ruche::matrix

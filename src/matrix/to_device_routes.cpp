@@ -137,6 +137,9 @@ asio::awaitable<Response> ToDeviceRoutes::Send(Request& req) {
                       "content) VALUES (?, ?, ?, ?, ?, ?)",
                       {m.user, device, stream, sender, type, m.content}));
         outcome->last_stream = stream;
+        // Before the commit, like Notifier::NoteWrite: a sync must never pass this position
+        // without looking at the device's queue.
+        keys.NoteQueued(m.user, device, stream);
         users.insert(m.user);
       }
     }
@@ -148,7 +151,6 @@ asio::awaitable<Response> ToDeviceRoutes::Send(Request& req) {
     co_return Fail(r.error());
   }
   if (outcome->last_stream) {
-    keys_.notifier().NoteWrite(Notifier::Kind::kToDevice, outcome->last_stream);
     keys_.notifier().Publish(outcome->last_stream, {}, outcome->users);
   }
   co_return Response::Json(json::object{});
