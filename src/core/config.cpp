@@ -138,8 +138,8 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("limits.register_per_ip_burst", limits.register_per_ip_burst),
       RUCHE_DBL("limits.to_device_per_user_per_second", limits.to_device_per_user_per_second),
       RUCHE_INT("limits.to_device_per_user_burst", limits.to_device_per_user_burst),
-      RUCHE_INT_RANGE("limits.to_device_pending_per_device", limits.to_device_pending_per_device,
-                      1, 1'000'000),
+      RUCHE_INT_RANGE("limits.to_device_pending_per_device", limits.to_device_pending_per_device, 1,
+                      1'000'000),
       // libsodium's minimums: crypto_pwhash_OPSLIMIT_MIN = 1, crypto_pwhash_MEMLIMIT_MIN = 8 KiB.
       RUCHE_INT_RANGE("auth.password_hash_ops", auth.password_hash_ops, 1, 16),
       RUCHE_INT_RANGE("auth.password_hash_mem_kib", auth.password_hash_mem_kib, 8, 1024 * 1024),

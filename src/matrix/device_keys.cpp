@@ -139,13 +139,11 @@ Result<json::object> CheckDeviceKeys(const json::object& keys, std::string_view 
     return Invalid("device_keys must be for the uploading user and device");
   }
   const json::value* algorithms = keys.if_contains("algorithms");
-  if (!algorithms || !algorithms->is_array() ||
-      algorithms->get_array().size() > kMaxAlgorithms) {
+  if (!algorithms || !algorithms->is_array() || algorithms->get_array().size() > kMaxAlgorithms) {
     return Invalid("'algorithms' must be a short list of strings");
   }
   for (const auto& a : algorithms->get_array()) {
-    if (!a.is_string() || a.get_string().empty() ||
-        a.get_string().size() > kMaxAlgorithmName) {
+    if (!a.is_string() || a.get_string().empty() || a.get_string().size() > kMaxAlgorithmName) {
       return Invalid("'algorithms' must be a short list of strings");
     }
   }
@@ -203,8 +201,7 @@ Result<UploadedKey> CheckUploadedKey(std::string_view name, const json::value& v
   } else {
     return Invalid("A key must be a string or an object");
   }
-  return UploadedKey{std::string(split->first), std::string(split->second),
-                     json::serialize(value)};
+  return UploadedKey{std::string(split->first), std::string(split->second), json::serialize(value)};
 }
 
 Result<std::string> CheckCrossSigningKey(const json::object& key, std::string_view user_id,
@@ -217,8 +214,8 @@ Result<std::string> CheckCrossSigningKey(const json::object& key, std::string_vi
   const json::value* usages = key.if_contains("usage");
   if (!usages || !usages->is_array() || usages->get_array().size() != 1 ||
       !usages->get_array()[0].is_string() || usages->get_array()[0].get_string() != usage) {
-    return Invalid("The " + std::string(usage) + " key must have usage [\"" +
-                   std::string(usage) + "\"]");
+    return Invalid("The " + std::string(usage) + " key must have usage [\"" + std::string(usage) +
+                   "\"]");
   }
   const json::value* keys = key.if_contains("keys");
   if (!keys || !keys->is_object() || keys->get_object().size() != 1) {
@@ -257,8 +254,7 @@ Result<std::vector<MemberChange>> MemberChangesBetween(store::Connection& conn,
     }
     const json::value* content = ev->if_contains("content");
     const json::value* membership =
-        content && content->is_object() ? content->get_object().if_contains("membership")
-                                        : nullptr;
+        content && content->is_object() ? content->get_object().if_contains("membership") : nullptr;
     if (membership && membership->is_string()) {
       out.push_back({row.Text(0), row.Text(1), std::string(membership->get_string())});
     }
@@ -448,25 +444,24 @@ store::WriteFn DeviceKeys::DeleteDevices(auth::Accounts& accounts, std::string l
                                          std::string user_id,
                                          std::optional<std::vector<std::string>> devices,
                                          std::shared_ptr<int64_t> stream) {
-  return [this, &accounts, localpart, user_id, devices,
-          stream](store::Connection& c) -> Result<void> {
-    std::vector<std::string> ids;
-    if (devices) {
-      ids = *devices;
-    } else {
-      RUCHE_ASSIGN_OR_RETURN(auto rows,
-                             c.Query("SELECT device_id FROM devices WHERE localpart = ?",
-                                     {localpart}));
-      for (const auto& row : rows) {
-        ids.push_back(row.Text(0));
-      }
-    }
-    for (const auto& id : ids) {
-      RUCHE_RETURN_IF_ERROR(accounts.DeleteDevice(localpart, id)(c));
-      RUCHE_ASSIGN_OR_RETURN(*stream, ForgetDevice(c, user_id, id));
-    }
-    return {};
-  };
+  return
+      [this, &accounts, localpart, user_id, devices, stream](store::Connection& c) -> Result<void> {
+        std::vector<std::string> ids;
+        if (devices) {
+          ids = *devices;
+        } else {
+          RUCHE_ASSIGN_OR_RETURN(
+              auto rows, c.Query("SELECT device_id FROM devices WHERE localpart = ?", {localpart}));
+          for (const auto& row : rows) {
+            ids.push_back(row.Text(0));
+          }
+        }
+        for (const auto& id : ids) {
+          RUCHE_RETURN_IF_ERROR(accounts.DeleteDevice(localpart, id)(c));
+          RUCHE_ASSIGN_OR_RETURN(*stream, ForgetDevice(c, user_id, id));
+        }
+        return {};
+      };
 }
 
 Result<void> DeviceKeys::LoadQueued() {

@@ -126,8 +126,8 @@ class DeviceKeys {
   // A store write that deletes the user's `devices` (every device when nullopt): their access
   // tokens (auth::Accounts::DeleteDevice) and, with ForgetDevice(), their keys. `*stream` gets
   // the position to Announce() after the commit (0 when no device was deleted).
-  store::WriteFn DeleteDevices(auth::Accounts& accounts, std::string localpart,
-                               std::string user_id, std::optional<std::vector<std::string>> devices,
+  store::WriteFn DeleteDevices(auth::Accounts& accounts, std::string localpart, std::string user_id,
+                               std::optional<std::vector<std::string>> devices,
                                std::shared_ptr<int64_t> stream);
 
   // After the commit of a NoteChange()/ForgetDevice(): wakes the syncs of the user and of

@@ -202,10 +202,10 @@ TEST_F(ClaimTest, ConcurrentClaimersNeverGetTheSameOneTimeKey) {
           "(?, ?, 'signed_curve25519', ?, ?)",
           {std::string(kUser), std::string(kDevice), id, "\"key-" + id + "\""}));
     }
-    RUCHE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO fallback_keys (user_id, device_id, algorithm, key_id, json) VALUES "
-        "(?, ?, 'signed_curve25519', 'FB', '\"fallback\"')",
-        {std::string(kUser), std::string(kDevice)}));
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO fallback_keys (user_id, device_id, algorithm, key_id, json) VALUES "
+                  "(?, ?, 'signed_curve25519', 'FB', '\"fallback\"')",
+                  {std::string(kUser), std::string(kDevice)}));
     return {};
   }));
   std::mutex mu;
@@ -216,8 +216,7 @@ TEST_F(ClaimTest, ConcurrentClaimersNeverGetTheSameOneTimeKey) {
       for (int i = 0; i < kClaimsPerThread; ++i) {
         auto claimed = std::make_shared<std::optional<json::object>>();
         auto r = store_->WriteSync([claimed](store::Connection& c) -> Result<void> {
-          RUCHE_ASSIGN_OR_RETURN(*claimed,
-                                 ClaimKey(c, kUser, kDevice, "signed_curve25519"));
+          RUCHE_ASSIGN_OR_RETURN(*claimed, ClaimKey(c, kUser, kDevice, "signed_curve25519"));
           return {};
         });
         ASSERT_TRUE(r);

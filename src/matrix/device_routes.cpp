@@ -37,8 +37,7 @@ constexpr const char* kDeviceColumns =
 
 }  // namespace
 
-DeviceRoutes::DeviceRoutes(net::Router& router, MatrixDeps deps, PasswordUia& uia,
-                           DeviceKeys& keys)
+DeviceRoutes::DeviceRoutes(net::Router& router, MatrixDeps deps, PasswordUia& uia, DeviceKeys& keys)
     : deps_(deps), uia_(uia), keys_(keys) {
   AddClientRoute(router, "GET", "/devices", [this](Request& r) { return ListDevices(r); });
   AddClientRoute(router, "GET", "/devices/{deviceId}", [this](Request& r) { return GetDevice(r); });

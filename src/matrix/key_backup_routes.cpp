@@ -130,7 +130,7 @@ Result<SessionKey> ReadSessionKey(std::string room_id, std::string session_id,
   if (data_text.size() > kMaxSessionDataBytes) {
     return core::Error::TooLarge("session_data is too large");
   }
-  return SessionKey{std::move(room_id),    std::move(session_id), first->get_int64(),
+  return SessionKey{std::move(room_id),     std::move(session_id), first->get_int64(),
                     forwarded->get_int64(), verified->get_bool(),  std::move(data_text)};
 }
 
@@ -216,9 +216,10 @@ asio::awaitable<Response> KeyBackupRoutes::CreateVersion(Request& req) {
                              "user_id = ?",
                              {user}));
     *created = max->Int(0) + 1;
-    RUCHE_RETURN_IF_ERROR(c.Execute("INSERT INTO key_backup_versions (user_id, version, algorithm, auth_data) "
-                 "VALUES (?, ?, ?, ?)",
-                 {user, *created, fields.first, fields.second}));
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO key_backup_versions (user_id, version, algorithm, auth_data) "
+                  "VALUES (?, ?, ?, ?)",
+                  {user, *created, fields.first, fields.second}));
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
@@ -273,7 +274,8 @@ asio::awaitable<Response> KeyBackupRoutes::UpdateVersion(Request& req) {
     co_return Fail(Invalid("'version' does not match the path"));
   }
   std::string user = session->user_id;
-  store::WriteFn write = [user, v = *version, fields = *fields](store::Connection& c) -> Result<void> {
+  store::WriteFn write = [user, v = *version,
+                          fields = *fields](store::Connection& c) -> Result<void> {
     RUCHE_ASSIGN_OR_RETURN(auto found, LoadVersion(c, user, v));
     if (!found) {
       return NoSuchVersion();
@@ -281,8 +283,9 @@ asio::awaitable<Response> KeyBackupRoutes::UpdateVersion(Request& req) {
     if (found->algorithm != fields.first) {
       return Invalid("A backup version's algorithm cannot change");
     }
-    RUCHE_RETURN_IF_ERROR(c.Execute("UPDATE key_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?",
-                 {fields.second, user, v}));
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("UPDATE key_backup_versions SET auth_data = ? WHERE user_id = ? AND version = ?",
+                  {fields.second, user, v}));
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
@@ -310,7 +313,8 @@ asio::awaitable<Response> KeyBackupRoutes::DeleteVersion(Request& req) {
     if (changed == 0) {
       return NoSuchVersion();
     }
-    RUCHE_RETURN_IF_ERROR(c.Execute("DELETE FROM key_backup_sessions WHERE user_id = ? AND version = ?", {user, v}));
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM key_backup_sessions WHERE user_id = ? AND version = ?", {user, v}));
     return {};
   };
   auto r = co_await Commit(deps_.store, std::move(write));
@@ -364,8 +368,8 @@ asio::awaitable<Response> KeyBackupRoutes::PutKeys(Request& req, Scope scope) {
   } else if (scope == Scope::kRoom) {
     read_body = add_room(std::string(req.Param("roomId")), *body);
   } else {
-    auto key = ReadSessionKey(std::string(req.Param("roomId")),
-                              std::string(req.Param("sessionId")), json::value(*body));
+    auto key = ReadSessionKey(std::string(req.Param("roomId")), std::string(req.Param("sessionId")),
+                              json::value(*body));
     if (key) {
       keys.push_back(std::move(*key));
     } else {
@@ -415,8 +419,7 @@ asio::awaitable<Response> KeyBackupRoutes::PutKeys(Request& req, Scope scope) {
            int64_t{key.is_verified ? 1 : 0}, key.session_data}));
     }
     if (current->count + added > kMaxSessionsPerVersion) {
-      return Invalid("A backup holds at most " + std::to_string(kMaxSessionsPerVersion) +
-                     " keys");
+      return Invalid("A backup holds at most " + std::to_string(kMaxSessionsPerVersion) + " keys");
     }
     *result = *current;
     if (changed) {

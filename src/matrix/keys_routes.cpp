@@ -82,8 +82,7 @@ Result<KeyUpload> ReadKeyUpload(const json::object& body, const auth::Session& s
       return core::Error::BadRequest("Keys must be an object");
     }
     if (v->get_object().size() > kMaxOneTimeKeysPerUpload) {
-      return Invalid("At most " + std::to_string(kMaxOneTimeKeysPerUpload) +
-                     " keys per upload");
+      return Invalid("At most " + std::to_string(kMaxOneTimeKeysPerUpload) + " keys per upload");
     }
     for (const auto& [name, value] : v->get_object()) {
       RUCHE_ASSIGN_OR_RETURN(auto key, CheckUploadedKey(name, value));
@@ -142,10 +141,10 @@ asio::awaitable<Response> KeysRoutes::Upload(Request& req) {
                           changed_at](store::Connection& c) -> Result<void> {
     if (upload.device_keys) {
       std::string text = json::serialize(*upload.device_keys);
-      RUCHE_ASSIGN_OR_RETURN(
-          auto existing, c.QueryOne("SELECT json FROM device_keys WHERE user_id = ? AND "
-                                    "device_id = ?",
-                                    {user, device}));
+      RUCHE_ASSIGN_OR_RETURN(auto existing,
+                             c.QueryOne("SELECT json FROM device_keys WHERE user_id = ? AND "
+                                        "device_id = ?",
+                                        {user, device}));
       if (!existing || existing->Text(0) != text) {
         RUCHE_RETURN_IF_ERROR(
             c.Execute("INSERT INTO device_keys (user_id, device_id, json) VALUES (?, ?, ?) "
@@ -176,10 +175,10 @@ asio::awaitable<Response> KeysRoutes::Upload(Request& req) {
       algorithms.insert(key.algorithm);
     }
     for (const auto& algorithm : algorithms) {
-      RUCHE_ASSIGN_OR_RETURN(
-          auto count, c.QueryOne("SELECT COUNT(*) FROM one_time_keys WHERE user_id = ? AND "
-                                 "device_id = ? AND algorithm = ?",
-                                 {user, device, algorithm}));
+      RUCHE_ASSIGN_OR_RETURN(auto count,
+                             c.QueryOne("SELECT COUNT(*) FROM one_time_keys WHERE user_id = ? AND "
+                                        "device_id = ? AND algorithm = ?",
+                                        {user, device, algorithm}));
       if (count && count->Int(0) > kMaxOneTimeKeysPerDevice) {
         return Invalid("A device holds at most " + std::to_string(kMaxOneTimeKeysPerDevice) +
                        " one-time keys per algorithm");
@@ -329,7 +328,8 @@ asio::awaitable<Response> KeysRoutes::Claim(Request& req) {
       if (!algorithm.is_string()) {
         co_return Fail(core::Error::BadRequest("one_time_keys must map devices to algorithms"));
       }
-      wants.push_back({std::string(user), std::string(device), std::string(algorithm.get_string())});
+      wants.push_back(
+          {std::string(user), std::string(device), std::string(algorithm.get_string())});
     }
   }
   if (wants.size() > kMaxClaims) {
@@ -466,8 +466,8 @@ asio::awaitable<Response> KeysRoutes::UploadCrossSigning(Request& req) {
           "M_INVALID_SIGNATURE"));
     }
   }
-  bool new_master = uploaded.count("master") &&
-                    (!stored.count("master") || stored["master"].first != master);
+  bool new_master =
+      uploaded.count("master") && (!stored.count("master") || stored["master"].first != master);
   DeviceKeys& keys = keys_;
   auto changed_at = std::make_shared<int64_t>(0);
   store::WriteFn write = [&keys, user, uploaded, new_master,
@@ -549,10 +549,10 @@ asio::awaitable<Response> KeysRoutes::UploadSignatures(Request& req) {
     // The signer's public key for "ed25519:<device or public key>", if it is one of mine.
     auto my_key = [&](const std::string& signer_key) -> Result<std::pair<std::string, bool>> {
       std::string id = signer_key.substr(signer_key.find(':') + 1);
-      RUCHE_ASSIGN_OR_RETURN(
-          auto device, c.QueryOne("SELECT json FROM device_keys WHERE user_id = ? AND "
-                                  "device_id = ?",
-                                  {me, id}));
+      RUCHE_ASSIGN_OR_RETURN(auto device,
+                             c.QueryOne("SELECT json FROM device_keys WHERE user_id = ? AND "
+                                        "device_id = ?",
+                                        {me, id}));
       if (device) {
         auto obj = core::ParseJsonObject(device->Text(0));
         return std::make_pair(obj ? DeviceSigningKey(*obj, id) : std::string(), false);
@@ -597,8 +597,7 @@ asio::awaitable<Response> KeysRoutes::UploadSignatures(Request& req) {
         RUCHE_ASSIGN_OR_RETURN(auto signer, my_key(std::string(signer_key)));
         // Another user's key may only be signed with the user-signing key.
         bool allowed = !signer.first.empty() && (item.user == me || signer.second);
-        if (!allowed ||
-            !VerifySignature(item.object, me, std::string(signer_key), signer.first)) {
+        if (!allowed || !VerifySignature(item.object, me, std::string(signer_key), signer.first)) {
           bad = true;
           continue;
         }

@@ -435,10 +435,9 @@ asio::awaitable<Response> LoginRoutes::Logout(Request& req, bool all) {
     devices = std::vector<std::string>{session->device_id};
   }
   auto stream = std::make_shared<int64_t>(0);
-  auto committed = co_await Commit(deps_.store, keys_.DeleteDevices(deps_.accounts,
-                                                                    session->localpart,
-                                                                    session->user_id, devices,
-                                                                    stream));
+  auto committed = co_await Commit(
+      deps_.store,
+      keys_.DeleteDevices(deps_.accounts, session->localpart, session->user_id, devices, stream));
   deps_.accounts.ForgetCachedSessions();  // the ended tokens: see Accounts
   if (!committed) {
     co_return Response::FromError(committed.error());

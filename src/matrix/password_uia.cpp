@@ -56,8 +56,8 @@ Response PasswordUia::Challenge(const std::string& session_id, const core::Error
 }
 
 asio::awaitable<std::optional<Response>> PasswordUia::Check(const json::object& body,
-                                                                     const std::string& localpart,
-                                                                     const std::string& operation) {
+                                                            const std::string& localpart,
+                                                            const std::string& operation) {
   const json::value* auth = body.if_contains("auth");
   if (!auth || !auth->is_object()) {
     std::string fresh = NewSession(localpart, operation);

@@ -185,10 +185,10 @@ Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std:
             {user, device, newest}));
         // The deleted positions may have been the newest handed out: remember them so that a
         // restart never hands them out again (see migration 10).
-        RUCHE_RETURN_IF_ERROR(c.Execute(
-            "UPDATE stream_high_water SET stream_ordering = ? WHERE id = 1 AND "
-            "stream_ordering < ?",
-            {newest, newest}));
+        RUCHE_RETURN_IF_ERROR(
+            c.Execute("UPDATE stream_high_water SET stream_ordering = ? WHERE id = 1 AND "
+                      "stream_ordering < ?",
+                      {newest, newest}));
         return {};
       },
       [](Result<void>) {});
@@ -301,8 +301,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
   if (since && newest_queued != 0) {
-    if (auto acked = AcknowledgeToDevice(lease.conn(), user, session->device_id, *since);
-        !acked) {
+    if (auto acked = AcknowledgeToDevice(lease.conn(), user, session->device_id, *since); !acked) {
       co_return Response::FromError(acked.error());
     }
   }
@@ -706,18 +705,17 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     leave_section[room] = json::object{{"timeline", std::move(timeline)},
                                        {"state", json::object{{"events", json::array{}}}}};
   }
-  co_return Response::Json(
-      json::object{{"next_batch", SyncTokenText(SyncToken{pos, typing_now})},
-                   {"rooms", json::object{{"join", std::move(join_section)},
-                                          {"invite", std::move(invite_section)},
-                                          {"leave", std::move(leave_section)}}},
-                   {"presence", json::object{{"events", std::move(presence_events)}}},
-                   {"account_data", json::object{{"events", std::move(global_account_data)}}},
-                   {"to_device", json::object{{"events", std::move(to_device_events)}}},
-                   {"device_lists", std::move(device_lists)},
-                   {"device_one_time_keys_count", std::move(key_counts->one_time_keys_count)},
-                   {"device_unused_fallback_key_types",
-                    std::move(key_counts->unused_fallback_key_types)}});
+  co_return Response::Json(json::object{
+      {"next_batch", SyncTokenText(SyncToken{pos, typing_now})},
+      {"rooms", json::object{{"join", std::move(join_section)},
+                             {"invite", std::move(invite_section)},
+                             {"leave", std::move(leave_section)}}},
+      {"presence", json::object{{"events", std::move(presence_events)}}},
+      {"account_data", json::object{{"events", std::move(global_account_data)}}},
+      {"to_device", json::object{{"events", std::move(to_device_events)}}},
+      {"device_lists", std::move(device_lists)},
+      {"device_one_time_keys_count", std::move(key_counts->one_time_keys_count)},
+      {"device_unused_fallback_key_types", std::move(key_counts->unused_fallback_key_types)}});
 }
 
 }  // namespace ruche::matrix

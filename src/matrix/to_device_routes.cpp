@@ -42,8 +42,8 @@ asio::awaitable<Response> ToDeviceRoutes::Send(Request& req) {
   }
   std::string type(req.Param("eventType")), txn(req.Param("txnId"));
   if (type.empty() || type.size() > kMaxEventType || txn.size() > kMaxTxnId) {
-    co_return Fail(core::Error::BadRequest("Invalid event type or transaction ID",
-                                           "M_INVALID_PARAM"));
+    co_return Fail(
+        core::Error::BadRequest("Invalid event type or transaction ID", "M_INVALID_PARAM"));
   }
   auto body = core::ParseJsonObject(req.body);
   if (!body) {
@@ -94,17 +94,17 @@ asio::awaitable<Response> ToDeviceRoutes::Send(Request& req) {
     if (seen) {
       return {};  // a retry: already queued
     }
-    RUCHE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)",
-        {sender, sender_device, txn}));
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES (?, ?, ?)",
+                  {sender, sender_device, txn}));
     size_t queued_bytes = 0;
     std::set<std::string> users;
     for (const auto& m : queue) {
       std::vector<std::string> devices;
       if (m.device == "*") {
-        RUCHE_ASSIGN_OR_RETURN(
-            auto rows, c.Query("SELECT device_id FROM devices WHERE localpart = ?",
-                               {m.user.substr(1, m.user.find(':') - 1)}));
+        RUCHE_ASSIGN_OR_RETURN(auto rows,
+                               c.Query("SELECT device_id FROM devices WHERE localpart = ?",
+                                       {m.user.substr(1, m.user.find(':') - 1)}));
         for (const auto& row : rows) {
           devices.push_back(row.Text(0));
         }
@@ -121,10 +121,10 @@ asio::awaitable<Response> ToDeviceRoutes::Send(Request& req) {
         if (queued_bytes > kMaxQueuedBytesPerRequest) {
           return core::Error::TooLarge("The messages are too large in all");
         }
-        RUCHE_ASSIGN_OR_RETURN(
-            auto pending, c.QueryOne("SELECT COUNT(*) FROM to_device WHERE user_id = ? AND "
-                                     "device_id = ?",
-                                     {m.user, device}));
+        RUCHE_ASSIGN_OR_RETURN(auto pending,
+                               c.QueryOne("SELECT COUNT(*) FROM to_device WHERE user_id = ? AND "
+                                          "device_id = ?",
+                                          {m.user, device}));
         if (pending && pending->Int(0) >= pending_limit) {
           core::Error full = core::Error::LimitExceeded(60'000);
           full.message = "Device " + device + " of " + m.user +
