@@ -156,6 +156,20 @@ json::object SessionJson(const store::Row& row, size_t first_column) {
                       {"session_data", ec ? json::value(json::object{}) : std::move(data)}};
 }
 
+// Narrows a query on key_backup_sessions to one room, or one session of it.
+void NarrowToScope(bool one_room, bool one_session, const std::string& room_id,
+                   const std::string& session_id, std::string& sql,
+                   std::vector<store::Value>& params) {
+  if (one_room) {
+    sql += " AND room_id = ?";
+    params.emplace_back(room_id);
+  }
+  if (one_session) {
+    sql += " AND session_id = ?";
+    params.emplace_back(session_id);
+  }
+}
+
 // The `version` query parameter of /room_keys/keys.
 Result<int64_t> KeysVersionParam(const Request& req) {
   auto text = req.QueryParam("version");
@@ -461,14 +475,8 @@ asio::awaitable<Response> KeyBackupRoutes::GetKeys(Request& req, Scope scope) {
       "SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, "
       "session_data FROM key_backup_sessions WHERE user_id = ? AND version = ?";
   std::vector<store::Value> params{session->user_id, *version};
-  if (scope != Scope::kAll) {
-    sql += " AND room_id = ?";
-    params.emplace_back(std::string(req.Param("roomId")));
-  }
-  if (scope == Scope::kSession) {
-    sql += " AND session_id = ?";
-    params.emplace_back(std::string(req.Param("sessionId")));
-  }
+  NarrowToScope(scope != Scope::kAll, scope == Scope::kSession, std::string(req.Param("roomId")),
+                std::string(req.Param("sessionId")), sql, params);
   auto rows = lease->Query(sql, std::span<const store::Value>(params));
   if (!rows) {
     co_return Fail(rows.error());
@@ -515,14 +523,7 @@ asio::awaitable<Response> KeyBackupRoutes::DeleteKeys(Request& req, Scope scope)
     }
     std::string sql = "DELETE FROM key_backup_sessions WHERE user_id = ? AND version = ?";
     std::vector<store::Value> params{user, v};
-    if (scope != Scope::kAll) {
-      sql += " AND room_id = ?";
-      params.emplace_back(room);
-    }
-    if (scope == Scope::kSession) {
-      sql += " AND session_id = ?";
-      params.emplace_back(session_id);
-    }
+    NarrowToScope(scope != Scope::kAll, scope == Scope::kSession, room, session_id, sql, params);
     RUCHE_ASSIGN_OR_RETURN(auto deleted, c.Execute(sql, std::span<const store::Value>(params)));
     *result = *found;
     if (deleted) {

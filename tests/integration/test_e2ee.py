@@ -21,8 +21,6 @@ signed over canonical JSON exactly as clients do.
 from __future__ import annotations
 
 import base64
-import copy
-import json
 import os
 import threading
 import time
@@ -30,13 +28,11 @@ import time
 import olm
 import pytest
 
+from olm_keys import MEGOLM, OLM_ALG, OTK_ALG, OlmKeys, canonical, with_signature
 from ruche_test import (call, client_path, create_room, login, q, query, register,
                         shared_or_fail, sync, unique_name)
 
 PASSWORD = "correct horse"
-OLM_ALG = "m.olm.v1.curve25519-aes-sha2"
-MEGOLM = "m.megolm.v1.aes-sha2"
-OTK_ALG = "signed_curve25519"
 BACKUP_ALG = "m.megolm_backup.v1.curve25519-aes-sha2"
 ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "",
                     "content": {"algorithm": MEGOLM}}
@@ -58,18 +54,6 @@ def server(module_servers):
 # -- keys as a client makes them ----------------------------------------------------------------
 
 
-def canonical(obj: dict) -> str:
-    body = {k: v for k, v in obj.items() if k not in ("signatures", "unsigned")}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def with_signature(obj: dict, user_id: str, key_id: str, sign) -> dict:
-    """obj plus a signature by `sign` (a function of the canonical text) under user/key_id."""
-    out = copy.deepcopy(obj)
-    out.setdefault("signatures", {}).setdefault(user_id, {})[key_id] = sign(canonical(obj))
-    return out
-
-
 def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode().rstrip("=")
 
@@ -80,36 +64,12 @@ def fake_otks(n: int, prefix: str = "K") -> dict:
     return {f"{OTK_ALG}:{prefix}{i:05d}": {"key": b64(os.urandom(32))} for i in range(n)}
 
 
-class Device:
+class Device(OlmKeys):
     """One logged-in device of a user, with its own olm account."""
 
     def __init__(self, server, localpart: str, user_id: str, device_id: str, token: str):
-        self.server, self.localpart = server, localpart
-        self.user_id, self.device_id, self.token = user_id, device_id, token
-        self.account = olm.Account()
-
-    def signed(self, obj: dict) -> dict:
-        return with_signature(obj, self.user_id, f"ed25519:{self.device_id}", self.account.sign)
-
-    def device_keys(self, **extra) -> dict:
-        ids = self.account.identity_keys
-        return self.signed({
-            "user_id": self.user_id, "device_id": self.device_id,
-            "algorithms": [OLM_ALG, MEGOLM],
-            "keys": {f"curve25519:{self.device_id}": ids["curve25519"],
-                     f"ed25519:{self.device_id}": ids["ed25519"]}, **extra})
-
-    def one_time_keys(self, n: int) -> dict:
-        self.account.generate_one_time_keys(n)
-        keys = {f"{OTK_ALG}:{kid}": self.signed({"key": key})
-                for kid, key in self.account.one_time_keys["curve25519"].items()}
-        self.account.mark_keys_as_published()
-        return keys
-
-    def fallback_key(self) -> dict:
-        self.account.generate_fallback_key()
-        (kid, key), = self.account.fallback_key["curve25519"].items()
-        return {f"{OTK_ALG}:{kid}": self.signed({"key": key, "fallback": True})}
+        super().__init__(user_id, device_id)
+        self.server, self.localpart, self.token = server, localpart, token
 
     def upload(self, body: dict, expect: int = 200):
         resp = call(self.server, "POST", client_path("/keys/upload"), body, token=self.token)

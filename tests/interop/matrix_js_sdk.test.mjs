@@ -3,15 +3,11 @@
 // with an invite, join, send and receive in real time, reply in a thread, paginate history.
 // Run: node --test tests/interop/  (resolves matrix-js-sdk from web/node_modules)
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
 import { startServer } from '../e2e/lib/ruche_server.mjs';
+import { sdk, started, until } from './lib/js_sdk.mjs';
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const sdk = require('matrix-js-sdk');
-const { logger } = require('matrix-js-sdk/lib/logger.js');
-logger.setLevel('warn');
 
 const kPassword = 'correct horse battery';
 let server;
@@ -25,31 +21,6 @@ async function loggedIn(user) {
   });
   clients.push(client);
   return client;
-}
-
-function until(emitter, event, predicate, ms = 15000, what = event) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, ms);
-    function listener(...args) {
-      if (predicate(...args)) {
-        clearTimeout(timer);
-        emitter.off(event, listener);
-        resolve(args);
-      }
-    }
-    emitter.on(event, listener);
-  });
-}
-
-async function started(client) {
-  const ready = until(client, sdk.ClientEvent.Sync, (state) => state === 'PREPARED' || state === 'ERROR',
-    15000, 'first sync');
-  await client.startClient({ initialSyncLimit: 20 });
-  const [state] = await ready;
-  assert.equal(state, 'PREPARED', 'the client could not complete its first sync');
 }
 
 before(async () => {

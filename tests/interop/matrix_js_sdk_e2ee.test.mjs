@@ -5,17 +5,13 @@
 // learns of it through device_lists in /sync and a new message decrypts there too.
 // Run: node --test tests/interop/  (resolves matrix-js-sdk from web/node_modules)
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 import { startServer } from '../e2e/lib/ruche_server.mjs';
+import { require, sdk, started, until } from './lib/js_sdk.mjs';
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const sdk = require('matrix-js-sdk');
-const { logger } = require('matrix-js-sdk/lib/logger.js');
-logger.setLevel('warn');
 // The ES module instance js-sdk imports (the package's "import"/"node" entry, node.mjs): every
 // initRustCrypto() turns the wasm tracing on at debug level; we turn it back down to warnings.
 const wasm = await import(pathToFileURL(
@@ -41,23 +37,6 @@ async function loggedIn(user) {
   return client;
 }
 
-function until(emitter, event, predicate, ms = 15000, what = event) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, ms);
-    function listener(...args) {
-      if (predicate(...args)) {
-        clearTimeout(timer);
-        emitter.off(event, listener);
-        resolve(args);
-      }
-    }
-    emitter.on(event, listener);
-  });
-}
-
 /** Polls `probe` (may be async) until it returns a truthy value; `state()` explains a timeout. */
 async function eventually(probe, what, { ms = 20000, state = () => '' } = {}) {
   const deadline = Date.now() + ms;
@@ -78,14 +57,6 @@ function withTimeout(promise, ms, what) {
     timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function started(client) {
-  const ready = until(client, sdk.ClientEvent.Sync, (state) => state === 'PREPARED' || state === 'ERROR',
-    15000, 'first sync');
-  await client.startClient({ initialSyncLimit: 20 });
-  const [state] = await ready;
-  assert.equal(state, 'PREPARED', 'the client could not complete its first sync');
 }
 
 /** A plain client-server API call with `client`'s access token, outside js-sdk. */

@@ -13,21 +13,19 @@ nio talks r0 paths and passes the access token as a query parameter. Its sync lo
 (sync_forever) runs keys_upload / keys_query after each sync when it needs to; `_sync` below
 does the same explicitly so each step's failure shows the server's answer."""
 import asyncio
-import json
 import urllib.parse
 
-import olm
 from nio import (AsyncClient, AsyncClientConfig, ErrorResponse, JoinResponse,
                  KeysQueryResponse, KeysUploadResponse, LoginResponse, MegolmEvent,
                  RegisterResponse, RoomCreateResponse, RoomMessageText, RoomSendResponse,
                  SyncResponse)
 from nio.crypto import ENCRYPTION_ENABLED
 
+from olm_keys import MEGOLM, OlmKeys
 from ruche_test import (call, client_path, create_room, login, q, query, register, sync,
                         unique_name)
 
 PASSWORD = "nio e2ee password"
-MEGOLM = "m.megolm.v1.aes-sha2"
 ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "",
                     "content": {"algorithm": MEGOLM}}
 CONFIG = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=20,
@@ -290,42 +288,6 @@ def test_encrypted_conversation_with_a_second_device(server, tmp_path):
 
 
 # -- the server's key and to-device bookkeeping, over HTTP with real olm keys -------------------
-
-
-def _canonical(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-class OlmKeys:
-    """A device's olm account, producing signed key objects as a client would upload them."""
-
-    def __init__(self, user_id: str, device_id: str):
-        self.user_id, self.device_id = user_id, device_id
-        self.account = olm.Account()
-
-    def signed(self, obj: dict) -> dict:
-        signature = self.account.sign(_canonical(obj))
-        return {**obj, "signatures": {self.user_id: {f"ed25519:{self.device_id}": signature}}}
-
-    def device_keys(self) -> dict:
-        ids = self.account.identity_keys
-        return self.signed({
-            "user_id": self.user_id, "device_id": self.device_id,
-            "algorithms": ["m.olm.v1.curve25519-aes-sha2", MEGOLM],
-            "keys": {f"curve25519:{self.device_id}": ids["curve25519"],
-                     f"ed25519:{self.device_id}": ids["ed25519"]}})
-
-    def one_time_keys(self, n: int) -> dict:
-        self.account.generate_one_time_keys(n)
-        keys = {f"signed_curve25519:{kid}": self.signed({"key": key})
-                for kid, key in self.account.one_time_keys["curve25519"].items()}
-        self.account.mark_keys_as_published()
-        return keys
-
-    def fallback_key(self) -> dict:
-        self.account.generate_fallback_key()
-        (kid, key), = self.account.fallback_key["curve25519"].items()
-        return {f"signed_curve25519:{kid}": self.signed({"key": key, "fallback": True})}
 
 
 def _user_with_device(server):
