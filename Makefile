@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:8008
 DATA ?= var
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test build deps web format lint asan fuzz bench e2e unit integration interop clean
+.PHONY: run test build deps web format lint asan tsan fuzz bench e2e unit integration interop clean
 
 deps:
 	@scripts/install-deps.sh
@@ -42,6 +42,17 @@ format:
 lint: deps
 	@git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' | xargs $(CLANG_FORMAT) --dry-run --Werror
 	@cd web && npm run --silent typecheck
+
+# ThreadSanitizer over the unit tests of the modules that run threads: store/ (writer thread,
+# read pool, group commit), auth/ (session cache), matrix/ (notifier, claims, E2EE gates), net/.
+# rtc/ joins when it exists.
+TSAN_TESTS = ruche_store_test ruche_auth_test ruche_matrix_test ruche_net_test
+tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TESTS)
+	for t in $(TSAN_TESTS); do \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	    $$(find build-tsan/src -name $$t -type f -perm -u+x) || exit 1; done
 
 asan: deps
 	cmake --preset asan >/dev/null
