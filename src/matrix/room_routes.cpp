@@ -86,6 +86,9 @@ json::array EventsToArray(std::vector<json::object> events) {
 Result<StoredEvent> RedactInWrite(store::Connection& c, RoomEvents& events,
                                   const std::string& room_id, const std::string& target,
                                   const std::string& sender, json::object content) {
+  // Membership first: a stranger must not learn whether an event ID exists in a private room
+  // from "not found" versus "not yours".
+  RUCHE_RETURN_IF_ERROR(RequireJoined(c, room_id, sender));
   RUCHE_ASSIGN_OR_RETURN(auto version, RoomVersionOf(c, room_id));
   RUCHE_ASSIGN_OR_RETURN(auto row, (c.QueryOne("SELECT json, sender FROM events WHERE "
                                                "event_id = ? AND room_id = ?",
@@ -954,7 +957,12 @@ asio::awaitable<Response> RoomRoutes::Relations(Request& req) {
   }
   auto lease = deps_.store.Read();
   if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
-    co_return Fail(joined.error());
+    // Spec (relations): "not found or no permission" is one answer, 404.
+    core::Error error = joined.error();
+    if (error.http_status == 403) {
+      error = core::Error::NotFound("Event not found");
+    }
+    co_return Fail(error);
   }
   // Newest first, like the spec's default dir=b; empty filters match everything.
   auto rows = lease->Query(
