@@ -16,11 +16,13 @@ build_pkgs=(
   libssl-dev libsqlite3-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   libvips-dev                          # thumbnails (JPEG, PNG, WebP)
+  libsrtp2-dev                         # SRTP/SRTCP for the SFU (src/rtc)
 )
 test_pkgs=(
   python3 python3-pytest python3-matrix-nio
   python3-olm                          # E2EE interop (nio encrypts with it)
   python3-pil                          # test images for the media tests
+  python3-aiortc python3-websockets    # a real WebRTC client for the meeting tests
   chromium curl
 )
 bench_pkgs=(nginx-light wrk ejabberd)

@@ -1,0 +1,606 @@
+#include "rtc/room.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "rtc/rtcp_packet.hpp"
+#include "rtc/rtp_packet.hpp"
+
+namespace ruche::rtc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kKeyFrameRequestInterval = std::chrono::seconds(1);
+constexpr auto kActiveSpeakerInterval = std::chrono::milliseconds(300);
+// Average loudness (127 - RFC 6464 level) a participant needs over a window to count as
+// speaking: about -90 dBov, above the comfort noise browsers send when muted.
+constexpr uint64_t kSpeakingLoudness = 37;
+// Bounds what one participant can make the worker hold.
+constexpr size_t kMaxConsumersPerPeer = 500;
+constexpr size_t kMaxProducersPerPeer = 8;
+// The SSRC Ruche's own RTCP (PLI) carries as sender.
+constexpr uint32_t kSfuRtcpSsrc = 0x52554348;  // "RUCH"
+
+std::string RandomId() {
+  unsigned char bytes[9];
+  RAND_bytes(bytes, sizeof(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// Ruche's payload types toward subscribers, whatever each publisher's browser chose: every
+// subscriber's offer then reads the same and a consumer rewrites one byte per packet.
+uint8_t SubscriberPayloadType(const Codec& codec) {
+  if (codec.name == "opus") {
+    return 111;
+  }
+  if (codec.name == "VP8") {
+    return 96;
+  }
+  if (codec.name == "VP9") {
+    return 98;
+  }
+  return 102;  // H264
+}
+
+}  // namespace
+
+// ---- RetransmitBuffer ----
+
+void RetransmitBuffer::Store(uint16_t seq, std::span<const uint8_t> packet) {
+  if (packet.size() > kMaxRtpPacket) {
+    return;
+  }
+  Slot& slot = (*slots_)[seq % kSlots];
+  slot.seq = seq;
+  slot.length = static_cast<uint16_t>(packet.size());
+  std::memcpy(slot.data.data(), packet.data(), packet.size());
+}
+
+std::span<const uint8_t> RetransmitBuffer::Find(uint16_t seq) const {
+  const Slot& slot = (*slots_)[seq % kSlots];
+  if (slot.length == 0 || slot.seq != seq) {
+    return {};
+  }
+  return std::span<const uint8_t>(slot.data.data(), slot.length);
+}
+
+// ---- Peer ----
+
+Peer::Peer(Room& room, std::string id, PeerEvents events)
+    : room_(room), id_(std::move(id)), events_(std::move(events)) {}
+
+Peer::~Peer() {
+  for (auto& c : consumers_) {
+    if (c->producer != nullptr) {
+      std::erase(c->producer->consumers, c.get());
+    }
+  }
+}
+
+std::unique_ptr<WebRtcTransport> Peer::NewTransport() {
+  auto t = std::make_unique<WebRtcTransport>(room_.worker(), *this, room_.worker().dtls_context(),
+                                             RandomIceString(8), RandomIceString(24));
+  room_.worker().RegisterUfrag(t->local_ufrag(), t.get());
+  return t;
+}
+
+LocalTransport Peer::LocalOf(const WebRtcTransport& transport) const {
+  return LocalTransport{.ice_ufrag = transport.local_ufrag(),
+                        .ice_pwd = transport.local_pwd(),
+                        .fingerprint = room_.worker().dtls_context()->fingerprint(),
+                        .candidate_ip = room_.worker().announced_ip(),
+                        .candidate_port = room_.worker().udp_port()};
+}
+
+Producer* Peer::FindProducer(const std::string& id) {
+  for (auto& p : producers_) {
+    if (p->id == id) {
+      return p.get();
+    }
+  }
+  return nullptr;
+}
+
+Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
+  auto offer = ParseSdp(offer_sdp);
+  if (!offer) {
+    return offer.error();
+  }
+  std::vector<AcceptedMedia> accepted = ChoosePublishedMedia(*offer);
+  if (accepted.empty()) {
+    return Error::BadRequest("the offer has nothing Ruche can receive (Opus, VP8, H.264, VP9)");
+  }
+  if (accepted.size() > kMaxProducersPerPeer) {
+    return Error::BadRequest("too many tracks in one offer");
+  }
+  // NACKs are answered by Ruche itself; publishers are not asked for RTX (yet).
+  for (auto& a : accepted) {
+    a.codec.rtx_payload_type = 0;
+  }
+  if (send_transport_ == nullptr || send_transport_->remote_ufrag() != offer->ice_ufrag ||
+      send_transport_->closed()) {
+    send_transport_ = NewTransport();  // first publish or an ICE restart
+  }
+  send_transport_->SetRemote(offer->ice_ufrag, offer->fingerprint);
+
+  PublishResult result;
+  std::vector<std::unique_ptr<Producer>> kept;
+  for (const auto& a : accepted) {
+    const MediaSection& m = offer->media[a.section];
+    std::unique_ptr<Producer> p;
+    for (auto& old : producers_) {
+      if (old != nullptr && old->mid == m.mid && old->kind == m.kind &&
+          old->codec.name == a.codec.name) {
+        p = std::move(old);
+        break;
+      }
+    }
+    if (p == nullptr) {
+      p = std::make_unique<Producer>();
+      p->id = RandomId();
+      p->owner = this;
+      p->kind = m.kind;
+      p->mid = m.mid;
+      if (m.kind == MediaKind::kVideo) {
+        p->retransmit = std::make_unique<RetransmitBuffer>();
+      }
+    }
+    p->codec = a.codec;
+    uint32_t ssrc = 0;
+    for (uint32_t s : m.ssrcs) {
+      if (s != m.rtx_ssrc) {
+        ssrc = s;
+        break;
+      }
+    }
+    p->ssrc = ssrc;  // 0: learned from the first packet's mid extension
+    p->mid_ext_id = 0;
+    p->audio_level_ext_id = 0;
+    for (const auto& e : a.extensions) {
+      if (e.uri == kExtMid) {
+        p->mid_ext_id = e.id;
+      } else if (e.uri == kExtAudioLevel) {
+        p->audio_level_ext_id = e.id;
+      }
+    }
+    result.producers.push_back({p->id, id_, p->kind});
+    kept.push_back(std::move(p));
+  }
+  for (auto& old : producers_) {
+    if (old != nullptr) {
+      result.removed_producer_ids.push_back(old->id);
+      room_.DetachProducer(*old);
+    }
+  }
+  producers_ = std::move(kept);
+  result.answer_sdp = BuildPublishAnswer(*offer, accepted, LocalOf(*send_transport_));
+  return result;
+}
+
+std::vector<std::string> Peer::RemoveAllProducers() {
+  std::vector<std::string> ids;
+  for (auto& p : producers_) {
+    ids.push_back(p->id);
+    room_.DetachProducer(*p);
+  }
+  producers_.clear();
+  return ids;
+}
+
+void Peer::DetachProducer(Producer& producer) {
+  for (auto& c : consumers_) {
+    if (c->producer == &producer) {
+      c->producer = nullptr;
+      c->wanted = false;
+      c->negotiated = false;
+      subscriptions_dirty_ = true;
+    }
+  }
+}
+
+Result<std::optional<SubscribeOffer>> Peer::UpdateSubscriptions(
+    const std::vector<std::string>& add, const std::vector<std::string>& remove) {
+  for (const auto& producer_id : add) {
+    Producer* p = room_.FindProducer(producer_id);
+    if (p == nullptr || p->owner == this) {
+      continue;
+    }
+    bool already = std::any_of(consumers_.begin(), consumers_.end(),
+                               [&](const auto& c) { return c->producer == p && c->wanted; });
+    if (already) {
+      continue;
+    }
+    if (consumers_.size() >= kMaxConsumersPerPeer) {
+      return Error::BadRequest("too many subscriptions in one meeting", "M_LIMIT_EXCEEDED");
+    }
+    auto c = std::make_unique<Consumer>();
+    c->subscriber = this;
+    c->producer = p;
+    c->producer_id = p->id;
+    c->publisher_id = p->owner->id();
+    c->mid = std::to_string(consumers_.size());
+    c->kind = p->kind;
+    c->codec = p->codec;
+    c->codec.payload_type = SubscriberPayloadType(p->codec);
+    c->codec.rtx_payload_type = 0;
+    c->ssrc = room_.NextSsrc();
+    p->consumers.push_back(c.get());
+    consumers_.push_back(std::move(c));
+    subscriptions_dirty_ = true;
+  }
+  for (const auto& producer_id : remove) {
+    for (auto& c : consumers_) {
+      if (c->producer_id == producer_id && c->wanted) {
+        c->wanted = false;
+        c->negotiated = false;
+        if (c->producer != nullptr) {
+          std::erase(c->producer->consumers, c.get());
+          c->producer = nullptr;
+        }
+        subscriptions_dirty_ = true;
+      }
+    }
+  }
+  if (!subscriptions_dirty_ || offer_outstanding_ || consumers_.empty()) {
+    return std::optional<SubscribeOffer>();
+  }
+  return std::optional<SubscribeOffer>(BuildOffer());
+}
+
+SubscribeOffer Peer::BuildOffer() {
+  if (recv_transport_ == nullptr || recv_transport_->closed()) {
+    recv_transport_ = NewTransport();
+    for (auto& c : consumers_) {
+      c->negotiated = false;
+    }
+  }
+  SubscribeOffer offer;
+  std::vector<OfferedTrack> tracks;
+  tracks.reserve(consumers_.size());
+  for (const auto& c : consumers_) {
+    bool active = c->wanted && c->producer != nullptr;
+    tracks.push_back(OfferedTrack{.mid = c->mid,
+                                  .kind = c->kind,
+                                  .codec = c->codec,
+                                  .ssrc = c->ssrc,
+                                  .stream_id = c->publisher_id,
+                                  .track_id = c->producer_id,
+                                  .active = active});
+    if (active) {
+      offer.consumers.push_back({c->mid, c->producer_id, c->publisher_id, c->kind});
+    }
+  }
+  offer.sdp = BuildSubscribeOffer(tracks, LocalOf(*recv_transport_), ++offer_version_);
+  offer_outstanding_ = true;
+  subscriptions_dirty_ = false;
+  return offer;
+}
+
+Result<std::optional<SubscribeOffer>> Peer::AnswerSubscription(const std::string& answer_sdp) {
+  if (!offer_outstanding_ || recv_transport_ == nullptr) {
+    return Error::BadRequest("no subscription offer is waiting for an answer");
+  }
+  auto answer = ParseSdp(answer_sdp);
+  if (!answer) {
+    return answer.error();
+  }
+  if (answer->setup == "passive") {
+    return Error::BadRequest("Ruche is the DTLS server: the answer must say a=setup:active");
+  }
+  recv_transport_->SetRemote(answer->ice_ufrag, answer->fingerprint);
+  offer_outstanding_ = false;
+  for (auto& c : consumers_) {
+    auto it = std::find_if(answer->media.begin(), answer->media.end(),
+                           [&](const MediaSection& m) { return m.mid == c->mid; });
+    bool ok = it != answer->media.end() && !it->rejected && c->wanted && c->producer != nullptr;
+    bool newly = ok && !c->negotiated;
+    c->negotiated = ok;
+    if (newly && recv_transport_->connected()) {
+      c->producer->owner->RequestKeyFrame(*c->producer);
+    }
+  }
+  if (subscriptions_dirty_) {
+    return std::optional<SubscribeOffer>(BuildOffer());
+  }
+  return std::optional<SubscribeOffer>();
+}
+
+void Peer::OnTransportConnected(WebRtcTransport& transport) {
+  if (&transport != recv_transport_.get()) {
+    return;
+  }
+  // The subscriber can decode only from a key frame.
+  for (auto& c : consumers_) {
+    if (c->negotiated && c->producer != nullptr && c->kind == MediaKind::kVideo) {
+      c->producer->owner->RequestKeyFrame(*c->producer);
+    }
+  }
+}
+
+void Peer::OnTransportClosed(WebRtcTransport&, const std::string& reason) {
+  if (closed_reported_) {
+    return;
+  }
+  closed_reported_ = true;
+  if (events_.on_transport_closed) {
+    events_.on_transport_closed(reason);
+  }
+}
+
+Producer* Peer::ProducerForPacket(const RtpPacket& packet) {
+  uint32_t ssrc = packet.ssrc();
+  for (auto& p : producers_) {
+    if (p->ssrc == ssrc) {
+      return p.get();
+    }
+  }
+  // Not announced with a=ssrc: the mid header extension says which section it belongs to.
+  for (auto& p : producers_) {
+    if (p->ssrc != 0 || p->mid_ext_id == 0) {
+      continue;
+    }
+    std::span<const uint8_t> mid = packet.Extension(p->mid_ext_id);
+    if (std::string_view(reinterpret_cast<const char*>(mid.data()), mid.size()) == p->mid) {
+      p->ssrc = ssrc;
+      return p.get();
+    }
+  }
+  return nullptr;
+}
+
+void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
+  if (&transport != send_transport_.get()) {
+    return;  // subscribers do not send media on their receive connection
+  }
+  Producer* p = ProducerForPacket(packet);
+  if (p == nullptr || packet.payload_type() != p->codec.payload_type) {
+    return;
+  }
+  if (p->kind == MediaKind::kAudio && p->audio_level_ext_id != 0) {
+    if (auto level = AudioLevelOf(packet, p->audio_level_ext_id)) {
+      p->loudness_sum += 127u - std::min<uint8_t>(*level, 127);
+      p->loudness_count++;
+    }
+  }
+  if (p->retransmit != nullptr) {
+    p->retransmit->Store(packet.sequence(), packet.bytes());
+  }
+  Forward(*p, packet);
+}
+
+void Peer::Forward(Producer& producer, const RtpPacket& packet) {
+  std::span<const uint8_t> bytes = const_cast<RtpPacket&>(packet).bytes();
+  for (Consumer* c : producer.consumers) {
+    if (c->negotiated) {
+      c->subscriber->SendToConsumer(*c, bytes);
+    }
+  }
+}
+
+void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
+  if (recv_transport_ == nullptr || !recv_transport_->connected() ||
+      packet.size() > kMaxRtpPacket) {
+    return;
+  }
+  uint8_t* buf = room_.worker().scratch();
+  std::memcpy(buf, packet.data(), packet.size());
+  auto out = RtpPacket::Parse(std::span<uint8_t>(buf, packet.size()));
+  if (!out) {
+    return;
+  }
+  out->set_ssrc(consumer.ssrc);
+  out->set_payload_type(consumer.codec.payload_type);
+  out->set_sequence(static_cast<uint16_t>(out->sequence() + consumer.seq_offset));
+  out->set_timestamp(out->timestamp() + consumer.timestamp_offset);
+  recv_transport_->SendRtp(buf, packet.size());
+}
+
+Consumer* Peer::ConsumerBySsrc(uint32_t ssrc) {
+  for (auto& c : consumers_) {
+    if (c->ssrc == ssrc) {
+      return c.get();
+    }
+  }
+  return nullptr;
+}
+
+void Peer::OnRtcp(WebRtcTransport& transport, std::span<const uint8_t> compound) {
+  if (&transport == recv_transport_.get()) {
+    OnSubscriberRtcp(compound);
+  }
+  // Publishers' sender reports are not forwarded yet (subscribers then lack lip sync data).
+}
+
+void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
+  ForEachRtcpPacket(compound, [&](const RtcpPacketView& packet) {
+    if (IsPictureLossIndication(packet) || IsFullIntraRequest(packet)) {
+      Consumer* c = ConsumerBySsrc(MediaSsrcOf(packet));
+      if (c != nullptr && c->producer != nullptr) {
+        c->producer->owner->RequestKeyFrame(*c->producer);
+      }
+      return;
+    }
+    if (IsGenericNack(packet)) {
+      Consumer* c = ConsumerBySsrc(MediaSsrcOf(packet));
+      if (c == nullptr || c->producer == nullptr || c->producer->retransmit == nullptr ||
+          !c->negotiated) {
+        return;
+      }
+      ForEachNackedSequence(packet, [&](uint16_t seq) {
+        auto stored = c->producer->retransmit->Find(static_cast<uint16_t>(seq - c->seq_offset));
+        if (!stored.empty()) {
+          SendToConsumer(*c, stored);
+        }
+      });
+    }
+  });
+}
+
+void Peer::RequestKeyFrame(Producer& producer) {
+  if (producer.kind != MediaKind::kVideo) {
+    return;
+  }
+  auto now = Clock::now();
+  if (now - producer.last_keyframe_request >= kKeyFrameRequestInterval) {
+    SendKeyFrameRequest(producer);
+  } else {
+    producer.keyframe_request_pending = true;  // sent by OnTimer when the second is up
+  }
+}
+
+void Peer::SendKeyFrameRequest(Producer& producer) {
+  producer.last_keyframe_request = Clock::now();
+  producer.keyframe_request_pending = false;
+  if (send_transport_ == nullptr || !send_transport_->connected() || producer.ssrc == 0) {
+    return;
+  }
+  uint8_t* buf = room_.worker().scratch();
+  size_t n = BuildPli(kSfuRtcpSsrc, producer.ssrc, std::span<uint8_t>(buf, kMaxRtpPacket));
+  if (n > 0) {
+    send_transport_->SendRtcp(buf, n);
+  }
+}
+
+void Peer::OnTimer(Clock::time_point now) {
+  if (send_transport_ != nullptr) {
+    send_transport_->OnTimer(now);
+  }
+  if (recv_transport_ != nullptr) {
+    recv_transport_->OnTimer(now);
+  }
+  for (auto& p : producers_) {
+    if (p->keyframe_request_pending && now - p->last_keyframe_request >= kKeyFrameRequestInterval) {
+      SendKeyFrameRequest(*p);
+    }
+  }
+}
+
+void Peer::CollectCounters(SfuCounters& counters) const {
+  for (const auto* t : {send_transport_.get(), recv_transport_.get()}) {
+    if (t != nullptr) {
+      const auto& c = t->counters();
+      counters.packets_in += c.packets_in;
+      counters.packets_out += c.packets_out;
+      counters.dropped += c.dropped_unauthenticated + c.dropped_srtp + c.dropped_malformed;
+    }
+  }
+}
+
+// ---- Room ----
+
+Room::Room(WorkerContext& worker, std::string id, RoomEvents events)
+    : worker_(worker), id_(std::move(id)), events_(std::move(events)) {
+  RAND_bytes(reinterpret_cast<unsigned char*>(&next_ssrc_), sizeof(next_ssrc_));
+}
+
+Room::~Room() {
+  // Peers point at each other's producers: detach everything before destroying any of them.
+  for (auto& [id, peer] : peers_) {
+    peer->RemoveAllProducers();
+  }
+  peers_.clear();
+}
+
+Peer& Room::AddPeer(const std::string& peer_id, PeerEvents events) {
+  RemovePeer(peer_id);
+  auto& slot = peers_[peer_id];
+  slot = std::make_unique<Peer>(*this, peer_id, std::move(events));
+  return *slot;
+}
+
+std::vector<std::string> Room::RemovePeer(const std::string& peer_id) {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return {};
+  }
+  std::vector<std::string> removed = it->second->RemoveAllProducers();
+  peers_.erase(it);
+  if (active_speaker_ == peer_id) {
+    active_speaker_.clear();
+  }
+  return removed;
+}
+
+Peer* Room::FindPeer(const std::string& peer_id) {
+  auto it = peers_.find(peer_id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+Producer* Room::FindProducer(const std::string& producer_id) {
+  for (auto& [id, peer] : peers_) {
+    if (Producer* p = peer->FindProducer(producer_id)) {
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+void Room::DetachProducer(Producer& producer) {
+  for (auto& [id, peer] : peers_) {
+    peer->DetachProducer(producer);
+  }
+  producer.consumers.clear();
+}
+
+uint32_t Room::NextSsrc() {
+  // Distinct within the room; never 0 (0 means "unknown" in Producer).
+  do {
+    next_ssrc_ += 1;
+  } while (next_ssrc_ == 0 || next_ssrc_ == kSfuRtcpSsrc);
+  return next_ssrc_;
+}
+
+void Room::OnTimer(Clock::time_point now) {
+  for (auto& [id, peer] : peers_) {
+    peer->OnTimer(now);
+  }
+  if (now >= next_speaker_check_) {
+    next_speaker_check_ = now + kActiveSpeakerInterval;
+    UpdateActiveSpeaker();
+  }
+}
+
+void Room::UpdateActiveSpeaker() {
+  std::string loudest;
+  uint64_t best = 0;
+  for (auto& [id, peer] : peers_) {
+    for (const auto& p : peer->producers()) {
+      if (p->kind != MediaKind::kAudio || p->loudness_count == 0) {
+        continue;
+      }
+      uint64_t average = p->loudness_sum / p->loudness_count;
+      p->loudness_sum = 0;
+      p->loudness_count = 0;
+      if (average >= kSpeakingLoudness && average > best) {
+        best = average;
+        loudest = id;
+      }
+    }
+  }
+  if (!loudest.empty() && loudest != active_speaker_) {
+    active_speaker_ = loudest;
+    if (events_.on_active_speaker) {
+      events_.on_active_speaker(loudest);
+    }
+  }
+}
+
+void Room::CollectCounters(SfuCounters& counters) const {
+  counters.rooms++;
+  counters.peers += peers_.size();
+  for (const auto& [id, peer] : peers_) {
+    peer->CollectCounters(counters);
+  }
+}
+
+}  // namespace ruche::rtc

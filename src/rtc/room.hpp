@@ -1,0 +1,174 @@
+#pragma once
+// A room on one worker: its peers, their producers (tracks they publish) and consumers (tracks
+// they receive), and the forwarding between them. Internal to src/rtc: everything here runs on
+// the owning worker's thread, so nothing is locked.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtc/sdp.hpp"
+#include "rtc/sfu.hpp"
+#include "rtc/webrtc_transport.hpp"
+
+namespace ruche::rtc {
+
+class Peer;
+class Room;
+struct Consumer;
+
+// What a worker lends to its rooms.
+class WorkerContext : public TransportHost {
+ public:
+  virtual std::shared_ptr<DtlsContext> dtls_context() = 0;
+  virtual const std::string& announced_ip() = 0;
+  virtual uint16_t udp_port() = 0;
+  // A per-worker buffer for one outgoing packet (MTU + SRTP trailer): consumers copy into it,
+  // rewrite, encrypt and send, so forwarding never allocates.
+  virtual uint8_t* scratch() = 0;
+  virtual void RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) = 0;
+};
+
+inline constexpr size_t kMaxRtpPacket = 1500;
+inline constexpr size_t kScratchSize = kMaxRtpPacket + kSrtpTrailerRoom;
+
+// The last packets of a video producer, to answer NACKs (RFC 4585 §6.2.1) without asking the
+// publisher. Indexed by sequence number modulo the size.
+class RetransmitBuffer {
+ public:
+  static constexpr size_t kSlots = 256;
+  void Store(uint16_t seq, std::span<const uint8_t> packet);
+  // The stored packet with exactly `seq`, or empty.
+  std::span<const uint8_t> Find(uint16_t seq) const;
+
+ private:
+  struct Slot {
+    uint16_t seq = 0;
+    uint16_t length = 0;  // 0 = empty
+    std::array<uint8_t, kMaxRtpPacket> data;
+  };
+  std::unique_ptr<std::array<Slot, kSlots>> slots_ = std::make_unique<std::array<Slot, kSlots>>();
+};
+
+struct Producer {
+  using Clock = std::chrono::steady_clock;
+  std::string id;
+  Peer* owner = nullptr;
+  MediaKind kind = MediaKind::kAudio;
+  std::string mid;    // of the publisher's m= section
+  Codec codec;        // the publisher's payload type
+  uint32_t ssrc = 0;  // from a=ssrc, or learned from the mid header extension
+  uint8_t mid_ext_id = 0;
+  uint8_t audio_level_ext_id = 0;
+  std::vector<Consumer*> consumers;
+  std::unique_ptr<RetransmitBuffer> retransmit;  // video only
+  // PLI/FIR throttling: at most one keyframe request per second reaches the publisher.
+  Clock::time_point last_keyframe_request{};
+  bool keyframe_request_pending = false;
+  // Audio loudness over the current active-speaker window (127 - level in -dBov).
+  uint64_t loudness_sum = 0;
+  uint32_t loudness_count = 0;
+};
+
+struct Consumer {
+  Peer* subscriber = nullptr;
+  Producer* producer = nullptr;  // null once the producer is gone
+  std::string producer_id;
+  std::string publisher_id;
+  std::string mid;
+  MediaKind kind = MediaKind::kAudio;
+  Codec codec;              // Ruche's payload type toward this subscriber
+  uint32_t ssrc = 0;        // Ruche's SSRC toward this subscriber
+  bool wanted = true;       // subscribed (false: unsubscribed, section inactive)
+  bool negotiated = false;  // the browser answered an offer containing it
+  // Per-subscriber rewriting: what is added to the producer's numbers (simulcast switches
+  // move these so the subscriber sees one continuous stream).
+  uint16_t seq_offset = 0;
+  uint32_t timestamp_offset = 0;
+};
+
+class Peer final : public TransportListener {
+ public:
+  Peer(Room& room, std::string id, PeerEvents events);
+  ~Peer() override;
+
+  const std::string& id() const { return id_; }
+  Result<PublishResult> Publish(const std::string& offer_sdp);
+  Result<std::optional<SubscribeOffer>> UpdateSubscriptions(const std::vector<std::string>& add,
+                                                            const std::vector<std::string>& remove);
+  Result<std::optional<SubscribeOffer>> AnswerSubscription(const std::string& answer_sdp);
+  // The producer went away: its consumers here stop (the section becomes inactive next offer).
+  void DetachProducer(Producer& producer);
+  std::vector<std::string> RemoveAllProducers();
+  const std::vector<std::unique_ptr<Producer>>& producers() const { return producers_; }
+  Producer* FindProducer(const std::string& id);
+  void OnTimer(std::chrono::steady_clock::time_point now);
+  void RequestKeyFrame(Producer& producer);
+  void CollectCounters(SfuCounters& counters) const;
+
+  // TransportListener
+  void OnTransportConnected(WebRtcTransport& transport) override;
+  void OnTransportClosed(WebRtcTransport& transport, const std::string& reason) override;
+  void OnRtp(WebRtcTransport& transport, RtpPacket& packet) override;
+  void OnRtcp(WebRtcTransport& transport, std::span<const uint8_t> compound) override;
+
+ private:
+  std::unique_ptr<WebRtcTransport> NewTransport();
+  LocalTransport LocalOf(const WebRtcTransport& transport) const;
+  SubscribeOffer BuildOffer();
+  Producer* ProducerForPacket(const RtpPacket& packet);
+  void Forward(Producer& producer, const RtpPacket& packet);
+  void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
+  void OnSubscriberRtcp(std::span<const uint8_t> compound);
+  Consumer* ConsumerBySsrc(uint32_t ssrc);
+  void SendKeyFrameRequest(Producer& producer);
+
+  Room& room_;
+  std::string id_;
+  PeerEvents events_;
+  std::unique_ptr<WebRtcTransport> send_transport_;
+  std::unique_ptr<WebRtcTransport> recv_transport_;
+  std::vector<std::unique_ptr<Producer>> producers_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;  // index = mid
+  bool offer_outstanding_ = false;
+  bool subscriptions_dirty_ = false;
+  uint64_t offer_version_ = 1;
+  bool closed_reported_ = false;
+};
+
+class Room {
+ public:
+  Room(WorkerContext& worker, std::string id, RoomEvents events);
+  ~Room();
+  WorkerContext& worker() { return worker_; }
+  const std::string& id() const { return id_; }
+  Peer& AddPeer(const std::string& peer_id, PeerEvents events);
+  // Returns the ids of the producers that went away with the peer.
+  std::vector<std::string> RemovePeer(const std::string& peer_id);
+  Peer* FindPeer(const std::string& peer_id);
+  Producer* FindProducer(const std::string& producer_id);
+  // Tells every peer's consumers that `producer` is about to be destroyed.
+  void DetachProducer(Producer& producer);
+  bool empty() const { return peers_.empty(); }
+  size_t size() const { return peers_.size(); }
+  void OnTimer(std::chrono::steady_clock::time_point now);
+  void CollectCounters(SfuCounters& counters) const;
+  uint32_t NextSsrc();
+
+ private:
+  void UpdateActiveSpeaker();
+
+  WorkerContext& worker_;
+  std::string id_;
+  RoomEvents events_;
+  std::map<std::string, std::unique_ptr<Peer>> peers_;
+  std::chrono::steady_clock::time_point next_speaker_check_{};
+  std::string active_speaker_;
+  uint32_t next_ssrc_;
+};
+
+}  // namespace ruche::rtc

@@ -1,0 +1,163 @@
+#include "rtc/rtcp_packet.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace ruche::rtc {
+namespace {
+
+uint32_t Get32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+void Put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void Put32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+// Writes a header for a packet of `bytes` bytes (a multiple of 4).
+void Header(uint8_t* p, uint8_t count, uint8_t type, size_t bytes) {
+  p[0] = static_cast<uint8_t>(0x80 | (count & 0x1F));
+  p[1] = type;
+  Put16(p + 2, static_cast<uint16_t>(bytes / 4 - 1));
+}
+
+bool IsFeedback(const RtcpPacketView& p, uint8_t type, uint8_t format, size_t min_size) {
+  return p.packet_type == type && p.count_or_format == format && p.bytes.size() >= min_size;
+}
+
+}  // namespace
+
+bool IsPictureLossIndication(const RtcpPacketView& p) {
+  return IsFeedback(p, kRtcpPayloadFeedback, 1, 12);
+}
+bool IsFullIntraRequest(const RtcpPacketView& p) {
+  return IsFeedback(p, kRtcpPayloadFeedback, 4, 20);
+}
+bool IsGenericNack(const RtcpPacketView& p) { return IsFeedback(p, kRtcpTransportFeedback, 1, 16); }
+bool IsTransportWideCc(const RtcpPacketView& p) {
+  return IsFeedback(p, kRtcpTransportFeedback, 15, 16);
+}
+bool IsRemb(const RtcpPacketView& p) {
+  return IsFeedback(p, kRtcpPayloadFeedback, 15, 20) && p.bytes[12] == 'R' && p.bytes[13] == 'E' &&
+         p.bytes[14] == 'M' && p.bytes[15] == 'B';
+}
+
+uint32_t MediaSsrcOf(const RtcpPacketView& p) {
+  if (IsFullIntraRequest(p)) {
+    return Get32(p.bytes.data() + 12);
+  }
+  if (p.bytes.size() < 12 ||
+      (p.packet_type != kRtcpTransportFeedback && p.packet_type != kRtcpPayloadFeedback)) {
+    return 0;
+  }
+  return Get32(p.bytes.data() + 8);
+}
+
+uint32_t SenderSsrcOf(const RtcpPacketView& p) {
+  if (p.bytes.size() < 8 || p.packet_type == kRtcpSdes || p.packet_type == kRtcpBye) {
+    return 0;
+  }
+  return Get32(p.bytes.data() + 4);
+}
+
+size_t BuildPli(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<uint8_t> out) {
+  if (out.size() < 12) {
+    return 0;
+  }
+  Header(out.data(), 1, kRtcpPayloadFeedback, 12);
+  Put32(out.data() + 4, sender_ssrc);
+  Put32(out.data() + 8, media_ssrc);
+  return 12;
+}
+
+size_t BuildFir(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq_nr, std::span<uint8_t> out) {
+  if (out.size() < 20) {
+    return 0;
+  }
+  Header(out.data(), 4, kRtcpPayloadFeedback, 20);
+  Put32(out.data() + 4, sender_ssrc);
+  Put32(out.data() + 8, 0);  // RFC 5104 §4.3.1.2: media source unused
+  Put32(out.data() + 12, media_ssrc);
+  out[16] = seq_nr;
+  out[17] = out[18] = out[19] = 0;
+  return 20;
+}
+
+size_t BuildNack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const uint16_t> seqs,
+                 std::span<uint8_t> out) {
+  constexpr size_t kMaxItems = 64;
+  std::array<uint16_t, kMaxItems * 17> sorted{};
+  size_t n = std::min(seqs.size(), sorted.size());
+  std::copy_n(seqs.begin(), n, sorted.begin());
+  // Sorted in sequence-number order around the wrap: relative to the first one.
+  uint16_t base = n > 0 ? seqs[0] : 0;
+  std::sort(sorted.begin(), sorted.begin() + static_cast<long>(n), [base](uint16_t a, uint16_t b) {
+    return static_cast<uint16_t>(a - base) < static_cast<uint16_t>(b - base);
+  });
+  size_t items = 0;
+  uint8_t* p = out.data();
+  size_t i = 0;
+  while (i < n && items < kMaxItems) {
+    size_t at = 12 + items * 4;
+    if (out.size() < at + 4) {
+      return 0;
+    }
+    uint16_t pid = sorted[i++];
+    uint16_t blp = 0;
+    while (i < n) {
+      uint16_t d = static_cast<uint16_t>(sorted[i] - pid);
+      if (d == 0) {
+        ++i;  // duplicate
+        continue;
+      }
+      if (d > 16) {
+        break;
+      }
+      blp = static_cast<uint16_t>(blp | (1u << (d - 1)));
+      ++i;
+    }
+    Put16(p + at, pid);
+    Put16(p + at + 2, blp);
+    ++items;
+  }
+  if (items == 0 || out.size() < 12) {
+    return 0;
+  }
+  size_t bytes = 12 + items * 4;
+  Header(p, 1, kRtcpTransportFeedback, bytes);
+  Put32(p + 4, sender_ssrc);
+  Put32(p + 8, media_ssrc);
+  return bytes;
+}
+
+size_t BuildEmptyReceiverReport(uint32_t sender_ssrc, std::span<uint8_t> out) {
+  if (out.size() < 8) {
+    return 0;
+  }
+  Header(out.data(), 0, kRtcpReceiverReport, 8);
+  Put32(out.data() + 4, sender_ssrc);
+  return 8;
+}
+
+void SetMediaSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
+  if (packet.size() >= 20 && packet[1] == kRtcpPayloadFeedback && (packet[0] & 0x1F) == 4) {
+    Put32(packet.data() + 12, ssrc);
+  } else if (packet.size() >= 12) {
+    Put32(packet.data() + 8, ssrc);
+  }
+}
+
+void SetSenderSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
+  if (packet.size() >= 8) {
+    Put32(packet.data() + 4, ssrc);
+  }
+}
+
+}  // namespace ruche::rtc

@@ -1,0 +1,197 @@
+#include "rtc/rtp_packet.hpp"
+
+namespace ruche::rtc {
+namespace {
+
+constexpr size_t kFixedHeader = 12;
+constexpr uint16_t kOneByteProfile = 0xBEDE;
+constexpr uint16_t kTwoByteProfileMask = 0xFFF0;
+constexpr uint16_t kTwoByteProfile = 0x1000;
+
+uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t Get32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+void Put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void Put32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+bool LooksLikeRtp(std::span<const uint8_t> d) {
+  return d.size() >= kFixedHeader && d[0] >= 128 && d[0] <= 191;
+}
+
+bool IsRtcpPacketType(uint8_t second_byte) { return second_byte >= 192 && second_byte <= 223; }
+
+std::optional<RtpPacket> RtpPacket::Parse(std::span<uint8_t> buf) {
+  if (!LooksLikeRtp(buf) || IsRtcpPacketType(buf[1])) {
+    return std::nullopt;
+  }
+  RtpPacket p(buf);
+  size_t at = kFixedHeader + 4 * static_cast<size_t>(buf[0] & 0x0F);  // CSRCs
+  if (at > buf.size()) {
+    return std::nullopt;
+  }
+  if ((buf[0] & 0x10) != 0) {  // X: extension block
+    if (buf.size() - at < 4) {
+      return std::nullopt;
+    }
+    p.ext_profile_ = Get16(buf.data() + at);
+    size_t words = Get16(buf.data() + at + 2);
+    if (buf.size() - at - 4 < words * 4) {
+      return std::nullopt;
+    }
+    p.ext_offset_ = at + 4;
+    p.ext_size_ = words * 4;
+    at += 4 + words * 4;
+  }
+  size_t padding = 0;
+  if ((buf[0] & 0x20) != 0) {  // P: the last byte counts the padding, itself included
+    padding = buf.back();
+    if (padding == 0 || padding > buf.size() - at) {
+      return std::nullopt;
+    }
+  }
+  p.header_size_ = at;
+  p.payload_size_ = buf.size() - at - padding;
+  return p;
+}
+
+uint16_t RtpPacket::sequence() const { return Get16(buf_.data() + 2); }
+void RtpPacket::set_sequence(uint16_t seq) { Put16(buf_.data() + 2, seq); }
+uint32_t RtpPacket::timestamp() const { return Get32(buf_.data() + 4); }
+void RtpPacket::set_timestamp(uint32_t ts) { Put32(buf_.data() + 4, ts); }
+uint32_t RtpPacket::ssrc() const { return Get32(buf_.data() + 8); }
+void RtpPacket::set_ssrc(uint32_t ssrc) { Put32(buf_.data() + 8, ssrc); }
+
+std::span<const uint8_t> RtpPacket::Extension(uint8_t id) const {
+  if (ext_offset_ == 0 || id == 0) {
+    return {};
+  }
+  const uint8_t* p = buf_.data() + ext_offset_;
+  size_t n = ext_size_;
+  size_t i = 0;
+  if (ext_profile_ == kOneByteProfile) {
+    // RFC 8285 §4.2: ID (4 bits) and length-1 (4 bits); ID 0 is padding, 15 stops parsing.
+    while (i < n) {
+      uint8_t b = p[i];
+      if (b == 0) {
+        ++i;
+        continue;
+      }
+      uint8_t ext_id = b >> 4;
+      size_t len = static_cast<size_t>(b & 0x0F) + 1;
+      if (ext_id == 15 || n - i - 1 < len) {
+        return {};
+      }
+      if (ext_id == id) {
+        return {p + i + 1, len};
+      }
+      i += 1 + len;
+    }
+  } else if ((ext_profile_ & kTwoByteProfileMask) == kTwoByteProfile) {
+    // RFC 8285 §4.3: ID byte, length byte (0 allowed).
+    while (i < n) {
+      uint8_t ext_id = p[i];
+      if (ext_id == 0) {
+        ++i;
+        continue;
+      }
+      if (n - i < 2) {
+        return {};
+      }
+      size_t len = p[i + 1];
+      if (n - i - 2 < len) {
+        return {};
+      }
+      if (ext_id == id) {
+        return {p + i + 2, len};
+      }
+      i += 2 + len;
+    }
+  }
+  return {};
+}
+
+bool IsVp8KeyFrame(std::span<const uint8_t> d) {
+  // Payload descriptor (RFC 7741 §4.2): X|R|N|S|R|PID, then the optional extensions.
+  if (d.empty()) {
+    return false;
+  }
+  size_t i = 0;
+  uint8_t first = d[i++];
+  bool start = (first & 0x10) != 0;
+  uint8_t pid = first & 0x07;
+  if ((first & 0x80) != 0) {  // X
+    if (i >= d.size()) {
+      return false;
+    }
+    uint8_t ext = d[i++];
+    if ((ext & 0x80) != 0) {  // I: picture id, 7 or 15 bits
+      if (i >= d.size()) {
+        return false;
+      }
+      i += (d[i] & 0x80) != 0 ? 2 : 1;
+    }
+    if ((ext & 0x40) != 0) {  // L: TL0PICIDX
+      ++i;
+    }
+    if ((ext & 0x30) != 0) {  // T or K: TID/Y/KEYIDX
+      ++i;
+    }
+  }
+  if (!start || pid != 0 || i >= d.size()) {
+    return false;
+  }
+  // VP8 payload header (RFC 6386 §9.1): P bit 0 means key frame.
+  return (d[i] & 0x01) == 0;
+}
+
+bool IsH264KeyFrame(std::span<const uint8_t> d) {
+  if (d.empty()) {
+    return false;
+  }
+  auto is_key = [](uint8_t nal_type) { return nal_type == 5 || nal_type == 7; };
+  uint8_t type = d[0] & 0x1F;
+  if (type >= 1 && type <= 23) {
+    return is_key(type);
+  }
+  if (type == 24) {  // STAP-A: 16-bit size then NAL, repeated
+    size_t i = 1;
+    while (d.size() - i >= 3) {
+      size_t size = Get16(d.data() + i);
+      i += 2;
+      if (size == 0 || d.size() - i < size) {
+        return false;
+      }
+      if (is_key(d[i] & 0x1F)) {
+        return true;
+      }
+      i += size;
+    }
+    return false;
+  }
+  if (type == 28) {  // FU-A: the start fragment carries the original type
+    return d.size() >= 2 && (d[1] & 0x80) != 0 && is_key(d[1] & 0x1F);
+  }
+  return false;
+}
+
+std::optional<uint8_t> AudioLevelOf(const RtpPacket& packet, uint8_t extension_id) {
+  auto v = packet.Extension(extension_id);
+  if (v.empty()) {
+    return std::nullopt;
+  }
+  return static_cast<uint8_t>(v[0] & 0x7F);
+}
+
+}  // namespace ruche::rtc

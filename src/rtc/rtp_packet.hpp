@@ -1,0 +1,61 @@
+#pragma once
+// RTP (RFC 3550) as a zero-copy view over a caller-owned buffer: header fields read and
+// rewritten in place, header extensions (RFC 8285, one- and two-byte forms) found by id, and
+// the payload helpers simulcast switching and the active-speaker detector need.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace ruche::rtc {
+
+// RFC 7983: first byte 128–191 is RTP or RTCP.
+bool LooksLikeRtp(std::span<const uint8_t> datagram);
+// RFC 5761 §4: with rtcp-mux, a second byte of 192–223 is an RTCP packet type.
+bool IsRtcpPacketType(uint8_t second_byte);
+
+class RtpPacket {
+ public:
+  // nullopt unless `buf` holds a whole valid RTP packet (version 2, CSRCs, extension and padding
+  // all within bounds).
+  static std::optional<RtpPacket> Parse(std::span<uint8_t> buf);
+
+  uint8_t payload_type() const { return buf_[1] & 0x7F; }
+  void set_payload_type(uint8_t pt) {
+    buf_[1] = static_cast<uint8_t>((buf_[1] & 0x80) | (pt & 0x7F));
+  }
+  bool marker() const { return (buf_[1] & 0x80) != 0; }
+  uint16_t sequence() const;
+  void set_sequence(uint16_t seq);
+  uint32_t timestamp() const;
+  void set_timestamp(uint32_t ts);
+  uint32_t ssrc() const;
+  void set_ssrc(uint32_t ssrc);
+
+  // The value of extension `id`, or an empty span when absent.
+  std::span<const uint8_t> Extension(uint8_t id) const;
+
+  std::span<const uint8_t> payload() const { return buf_.subspan(header_size_, payload_size_); }
+  size_t header_size() const { return header_size_; }
+  size_t size() const { return buf_.size(); }
+  std::span<uint8_t> bytes() { return buf_; }
+  std::span<const uint8_t> bytes() const { return buf_; }
+
+ private:
+  explicit RtpPacket(std::span<uint8_t> buf) : buf_(buf) {}
+  std::span<uint8_t> buf_;
+  size_t header_size_ = 0;   // fixed header + CSRCs + extension block
+  size_t payload_size_ = 0;  // without padding
+  size_t ext_offset_ = 0;    // of the extension block's data, 0 when none
+  size_t ext_size_ = 0;
+  uint16_t ext_profile_ = 0;
+};
+
+// RFC 7741 §4: a VP8 payload that starts a key frame.
+bool IsVp8KeyFrame(std::span<const uint8_t> payload);
+// RFC 6184: an H.264 payload carrying an IDR slice or SPS (single NAL, STAP-A, FU-A start).
+bool IsH264KeyFrame(std::span<const uint8_t> payload);
+// RFC 6464: the audio level (0–127, in -dBov) from the one-byte ssrc-audio-level extension.
+std::optional<uint8_t> AudioLevelOf(const RtpPacket& packet, uint8_t extension_id);
+
+}  // namespace ruche::rtc

@@ -1,0 +1,112 @@
+#pragma once
+// Ruche's SFU (selective forwarding unit), the public face of src/rtc: rooms of peers, each with
+// a send transport (what the browser publishes) and a receive transport (what it subscribes
+// to). One worker thread per core owns its UDP sockets and its rooms; a room lives on one worker.
+// Every call below is asynchronous and thread-safe: it runs on the room's worker and calls
+// `done` (or the event callbacks) there — callers hop back to their own thread.
+//
+// The SFU knows nothing of HTTP, accounts or meetings: it forwards packets between the peers it
+// is told about (see docs/architecture.md, "Meetings media plane").
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "rtc/sdp.hpp"
+
+namespace ruche::rtc {
+
+struct SfuOptions {
+  std::string listen_ip = "127.0.0.1";  // the media socket's address
+  uint16_t udp_port = 8009;             // 0 = any free port (tests)
+  std::string announced_ip;             // in SDP candidates; empty = listen_ip
+  int workers = 0;                      // 0 = one per core
+};
+
+struct ProducerInfo {
+  std::string producer_id;
+  std::string peer_id;
+  MediaKind kind = MediaKind::kAudio;
+};
+
+struct PublishResult {
+  std::string answer_sdp;
+  std::vector<ProducerInfo> producers;            // every producer of this peer now
+  std::vector<std::string> removed_producer_ids;  // those the new offer dropped
+};
+
+struct ConsumerInfo {
+  std::string mid;
+  std::string producer_id;
+  std::string peer_id;  // the publisher
+  MediaKind kind = MediaKind::kAudio;
+};
+
+struct SubscribeOffer {
+  std::string sdp;
+  std::vector<ConsumerInfo> consumers;  // the active ones, by mid
+};
+
+// Called on the worker thread.
+struct PeerEvents {
+  // A transport failed (DTLS error, consent expired): the peer should reconnect or leave.
+  std::function<void(std::string reason)> on_transport_closed;
+};
+struct RoomEvents {
+  // The loudest participant changed (RFC 6464 audio levels), checked every 300 ms.
+  std::function<void(std::string peer_id)> on_active_speaker;
+};
+
+struct SfuCounters {
+  uint64_t rooms = 0;
+  uint64_t peers = 0;
+  uint64_t packets_in = 0;
+  uint64_t packets_out = 0;
+  uint64_t dropped = 0;
+};
+
+class Sfu {
+ public:
+  static Result<std::unique_ptr<Sfu>> Start(const SfuOptions& options);
+  ~Sfu();  // stops the workers (pending callbacks are dropped)
+  Sfu(const Sfu&) = delete;
+  Sfu& operator=(const Sfu&) = delete;
+
+  uint16_t udp_port() const;
+  int workers() const;
+
+  // Creates the room on first use. A peer id already present is replaced.
+  void AddPeer(const std::string& room_id, const std::string& peer_id, PeerEvents peer_events,
+               RoomEvents room_events, std::function<void()> done);
+  void RemovePeer(const std::string& room_id, const std::string& peer_id,
+                  std::function<void(std::vector<std::string> removed_producer_ids)> done);
+
+  // The browser's send-connection offer; the answer and the peer's producers.
+  void Publish(const std::string& room_id, const std::string& peer_id, std::string offer_sdp,
+               std::function<void(Result<PublishResult>)> done);
+
+  // Adds and removes subscriptions (unknown producer ids are ignored). When the receive
+  // connection needs a new offer and none is outstanding, `done` gets it; otherwise nullopt
+  // (the changes go into the offer that follows the pending answer).
+  void UpdateSubscriptions(const std::string& room_id, const std::string& peer_id,
+                           std::vector<std::string> add, std::vector<std::string> remove,
+                           std::function<void(Result<std::optional<SubscribeOffer>>)> done);
+  // The browser's answer to the outstanding offer; may yield the next offer.
+  void AnswerSubscription(const std::string& room_id, const std::string& peer_id,
+                          std::string answer_sdp,
+                          std::function<void(Result<std::optional<SubscribeOffer>>)> done);
+
+  // Totals across workers, gathered on each worker.
+  void Counters(std::function<void(SfuCounters)> done);
+
+  class Impl;
+
+ private:
+  explicit Sfu(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ruche::rtc

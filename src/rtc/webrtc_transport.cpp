@@ -1,0 +1,269 @@
+#include "rtc/webrtc_transport.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "rtc/rtp_packet.hpp"
+#include "rtc/stun_message.hpp"
+
+namespace ruche::rtc {
+namespace {
+
+constexpr uint16_t kStunBindingRequest = 0x0001;
+
+// RFC 7983 §7: the first byte tells STUN (0–3), DTLS (20–63) and RTP/RTCP (128–191) apart.
+enum class PacketClass { kStun, kDtls, kRtp, kOther };
+PacketClass Classify(std::span<const uint8_t> d) {
+  if (d.empty()) {
+    return PacketClass::kOther;
+  }
+  uint8_t b = d[0];
+  if (b <= 3) {
+    return PacketClass::kStun;
+  }
+  if (b >= 20 && b <= 63) {
+    return PacketClass::kDtls;
+  }
+  if (b >= 128 && b <= 191) {
+    return PacketClass::kRtp;
+  }
+  return PacketClass::kOther;
+}
+
+}  // namespace
+
+std::string RandomIceString(size_t length) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out(length, 'A');
+  std::vector<unsigned char> bytes(length);
+  RAND_bytes(bytes.data(), static_cast<int>(length));
+  for (size_t i = 0; i < length; ++i) {
+    out[i] = kAlphabet[bytes[i] & 63];
+  }
+  return out;
+}
+
+WebRtcTransport::WebRtcTransport(TransportHost& host, TransportListener& listener,
+                                 std::shared_ptr<DtlsContext> dtls_context, std::string local_ufrag,
+                                 std::string local_pwd)
+    : host_(host),
+      listener_(listener),
+      dtls_context_(std::move(dtls_context)),
+      local_ufrag_(std::move(local_ufrag)),
+      local_pwd_(std::move(local_pwd)) {}
+
+WebRtcTransport::~WebRtcTransport() {
+  for (auto& t : tuples_) {
+    if (t.fd >= 0) {
+      host_.CloseConnectedSocket(t.fd);
+    }
+  }
+  host_.ForgetTransport(this);
+}
+
+void WebRtcTransport::SetRemote(std::string ufrag, std::string fingerprint) {
+  remote_ufrag_ = std::move(ufrag);
+  remote_fingerprint_ = std::move(fingerprint);
+  if (dtls_ != nullptr && !connected()) {
+    dtls_->set_remote_fingerprint(remote_fingerprint_);
+  }
+}
+
+WebRtcTransport::Tuple* WebRtcTransport::FindTuple(const SocketAddress& from) {
+  for (auto& t : tuples_) {
+    if (t.address == from) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
+                                 const SocketAddress& from) {
+  if (closed_) {
+    return;
+  }
+  counters_.packets_in++;
+  counters_.bytes_in += datagram.size();
+  PacketClass cls = Classify(datagram);
+  if (cls == PacketClass::kStun) {
+    OnStun(datagram, from);
+    return;
+  }
+  // Everything else only from an address that passed a STUN check (RFC 8445 §7.3).
+  if (FindTuple(from) == nullptr) {
+    counters_.dropped_unauthenticated++;
+    return;
+  }
+  if (cls == PacketClass::kDtls) {
+    if (dtls_ == nullptr) {
+      auto s =
+          DtlsSession::Create(dtls_context_, remote_fingerprint_,
+                              [this](std::span<const uint8_t> record) { SendDatagram(record); });
+      if (!s) {
+        Close(s.error().message);
+        return;
+      }
+      dtls_ = std::move(*s);
+    }
+    bool was_connected = dtls_->state() == DtlsSession::State::kConnected;
+    dtls_->OnDatagram(datagram);
+    if (dtls_->state() == DtlsSession::State::kFailed) {
+      Close(dtls_->failure());
+    } else if (dtls_->state() == DtlsSession::State::kClosed) {
+      Close("the peer closed DTLS");
+    } else if (!was_connected && dtls_->state() == DtlsSession::State::kConnected) {
+      StartSrtp();
+    }
+    return;
+  }
+  if (cls != PacketClass::kRtp || srtp_in_ == nullptr || datagram.size() < 12) {
+    counters_.dropped_malformed++;
+    return;
+  }
+  size_t len = datagram.size();
+  (void)capacity;
+  if (IsRtcpPacketType(datagram[1])) {
+    if (!srtp_in_->UnprotectRtcp(datagram.data(), len)) {
+      counters_.dropped_srtp++;
+      return;
+    }
+    listener_.OnRtcp(*this, datagram.first(len));
+    return;
+  }
+  if (!srtp_in_->UnprotectRtp(datagram.data(), len)) {
+    counters_.dropped_srtp++;
+    return;
+  }
+  auto packet = RtpPacket::Parse(datagram.first(len));
+  if (!packet) {
+    counters_.dropped_malformed++;
+    return;
+  }
+  listener_.OnRtp(*this, *packet);
+}
+
+void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddress& from) {
+  auto msg = ParseStun(datagram);
+  if (!msg || msg->type != kStunBindingRequest) {
+    counters_.dropped_malformed++;  // responses and indications: ICE-lite sends no checks
+    return;
+  }
+  uint8_t response[512];
+  // RFC 8489 §9.1.3: a request that fails the integrity check gets 401 and changes nothing.
+  if (LocalUfragOf(msg->username) != local_ufrag_ || !msg->has_message_integrity ||
+      !VerifyMessageIntegrity(datagram, *msg, local_pwd_) ||
+      (msg->has_fingerprint && !VerifyFingerprint(datagram, *msg))) {
+    counters_.dropped_unauthenticated++;
+    size_t n = BuildBindingError(*msg, 401, "Unauthorized", response);
+    if (n > 0) {
+      host_.SendTo(from, std::span<const uint8_t>(response, n));
+    }
+    return;
+  }
+  last_consent_ = Clock::now();
+  Tuple* tuple = FindTuple(from);
+  if (tuple == nullptr) {
+    if (tuples_.size() >= kMaxTuples) {
+      counters_.dropped_unauthenticated++;
+      return;
+    }
+    tuples_.push_back(Tuple{from, -1});
+    tuple = &tuples_.back();
+    host_.RouteTuple(from, this);
+  }
+  size_t index = static_cast<size_t>(tuple - tuples_.data());
+  // ICE-lite: the browser (controlling) nominates with USE-CANDIDATE (RFC 8445 §8.1.1); until it
+  // does, the first authenticated address carries DTLS.
+  if (msg->use_candidate || selected_ < 0) {
+    selected_ = static_cast<int>(index);
+    if (tuple->fd < 0) {
+      tuple->fd = host_.OpenConnectedSocket(from, this);
+    }
+  }
+  size_t n = BuildBindingSuccess(*msg, from.get(), local_pwd_, response);
+  if (n > 0) {
+    SendOn(*tuple, std::span<const uint8_t>(response, n));
+  }
+}
+
+void WebRtcTransport::StartSrtp() {
+  const SrtpKeys& keys = dtls_->keys();
+  auto in =
+      SrtpSession::Create(keys.profile, keys.remote_key_salt, SrtpSession::Direction::kInbound);
+  auto out =
+      SrtpSession::Create(keys.profile, keys.local_key_salt, SrtpSession::Direction::kOutbound);
+  if (!in || !out) {
+    Close("SRTP set-up failed");
+    return;
+  }
+  srtp_in_ = std::move(*in);
+  srtp_out_ = std::move(*out);
+  listener_.OnTransportConnected(*this);
+}
+
+void WebRtcTransport::SendDatagram(std::span<const uint8_t> datagram) {
+  if (selected_ < 0) {
+    return;
+  }
+  SendOn(tuples_[static_cast<size_t>(selected_)], datagram);
+}
+
+void WebRtcTransport::SendOn(const Tuple& tuple, std::span<const uint8_t> datagram) {
+  counters_.packets_out++;
+  counters_.bytes_out += datagram.size();
+  // Same local port either way; the connected socket saves the kernel a route lookup.
+  if (tuple.fd >= 0) {
+    host_.SendConnected(tuple.fd, datagram);
+  } else {
+    host_.SendTo(tuple.address, datagram);
+  }
+}
+
+void WebRtcTransport::SendRtp(uint8_t* buf, size_t len) {
+  if (srtp_out_ == nullptr || closed_) {
+    return;
+  }
+  if (srtp_out_->ProtectRtp(buf, len)) {
+    SendDatagram(std::span<const uint8_t>(buf, len));
+  }
+}
+
+void WebRtcTransport::SendRtcp(uint8_t* buf, size_t len) {
+  if (srtp_out_ == nullptr || closed_) {
+    return;
+  }
+  if (srtp_out_->ProtectRtcp(buf, len)) {
+    SendDatagram(std::span<const uint8_t>(buf, len));
+  }
+}
+
+void WebRtcTransport::OnTimer(Clock::time_point now) {
+  if (closed_) {
+    return;
+  }
+  if (dtls_ != nullptr) {
+    dtls_->OnTimer();
+    if (dtls_->state() == DtlsSession::State::kFailed) {
+      Close(dtls_->failure());
+      return;
+    }
+  }
+  if (now - last_consent_ > kConsentTimeout) {
+    Close("consent expired (no STUN check for 30 s)");
+  }
+}
+
+void WebRtcTransport::Close(const std::string& reason) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  RUCHE_LOG_INFO("rtc: transport {} closed: {}", local_ufrag_, reason);
+  listener_.OnTransportClosed(*this, reason);
+}
+
+}  // namespace ruche::rtc

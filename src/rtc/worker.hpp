@@ -1,0 +1,120 @@
+#pragma once
+// One SFU worker: a thread running its own epoll loop, its sockets on the shared media port,
+// its rooms. Other threads talk to it only through Post(). Internal to src/rtc. (A plain epoll
+// loop rather than asio: the packet path is a few callbacks, and src/rtc stays free of the
+// HTTP stack's dependencies.)
+//
+// Demultiplexing (one UDP port for everything): every worker has an unconnected socket on the
+// port (SO_REUSEPORT), where a browser's first STUN checks land on whichever worker the kernel
+// picks; a check is routed by its USERNAME's ufrag to the worker owning that transport. Once
+// a browser address is nominated, its owner opens a socket *connected* to that address on the
+// same port: Linux then delivers that 5-tuple's datagrams straight to the owner's socket, so
+// the media path never crosses threads and takes no lock.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "rtc/room.hpp"
+#include "rtc/socket_address.hpp"
+
+namespace ruche::rtc {
+
+class Worker;
+
+// Which worker owns a ufrag or a peer address: consulted only for datagrams that arrive on an
+// unconnected socket (the start of each connection), never per media packet.
+class Demux {
+ public:
+  void SetUfrag(const std::string& ufrag, Worker* worker);
+  void SetTuple(const SocketAddress& peer, Worker* worker);
+  void Forget(const std::string& ufrag, const std::vector<SocketAddress>& tuples);
+  Worker* ByUfrag(const std::string& ufrag);
+  Worker* ByTuple(const SocketAddress& peer);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, Worker*> ufrags_;                       // GUARDED_BY(mu_)
+  std::unordered_map<SocketAddress, Worker*, SocketAddressHash> tuples_;  // GUARDED_BY(mu_)
+};
+
+struct WorkerConfig {
+  SocketAddress bind;  // listen ip + the media port (0 only for the first worker)
+  std::string announced_ip;
+  std::shared_ptr<DtlsContext> dtls_context;
+  Demux* demux = nullptr;
+};
+
+class Worker final : public WorkerContext {
+ public:
+  // Binds the worker's unconnected socket; the thread starts with Start().
+  static Result<std::unique_ptr<Worker>> Create(WorkerConfig config);
+  ~Worker() override;
+
+  void Start();
+  // Destroys the rooms on the worker thread, then stops and joins it.
+  void Stop();
+  // Runs `fn` on the worker thread.
+  void Post(std::function<void()> fn);
+  uint16_t bound_port() const { return port_; }
+
+  // On the worker thread only.
+  Room& RoomFor(const std::string& room_id, RoomEvents events);
+  Room* FindRoom(const std::string& room_id);
+  void DropRoomIfEmpty(const std::string& room_id);
+  void CollectCounters(SfuCounters& counters) const;
+  // A datagram another worker received for one of this worker's transports.
+  void OnForeignDatagram(std::vector<uint8_t> datagram, SocketAddress from);
+
+  // WorkerContext
+  std::shared_ptr<DtlsContext> dtls_context() override { return config_.dtls_context; }
+  const std::string& announced_ip() override { return config_.announced_ip; }
+  uint16_t udp_port() override { return port_; }
+  uint8_t* scratch() override { return send_scratch_.get(); }
+  void RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) override;
+  int OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owner) override;
+  void CloseConnectedSocket(int fd) override;
+  void SendConnected(int fd, std::span<const uint8_t> datagram) override;
+  void SendTo(const SocketAddress& peer, std::span<const uint8_t> datagram) override;
+  void RouteTuple(const SocketAddress& peer, WebRtcTransport* owner) override;
+  void ForgetTransport(WebRtcTransport* transport) override;
+
+  // The connected sockets: each belongs to one transport and one peer address.
+  struct ConnectedSocket {
+    WebRtcTransport* owner = nullptr;
+    SocketAddress peer;
+  };
+
+ private:
+  explicit Worker(WorkerConfig config);
+  void OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddress& from,
+                             bool may_forward);
+  void OnTimer();
+  void Run();
+  void DrainTasks();
+  void OnReadable(int fd);
+  bool Watch(int fd);
+
+  WorkerConfig config_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: Post() wakes the loop
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;  // GUARDED_BY(tasks_mu_)
+  std::unordered_map<int, ConnectedSocket> connected_;
+  std::unique_ptr<uint8_t[]> send_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
+  std::unique_ptr<uint8_t[]> recv_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+  std::unordered_map<std::string, WebRtcTransport*> ufrags_;
+  std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> tuples_;
+  uint64_t dropped_unknown_ = 0;
+};
+
+}  // namespace ruche::rtc
