@@ -22,11 +22,13 @@
 #include "matrix/device_keys.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_events.hpp"
+#include "meet/meet_routes.hpp"
 #include "net/http_server.hpp"
 #include "net/io_pool.hpp"
 #include "net/metrics.hpp"
 #include "net/router.hpp"
 #include "net/static_site.hpp"
+#include "rtc/sfu.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace ruche::app {
@@ -115,6 +117,21 @@ void BootstrapAdmin(auth::Accounts& accounts, const core::Config& config) {
   std::fflush(stdout);
 }
 
+// The SFU's UDP socket binds to the HTTP listener's address (127.0.0.1 by default); the
+// address announced in SDP is `public_ip` when set. A wildcard listen address needs one.
+Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std::string& host) {
+  rtc::SfuOptions options;
+  options.listen_ip = host == "localhost" ? "127.0.0.1" : host;
+  options.udp_port = static_cast<uint16_t>(config.rtc_udp_port);
+  options.announced_ip = config.public_ip;
+  if (options.announced_ip.empty() && (host == "0.0.0.0" || host == "::")) {
+    return Error::BadRequest(
+        "listening on all addresses: set public_ip (--public-ip) to the address browsers reach "
+        "for media");
+  }
+  return rtc::Sfu::Start(options);
+}
+
 }  // namespace
 
 int Serve(const core::Config& config) {
@@ -173,6 +190,18 @@ int Serve(const core::Config& config) {
   auto matrix_api = matrix::MountClientApi(
       router, matrix::MatrixDeps{config, **store, accounts, blocking, **blobs});
 
+  auto listen = net::ParseListenAddress(config.listen);
+  if (!listen) {
+    RUCHE_LOG_ERROR("{}", listen.error().message);
+    return 1;
+  }
+  auto sfu = StartSfu(config, listen->first);
+  if (!sfu) {
+    RUCHE_LOG_ERROR("{}", sfu.error().message);
+    return 1;
+  }
+  auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
+
   std::string web_root = FindWebRoot(config);
   std::unique_ptr<net::StaticSite> site;
   if (!web_root.empty()) {
@@ -191,11 +220,6 @@ int Serve(const core::Config& config) {
         [&site](Request& req) -> asio::awaitable<Response> { co_return site->Serve(req); });
   }
 
-  auto listen = net::ParseListenAddress(config.listen);
-  if (!listen) {
-    RUCHE_LOG_ERROR("{}", listen.error().message);
-    return 1;
-  }
   net::HttpServer server(io_pool, net::ServerOptions{config.http}, router, metrics);
   auto port = server.Listen(listen->first, listen->second);
   if (!port) {
@@ -211,6 +235,7 @@ int Serve(const core::Config& config) {
   RUCHE_LOG_INFO("ruche {} ready: server name {}, {} I/O threads, data in {}, registration {}",
                  RUCHE_VERSION, config.server_name, threads, config.data_dir,
                  core::RegistrationModeName(config.registration));
+  RUCHE_LOG_INFO("media: UDP port {} ({} SFU workers)", (*sfu)->udp_port(), (*sfu)->workers());
 
   asio::signal_set signals(io_pool.main(), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -223,6 +248,8 @@ int Serve(const core::Config& config) {
   });
   io_pool.Run();
   blocking.join();
+  meet_api.reset();
+  sfu->reset();
   // Redacted words still in the search index's segments leave the file before it closes.
   if (auto purged = matrix::PurgeRedactedSearchText(**store); !purged) {
     RUCHE_LOG_WARN("search index purge failed: {}", purged.error().message);

@@ -36,6 +36,12 @@ struct LimitsConfig {
   double to_device_per_user_per_second = 10.0;
   int64_t to_device_per_user_burst = 100;
   int64_t to_device_pending_per_device = 1'000;
+  // Meetings: creations per user, people in one meeting, signalling messages per connection.
+  double meetings_per_user_per_second = 0.2;
+  int64_t meetings_per_user_burst = 20;
+  int64_t meeting_participants = 100;
+  double signalling_per_connection_per_second = 20.0;
+  int64_t signalling_per_connection_burst = 60;
 };
 
 // argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower

@@ -357,6 +357,18 @@ CREATE TABLE key_backup_sessions (
   PRIMARY KEY (user_id, version, room_id, session_id)
 );
 )sql"},
+      // Video meetings (src/meet): the join key is kept only as its SHA-256, like tokens.
+      {11, "meetings", R"sql(
+CREATE TABLE meetings (
+  meeting_id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  creator TEXT NOT NULL,
+  allow_guests INTEGER NOT NULL,
+  key_hash TEXT NOT NULL,
+  created_ts BIGINT NOT NULL
+);
+CREATE INDEX meetings_by_creator ON meetings (creator, created_ts);
+)sql"},
   };
   return migrations;
 }
