@@ -128,7 +128,9 @@ class RucheServer:
         merged.update(settings or {})
         self.args = [str(ruche_bin()), "serve", "--listen", "127.0.0.1:0",
                      "--data", str(self.data_dir), "--server-name", server_name,
-                     "--web-root", str(self.web_root)]
+                     "--web-root", str(self.web_root),
+                     # Any free media port: test servers run side by side.
+                     "--rtc-udp-port", "0"]
         if registration is not None:
             self.args += ["--registration", registration]
         if not bootstrap_admin:
