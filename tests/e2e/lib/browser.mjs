@@ -10,7 +10,8 @@ const { chromium } = require('playwright-core');
 
 export const kChromium = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
-export function launchBrowser() {
+/** `extraArgs`: more chromium switches, e.g. kMediaArgs for the meeting tests. */
+export function launchBrowser({ extraArgs = [] } = {}) {
   return chromium.launch({
     executablePath: kChromium,
     headless: true,
@@ -22,9 +23,22 @@ export function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
+
+/**
+ * Chromium switches for WebRTC tests: a synthetic camera (a moving pattern) and microphone (a
+ * beep) granted without a prompt, ICE candidates on 127.0.0.1 (where the test server's SFU
+ * listens), and remote audio allowed to play without a click.
+ */
+export const kMediaArgs = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
 
 /**
  * A browser context whose pages report CSP violations to the console, where watchPage sees them
@@ -47,8 +61,8 @@ const kApiHttpErrorRe = /^Failed to load resource: the server responded with a s
 /**
  * Collects console errors, uncaught exceptions and failed requests of `page`, except those
  * matching one of `allow` (regexes tried on the message). An HTTP error answer of the Matrix
- * API (401, 403, 429) is the app's business, not a page error: chromium logs "Failed to load
- * resource" for those, so they are always allowed.
+ * or Ruche API (401, 403, 404, 429) is the app's business, not a page error: chromium logs
+ * "Failed to load resource" for those, so they are always allowed.
  */
 export function watchPage(page, { allow = [] } = {}) {
   const problems = [];
@@ -58,9 +72,10 @@ export function watchPage(page, { allow = [] } = {}) {
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const url = message.location()?.url ?? '';
+    const path = new URL(url, 'http://x').pathname;
     const apiError =
       kApiHttpErrorRe.test(message.text()) &&
-      new URL(url, 'http://x').pathname.startsWith('/_matrix/');
+      (path.startsWith('/_matrix/') || path.startsWith('/_ruche/'));
     if (!apiError) report(`console error: ${message.text()} (${url})`);
   });
   page.on('pageerror', (error) => report(`uncaught exception: ${error.message}`));

@@ -56,8 +56,9 @@ export async function startServer({ users = {}, settings = kRelaxedLimits } = {}
     throw new Error(`ruche admin create-user failed: ${error.message}\n${error.stderr ?? ''}`);
   }
 
+  // --rtc-udp-port 0: any free media port, so test servers run side by side.
   const args = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--server-name',
-    'localhost', '--web-root', kWebRoot, '--no-bootstrap-admin'];
+    'localhost', '--web-root', kWebRoot, '--no-bootstrap-admin', '--rtc-udp-port', '0'];
   for (const [key, value] of Object.entries(settings)) args.push('--set', `${key}=${value}`);
   const child = spawn(kRucheBin, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 

@@ -1,0 +1,425 @@
+// Video meetings in real browsers against the real binary: three guests join one meeting from
+// kiosk links (`&name=…&autojoin=1`) and each receives the two others' video (frames decoded,
+// and still being decoded two seconds later) and audio through Ruche's SFU; mute and camera-off
+// reach the others; one leaves and the others see it. Also the pre-join screen (name, preview,
+// devices), a signed-in join, and the errors for a wrong key and for guests not admitted.
+// Chromium runs with a synthetic camera and microphone (kMediaArgs).
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  kMediaArgs,
+  launchBrowser,
+  newContext,
+  screenshot,
+  visibleRawKeys,
+  watchPage,
+} from './lib/browser.mjs';
+import { startServer } from './lib/ruche_server.mjs';
+
+const kUser = 'alice';
+const kPassword = 'correct horse 1';
+// Generous: three browsers share the machine with the server (and maybe a compiler).
+const kTimeoutMs = 30_000;
+const kTestTimeoutMs = 180_000; // a whole test: several waits, each within kTimeoutMs
+const kLong = { timeout: kTestTimeoutMs };
+const kSampleGapMs = 2_000;
+
+let server;
+let browser;
+let accessToken;
+
+before(async () => {
+  server = await startServer({ users: { [kUser]: kPassword } });
+  browser = await launchBrowser({ extraArgs: kMediaArgs });
+  accessToken = await logIn();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function api(method, path, { token, body } = {}) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`);
+  }
+  return payload;
+}
+
+async function logIn() {
+  const answer = await api('POST', '/_matrix/client/v3/login', {
+    body: {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: kUser },
+      password: kPassword,
+    },
+  });
+  return answer.access_token;
+}
+
+/** A new meeting; its join link as an absolute URL. */
+async function createMeeting(title, allowGuests) {
+  const meeting = await api('POST', '/_ruche/v1/meetings', {
+    token: accessToken,
+    body: { title, allow_guests: allowGuests },
+  });
+  assert.match(meeting.url, /^\/meet\/[^/?]+\?k=[A-Za-z0-9_-]+$/);
+  return { ...meeting, link: server.url + meeting.url };
+}
+
+/** A fresh context (own storage, own fake devices) and page, its problems being recorded. */
+async function openPage({ locale = 'en-US', storage } = {}) {
+  const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(kTimeoutMs);
+  await context.grantPermissions(['camera', 'microphone'], { origin: server.url });
+  if (storage) {
+    await context.addInitScript((entries) => {
+      for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
+    }, storage);
+  }
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  return { context, page, problems };
+}
+
+const participantsList = (page, count) =>
+  page.getByRole('list', { name: `Participants (${count})`, exact: true });
+
+/** Waits until the grid shows exactly `names` (any order) and returns them. */
+async function waitForTiles(page, names) {
+  const list = participantsList(page, names.length);
+  await list.waitFor();
+  await page.waitForFunction(
+    (count) => document.querySelectorAll('.meeting-grid > li').length === count,
+    names.length,
+  );
+  assert.equal(await list.getByRole('listitem').count(), names.length);
+  const shown = await page.locator('.meeting-grid .tile__name').allTextContents();
+  assert.deepEqual(shown.toSorted(), names.toSorted());
+}
+
+/** The receive connection's inbound-rtp reports (null before it exists). */
+async function inboundStats(page) {
+  return page.evaluate(async () => {
+    const pc = window.__rucheMeeting?.recvPc;
+    if (!pc) return null;
+    const video = [];
+    const audio = [];
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const entry = {
+        id: s.id,
+        mid: s.mid,
+        packetsReceived: s.packetsReceived ?? 0,
+        packetsLost: s.packetsLost ?? 0,
+        framesDecoded: s.framesDecoded ?? 0,
+        frameWidth: s.frameWidth ?? 0,
+        frameHeight: s.frameHeight ?? 0,
+      };
+      (s.kind === 'video' ? video : audio).push(entry);
+    });
+    return { video, audio };
+  });
+}
+
+// Losing a few packets on loopback can happen while the connection starts; a stream that loses
+// a real share of them is broken.
+const fewLost = (s) => s.packetsLost <= Math.max(10, s.packetsReceived * 0.05);
+
+/**
+ * Waits until `page` decodes `videos` videos whose frame count rises between two samples
+ * kSampleGapMs apart, and receives packets of `audios` audio streams. Returns the last sample.
+ */
+async function waitForMedia(page, { videos, audios }) {
+  const deadline = Date.now() + kTimeoutMs;
+  let last = null;
+  for (;;) {
+    const first = await inboundStats(page);
+    await sleep(kSampleGapMs);
+    const second = await inboundStats(page);
+    last = { first, second };
+    if (first && second) {
+      const playing = second.video.filter((now) => {
+        const before = first.video.find((s) => s.id === now.id);
+        return (
+          before &&
+          now.framesDecoded > before.framesDecoded &&
+          now.frameWidth > 0 &&
+          now.frameHeight > 0 &&
+          fewLost(now)
+        );
+      });
+      const hearing = second.audio.filter((s) => s.packetsReceived > 0 && fewLost(s));
+      if (playing.length >= videos && hearing.length >= audios) return second;
+    }
+    if (Date.now() > deadline) {
+      const state = await page.evaluate(() => ({
+        state: window.__rucheMeeting?.state,
+        send: window.__rucheMeeting?.sendPc?.connectionState,
+        recv: window.__rucheMeeting?.recvPc?.connectionState,
+      }));
+      assert.fail(
+        `no ${videos} playing videos and ${audios} audios within ${kTimeoutMs} ms: ` +
+          `${JSON.stringify(state)} ${JSON.stringify(last)}\n${server.output().slice(-4000)}`,
+      );
+    }
+  }
+}
+
+async function assertNoRawKeys(page) {
+  assert.deepEqual(await visibleRawKeys(page), [], 'untranslated i18n keys are visible');
+}
+
+describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
+  const kNames = ['Guest 1', 'Guest 2', 'Guest 3'];
+  const guests = [];
+
+  before(async () => {
+    const meeting = await createMeeting('Weekly sync', true);
+    for (const name of kNames) {
+      const opened = await openPage();
+      guests.push({ name, ...opened });
+      // One after the other: each joins a meeting that already has the previous ones.
+      await opened.page.goto(`${meeting.link}&name=${encodeURIComponent(name)}&autojoin=1`);
+    }
+  });
+  after(async () => {
+    for (const { context } of guests) await context?.close();
+  });
+
+  it('shows every participant on every page', kLong, async () => {
+    await Promise.all(guests.map(({ page }) => waitForTiles(page, kNames)));
+    for (const { page, name } of guests) {
+      assert.equal(await page.title(), 'Weekly sync · Ruche');
+      await page.getByRole('heading', { name: 'Weekly sync' }).waitFor();
+      // Our own tile says so.
+      await page.getByRole('listitem', { name: `${name} (you)` }).waitFor();
+      const hook = await page.evaluate(() => ({
+        id: window.__rucheMeeting?.participantId,
+        state: window.__rucheMeeting?.state,
+      }));
+      assert.equal(hook.state, 'joined');
+      assert.ok(hook.id, 'the test hook knows our participant id');
+    }
+  });
+
+  it('receives the two others’ video and audio on every page', kLong, async () => {
+    await Promise.all(guests.map(({ page }) => waitForMedia(page, { videos: 2, audios: 2 })));
+    // Our own camera goes out on the send connection.
+    for (const { page } of guests) {
+      const sent = await page.evaluate(async () => {
+        let packets = 0;
+        (await window.__rucheMeeting.sendPc.getStats()).forEach((s) => {
+          if (s.type === 'outbound-rtp' && s.kind === 'video') packets += s.packetsSent ?? 0;
+        });
+        return packets;
+      });
+      assert.ok(sent > 0, 'video packets were sent');
+    }
+    const { page } = guests[0];
+    // The tiles show video, not avatars.
+    assert.equal(await page.locator('.tile--camera-off').count(), 0);
+    await assertNoRawKeys(page);
+    await screenshot(page, 'meeting-3-guests.png');
+  });
+
+  it('shows the others when someone mutes the microphone and turns the camera off', async () => {
+    const [first, second] = guests;
+    const mute = first.page.getByRole('button', { name: 'Mute microphone' });
+    const camera = first.page.getByRole('button', { name: 'Turn camera off' });
+    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
+    await mute.click();
+    await camera.click();
+    assert.equal(await mute.getAttribute('aria-pressed'), 'true');
+    assert.equal(await camera.getAttribute('aria-pressed'), 'true');
+    const tile = second.page.getByRole('listitem', {
+      name: 'Guest 1, microphone muted, camera off',
+    });
+    await tile.waitFor();
+    await tile.locator('.tile__muted').waitFor();
+    assert.equal((await tile.locator('.tile__avatar').textContent()).trim(), 'G1');
+    await screenshot(second.page, 'meeting-muted-guest.png');
+
+    await mute.click();
+    await camera.click();
+    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
+    await second.page.getByRole('listitem', { name: 'Guest 1', exact: true }).waitFor();
+  });
+
+  it('leaves, and the others see two tiles', kLong, async () => {
+    const leaver = guests[2];
+    await leaver.page.getByRole('button', { name: 'Leave meeting' }).click();
+    await leaver.page.getByRole('heading', { name: 'You left the meeting' }).waitFor();
+    await leaver.page.getByRole('button', { name: 'Rejoin' }).waitFor();
+    const after = await leaver.page.evaluate(() => ({
+      state: window.__rucheMeeting.state,
+      send: window.__rucheMeeting.sendPc?.connectionState,
+      recv: window.__rucheMeeting.recvPc.connectionState,
+    }));
+    assert.deepEqual(after, { state: 'left', send: 'closed', recv: 'closed' });
+    await Promise.all(guests.slice(0, 2).map(({ page }) => waitForTiles(page, kNames.slice(0, 2))));
+    // The two who stayed still see each other.
+    await Promise.all(
+      guests.slice(0, 2).map(({ page }) => waitForMedia(page, { videos: 1, audios: 1 })),
+    );
+  });
+
+  it('rejoins from the "You left" screen', kLong, async () => {
+    const leaver = guests[2];
+    await leaver.page.getByRole('button', { name: 'Rejoin' }).click();
+    await Promise.all(guests.map(({ page }) => waitForTiles(page, kNames)));
+    await waitForMedia(leaver.page, { videos: 2, audios: 2 });
+  });
+
+  it('logged no console errors or CSP violations', () => {
+    for (const { name, problems } of guests) assert.deepEqual(problems, [], name);
+  });
+});
+
+describe('pre-join screen', { timeout: kTestTimeoutMs * 2 }, () => {
+  let meeting;
+
+  before(async () => {
+    meeting = await createMeeting('Design review', true);
+  });
+
+  it('asks a guest for a name, previews the camera, then joins', kLong, async () => {
+    const { context, page, problems } = await openPage();
+    try {
+      await page.goto(meeting.link);
+      await page.getByRole('heading', { name: 'Design review' }).waitFor();
+      assert.equal(await page.title(), 'Design review · Ruche');
+      const name = page.getByLabel('Your name', { exact: true });
+      await name.waitFor();
+      // The preview plays the camera.
+      await page.waitForFunction(() => {
+        const video = document.querySelector('.preview__video');
+        return video && video.videoWidth > 0 && !video.paused;
+      });
+      await page.getByRole('region', { name: 'Camera and microphone preview' }).waitFor();
+      for (const label of ['Camera', 'Microphone']) {
+        const select = page.getByLabel(label, { exact: true });
+        assert.ok((await select.locator('option').count()) >= 1, `${label} choices`);
+        assert.notEqual(await select.inputValue(), '');
+      }
+      await page.getByRole('button', { name: 'Mute microphone' }).waitFor();
+      await page.getByRole('button', { name: 'Turn camera off' }).waitFor();
+      const join = page.getByRole('button', { name: 'Join meeting' });
+      await assertNoRawKeys(page);
+      await screenshot(page, 'meeting-prejoin.png');
+
+      // No name: explained, not sent.
+      await join.click();
+      await page.getByRole('alert').filter({ hasText: 'Enter your name' }).waitFor();
+
+      await name.fill('Zoë Martin');
+      await page.getByRole('button', { name: 'Mute microphone' }).click();
+      await join.click();
+      await waitForTiles(page, ['Zoë Martin']);
+      const tile = page.getByRole('listitem', { name: 'Zoë Martin (you), microphone muted' });
+      await tile.waitFor();
+      const muted = page.getByRole('button', { name: 'Mute microphone' });
+      assert.equal(await muted.getAttribute('aria-pressed'), 'true');
+      await page.getByRole('button', { name: 'Leave meeting' }).click();
+      await page.getByRole('heading', { name: 'You left the meeting' }).waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('joins a signed-in user with their account', kLong, async () => {
+    const stored = JSON.stringify({ userId: '@alice:localhost', accessToken, deviceId: '' });
+    const { context, page, problems } = await openPage({ storage: { 'ruche.session': stored } });
+    try {
+      await page.goto(meeting.link);
+      await page.getByText('Joining as').waitFor();
+      await page.getByText('@alice:localhost', { exact: true }).waitFor();
+      assert.equal(await page.getByLabel('Your name', { exact: true }).count(), 0);
+      await page.getByRole('button', { name: 'Join meeting' }).click();
+      await participantsList(page, 1).waitFor();
+      const shown = await page.locator('.meeting-grid .tile__name').allTextContents();
+      assert.equal(shown.length, 1);
+      assert.match(shown[0], /alice/i);
+      await page.getByRole('button', { name: 'Leave meeting' }).click();
+      await page.getByRole('heading', { name: 'You left the meeting' }).waitFor();
+      await page.getByRole('link', { name: 'Back to Ruche' }).waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('is in French for a French browser', async () => {
+    const { context, page, problems } = await openPage({ locale: 'fr-FR' });
+    try {
+      await page.goto(meeting.link);
+      await page.getByLabel('Votre nom', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Rejoindre la réunion' }).waitFor();
+      await page.getByRole('button', { name: 'Couper le micro' }).waitFor();
+      await assertNoRawKeys(page);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('meeting link errors', () => {
+  it('explains a wrong key', async () => {
+    const meeting = await createMeeting('Secret plans', true);
+    const { context, page, problems } = await openPage();
+    try {
+      const wrong = `${server.url}/meet/${meeting.id}?k=AAAAAAAAAAAAAAAAAAAAAA&name=Eve&autojoin=1`;
+      await page.goto(wrong);
+      await page.getByRole('heading', { name: 'This meeting link does not work' }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'The meeting does not exist or the link is incomplete.' })
+        .waitFor();
+      // Nothing of the meeting leaks, and nothing was joined.
+      assert.equal(await page.getByText('Secret plans').count(), 0);
+      assert.equal(await page.evaluate(() => window.__rucheMeeting ?? null), null);
+      await assertNoRawKeys(page);
+      await screenshot(page, 'meeting-wrong-key.png');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('tells guests when a meeting is for members only', kLong, async () => {
+    const meeting = await createMeeting('Board meeting', false);
+    const { context, page, problems } = await openPage();
+    try {
+      await page.goto(meeting.link);
+      await page.getByRole('heading', { name: 'Board meeting' }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'This meeting is for signed-in members only.' })
+        .waitFor();
+      assert.equal(await page.getByLabel('Your name', { exact: true }).count(), 0);
+
+      // A kiosk link as a guest is refused by the server, and said so.
+      await page.goto(`${meeting.link}&name=Mallory&autojoin=1`);
+      await page.getByRole('heading', { name: 'You are not in the meeting' }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'This meeting is for signed-in members only.' })
+        .waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
