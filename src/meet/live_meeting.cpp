@@ -27,16 +27,17 @@ json::object ProducerJson(const rtc::ProducerInfo& p) {
   return o;
 }
 
-Result<std::string> LiveMeeting::Join(Participant participant, SendFn send,
-                                      size_t max_participants) {
+Result<void> LiveMeeting::Join(Participant participant, const std::string& title, SendFn send,
+                               size_t max_participants) {
   std::lock_guard lock(mu_);
   if (participants_.size() >= max_participants) {
-    return Error::Forbidden("the meeting is full");
+    return Error(403, "M_RESOURCE_LIMIT_EXCEEDED", "the meeting is full");
   }
   json::object joined;
   joined["type"] = "joined";
   joined["participant_id"] = participant.id;
   joined["display_name"] = participant.display_name;
+  joined["title"] = title;
   json::array others;
   for (const auto& [id, e] : participants_) {
     others.push_back(ParticipantJson(e.participant));
@@ -47,9 +48,11 @@ Result<std::string> LiveMeeting::Join(Participant participant, SendFn send,
     producers.push_back(ProducerJson(p));
   }
   joined["producers"] = std::move(producers);
+  // `joined` goes out first, under the lock: no broadcast can slip in before it.
+  send(json::serialize(joined));
   std::string id = participant.id;
   participants_[id] = Entry{std::move(participant), std::move(send)};
-  return json::serialize(joined);
+  return Result<void>{};
 }
 
 bool LiveMeeting::Leave(const std::string& participant_id) {
@@ -129,22 +132,24 @@ std::optional<Participant> LiveMeeting::SetMuted(const std::string& participant_
   return it->second.participant;
 }
 
-Result<LiveMeetings::Joined> LiveMeetings::Join(const std::string& meeting_id,
-                                                Participant participant, LiveMeeting::SendFn send,
-                                                size_t max_participants) {
+Result<std::shared_ptr<LiveMeeting>> LiveMeetings::Join(const std::string& meeting_id,
+                                                        Participant participant,
+                                                        const std::string& title,
+                                                        LiveMeeting::SendFn send,
+                                                        size_t max_participants) {
   std::lock_guard lock(mu_);
   auto& slot = meetings_[meeting_id];
   if (slot == nullptr) {
     slot = std::make_shared<LiveMeeting>(meeting_id);
   }
-  auto message = slot->Join(std::move(participant), std::move(send), max_participants);
-  if (!message) {
+  auto joined = slot->Join(std::move(participant), title, std::move(send), max_participants);
+  if (!joined) {
     if (slot->empty()) {
       meetings_.erase(meeting_id);
     }
-    return message.error();
+    return joined.error();
   }
-  return Joined{slot, std::move(*message)};
+  return slot;
 }
 
 void LiveMeetings::Leave(const std::string& meeting_id, const std::string& participant_id) {

@@ -35,9 +35,10 @@ class LiveMeeting {
   explicit LiveMeeting(std::string id) : id_(std::move(id)) {}
   const std::string& id() const { return id_; }
 
-  // Adds a participant unless the meeting holds `max_participants` already; returns the
-  // `joined` message for them (everyone else and every producer).
-  Result<std::string> Join(Participant participant, SendFn send, size_t max_participants);
+  // Adds a participant unless the meeting holds `max_participants` already, first sending them
+  // the `joined` message (everyone else and every producer) through `send`.
+  Result<void> Join(Participant participant, const std::string& title, SendFn send,
+                    size_t max_participants);
   // False when the participant was not there.
   bool Leave(const std::string& participant_id);
   bool empty();
@@ -70,14 +71,11 @@ class LiveMeeting {
 // with their last.
 class LiveMeetings {
  public:
-  struct Joined {
-    std::shared_ptr<LiveMeeting> meeting;
-    std::string joined_message;
-  };
   // Joins (creating the live meeting if needed) under one lock, so a meeting emptied by a
   // leave at the same instant is never joined after it was dropped.
-  Result<Joined> Join(const std::string& meeting_id, Participant participant,
-                      LiveMeeting::SendFn send, size_t max_participants);
+  Result<std::shared_ptr<LiveMeeting>> Join(const std::string& meeting_id, Participant participant,
+                                            const std::string& title, LiveMeeting::SendFn send,
+                                            size_t max_participants);
   // Leaves, dropping the live meeting with its last participant.
   void Leave(const std::string& meeting_id, const std::string& participant_id);
   size_t Participants(const std::string& meeting_id);

@@ -302,7 +302,7 @@ class MeetApiImpl final : public MeetApi {
   }
 
   struct Admission {
-    LiveMeetings::Joined joined;
+    std::shared_ptr<LiveMeeting> live;
     Participant who;
   };
   // Checks the first message (a join with the meeting's key, and who is joining) and adds the
@@ -330,7 +330,7 @@ class MeetApiImpl final : public MeetApi {
         o->Push(std::move(message));
       }
     };
-    auto joined = live_.Join(meeting_id, *who, send,
+    auto joined = live_.Join(meeting_id, *who, meeting->title, send,
                              static_cast<size_t>(deps_.config.limits.meeting_participants));
     if (!joined) {
       return joined.error();
@@ -425,8 +425,7 @@ class MeetApiImpl final : public MeetApi {
       co_await ws.Close(1008, "join refused");
       co_return;
     }
-    auto& [joined, who] = *admitted;
-    std::shared_ptr<LiveMeeting> live = joined.meeting;
+    auto& [live, who] = *admitted;
     const std::string pid = who.id;
     rtc::PeerEvents peer_events{
         .on_transport_closed = [weak_outbox = std::weak_ptr<Outbox>(outbox)](std::string reason) {
@@ -446,7 +445,6 @@ class MeetApiImpl final : public MeetApi {
       deps_.sfu.AddPeer(meeting_id, pid, std::move(peer_events), std::move(room_events),
                         [done] { done(true); });
     });
-    outbox->Push(std::move(joined.joined_message));
     {
       json::object o;
       o["participant"] = ParticipantJson(who);

@@ -182,6 +182,9 @@ void DtlsSession::OnDatagram(std::span<const uint8_t> datagram) {
   if (BIO_write(in_, datagram.data(), static_cast<int>(datagram.size())) <= 0) {
     return;
   }
+  if (state_ == State::kVerifying) {
+    return;  // the handshake is done; nothing to read until the peer is verified
+  }
   if (state_ != State::kConnected) {
     state_ = State::kConnecting;
     int r = SSL_do_handshake(ssl_);
@@ -189,6 +192,9 @@ void DtlsSession::OnDatagram(std::span<const uint8_t> datagram) {
       if (CheckPeerAndExportKeys()) {
         state_ = State::kConnected;
       }
+      return;
+    }
+    if (state_ == State::kVerifying) {
       return;
     }
     int err = SSL_get_error(ssl_, r);
@@ -220,6 +226,18 @@ void DtlsSession::OnTimer() {
   }
 }
 
+void DtlsSession::SetRemoteFingerprint(std::string fingerprint) {
+  remote_fingerprint_ = std::move(fingerprint);
+  if (state_ != State::kVerifying) {
+    return;
+  }
+  if (peer_fingerprint_ != remote_fingerprint_) {
+    Fail("the peer's certificate does not match the fingerprint in its SDP");
+  } else if (ExportKeys()) {
+    state_ = State::kConnected;
+  }
+}
+
 bool DtlsSession::CheckPeerAndExportKeys() {
   X509* peer = SSL_get1_peer_certificate(ssl_);
   if (peer == nullptr) {
@@ -228,10 +246,23 @@ bool DtlsSession::CheckPeerAndExportKeys() {
   }
   auto fp = CertificateFingerprint(peer);
   X509_free(peer);
-  if (!fp || *fp != remote_fingerprint_) {
+  if (!fp) {
+    Fail(fp.error().message);
+    return false;
+  }
+  peer_fingerprint_ = std::move(*fp);
+  if (remote_fingerprint_.empty()) {
+    state_ = State::kVerifying;  // SetRemoteFingerprint() finishes the job
+    return false;
+  }
+  if (peer_fingerprint_ != remote_fingerprint_) {
     Fail("the peer's certificate does not match the fingerprint in its SDP");
     return false;
   }
+  return ExportKeys();
+}
+
+bool DtlsSession::ExportKeys() {
   const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
   if (profile == nullptr) {
     Fail("no SRTP profile was negotiated (use_srtp)");

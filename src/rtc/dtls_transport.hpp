@@ -50,7 +50,10 @@ class DtlsContext {
 
 class DtlsSession {
  public:
-  enum class State { kWaiting, kConnecting, kConnected, kFailed, kClosed };
+  // kVerifying: the handshake finished before the peer's SDP (with its fingerprint) reached
+  // Ruche — a browser answering an offer starts DTLS at once, and UDP can overtake the
+  // signalling WebSocket. The certificate is checked when the fingerprint arrives.
+  enum class State { kWaiting, kConnecting, kVerifying, kConnected, kFailed, kClosed };
   using Clock = std::chrono::steady_clock;
   using SendRecord = std::function<void(std::span<const uint8_t>)>;
 
@@ -72,16 +75,19 @@ class DtlsSession {
   const std::string& failure() const { return failure_; }
   // Valid once state() == kConnected.
   const SrtpKeys& keys() const { return keys_; }
-  // Changes the peer's expected fingerprint (renegotiation before the handshake finished).
-  void set_remote_fingerprint(std::string fp) { remote_fingerprint_ = std::move(fp); }
+  // Sets the peer's expected fingerprint; in kVerifying, checks the certificate now (and moves
+  // to kConnected or kFailed).
+  void SetRemoteFingerprint(std::string fingerprint);
 
  private:
   DtlsSession() = default;
   void Fail(std::string why);
   bool CheckPeerAndExportKeys();
+  bool ExportKeys();
 
   std::shared_ptr<DtlsContext> context_;
   std::string remote_fingerprint_;
+  std::string peer_fingerprint_;  // of the certificate the peer presented
   SendRecord send_;
   ssl_st* ssl_ = nullptr;
   bio_st* in_ = nullptr;   // owned by ssl_

@@ -182,6 +182,22 @@ TEST(Dtls, RefusesACertificateThatIsNotTheOneInTheSdp) {
   EXPECT_NE(server->failure().find("fingerprint"), std::string::npos);
 }
 
+TEST(Dtls, AHandshakeThatOvertakesTheSdpIsVerifiedWhenTheFingerprintArrives) {
+  // A browser answering Ruche's offer starts DTLS before its answer (and fingerprint) arrives.
+  for (bool right : {true, false}) {
+    Fixture f;
+    Client client("SRTP_AES128_CM_SHA1_80");
+    Client other("SRTP_AES128_CM_SHA1_80");
+    auto server = f.Server("");
+    EXPECT_FALSE(Handshake(client, *server, f.to_client));
+    EXPECT_EQ(server->state(), DtlsSession::State::kVerifying);
+    server->SetRemoteFingerprint(right ? client.fingerprint() : other.fingerprint());
+    EXPECT_EQ(server->state(),
+              right ? DtlsSession::State::kConnected : DtlsSession::State::kFailed);
+    EXPECT_EQ(server->keys().local_key_salt.size(), right ? 30u : 0u);
+  }
+}
+
 TEST(Dtls, GarbageDoesNotConnect) {
   Fixture f;
   auto server = f.Server("AA");

@@ -67,8 +67,13 @@ WebRtcTransport::~WebRtcTransport() {
 void WebRtcTransport::SetRemote(std::string ufrag, std::string fingerprint) {
   remote_ufrag_ = std::move(ufrag);
   remote_fingerprint_ = std::move(fingerprint);
-  if (dtls_ != nullptr && !connected()) {
-    dtls_->set_remote_fingerprint(remote_fingerprint_);
+  if (dtls_ != nullptr && !connected() && !closed_) {
+    dtls_->SetRemoteFingerprint(remote_fingerprint_);
+    if (dtls_->state() == DtlsSession::State::kFailed) {
+      Close(dtls_->failure());
+    } else if (dtls_->state() == DtlsSession::State::kConnected) {
+      StartSrtp();
+    }
   }
 }
 

@@ -113,6 +113,7 @@ def test_participants_see_each_other_join_mute_and_leave(server):
     async def scenario():
         async with MeetingClient(server, meeting_id, key, access_token=token) as host:
             assert host.joined["display_name"] == name  # no profile name: the localpart
+            assert host.joined["title"] == "Weekly sync"
             async with MeetingClient(server, meeting_id, key, display_name="  Ana  ") as ana:
                 others = ana.joined["participants"]
                 assert [(p["display_name"], p["guest"], p["user_id"]) for p in others] == [
@@ -203,7 +204,7 @@ def test_a_meeting_holds_at_most_the_configured_participants(start_server):
                     await third.connect()
                     raise AssertionError("a third participant was admitted")
                 except JoinRefused as refused:
-                    assert refused.message["code"] == "M_FORBIDDEN"
+                    assert refused.message["code"] == "M_RESOURCE_LIMIT_EXCEEDED"
                 finally:
                     await third.close()
 

@@ -45,6 +45,8 @@ function problemKey(problem: SessionProblem | null, joinedAsGuest: boolean): str
       return 'meeting.error.not_found';
     case 'M_FORBIDDEN':
       return joinedAsGuest ? 'meeting.error.guests_not_allowed' : 'meeting.error.forbidden';
+    case 'M_RESOURCE_LIMIT_EXCEEDED':
+      return 'meeting.error.full';
     case 'M_UNKNOWN_TOKEN':
     case 'M_MISSING_TOKEN':
       return 'meeting.error.session_expired';
