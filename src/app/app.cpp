@@ -124,12 +124,61 @@ Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std
   options.listen_ip = host == "localhost" ? "127.0.0.1" : host;
   options.udp_port = static_cast<uint16_t>(config.rtc_udp_port);
   options.announced_ip = config.public_ip;
+  options.workers = static_cast<int>(config.rtc_workers);
+  options.test_loss_percent = config.rtc_test_loss_percent;
+  if (options.test_loss_percent < 0 || options.test_loss_percent > 50) {
+    return Error::BadRequest("rtc_test_loss_percent must be between 0 and 50");
+  }
+  if (options.test_loss_percent > 0) {
+    RUCHE_LOG_WARN("media: dropping {}% of packets on purpose (rtc_test_loss_percent)",
+                   options.test_loss_percent);
+  }
   if (options.announced_ip.empty() && (host == "0.0.0.0" || host == "::")) {
     return Error::BadRequest(
         "listening on all addresses: set public_ip (--public-ip) to the address browsers reach "
         "for media");
   }
   return rtc::Sfu::Start(options);
+}
+
+void AddSfuMetrics(net::Metrics& metrics, const rtc::Sfu& sfu) {
+  struct Figure {
+    const char* name;
+    const char* help;
+    uint64_t rtc::SfuCounters::*field;
+  };
+  static constexpr Figure kFigures[] = {
+      {"ruche_rtc_rooms", "Meetings with media on this server now.", &rtc::SfuCounters::rooms},
+      {"ruche_rtc_peers", "Participants connected to the SFU now.", &rtc::SfuCounters::peers},
+      {"ruche_rtc_datagrams_in_total", "UDP datagrams received on the media port.",
+       &rtc::SfuCounters::datagrams_in},
+      {"ruche_rtc_datagrams_out_total", "UDP datagrams sent from the media port.",
+       &rtc::SfuCounters::datagrams_out},
+      {"ruche_rtc_rtp_forwarded_total", "RTP packets forwarded to subscribers.",
+       &rtc::SfuCounters::rtp_forwarded},
+      {"ruche_rtc_nacks_received_total", "NACKs received from subscribers.",
+       &rtc::SfuCounters::nacks_received},
+      {"ruche_rtc_retransmissions_total", "Packets resent from the retransmission buffer.",
+       &rtc::SfuCounters::retransmissions_sent},
+      {"ruche_rtc_nacks_sent_total", "NACKs sent to publishers for gaps seen by the SFU.",
+       &rtc::SfuCounters::nacks_sent},
+      {"ruche_rtc_keyframe_requests_total", "PLIs sent to publishers (after throttling).",
+       &rtc::SfuCounters::keyframe_requests_sent},
+      {"ruche_rtc_dropped_unauthenticated_total",
+       "Datagrams from addresses or ufrags no STUN check vouched for.",
+       &rtc::SfuCounters::dropped_unauthenticated},
+      {"ruche_rtc_dropped_undecryptable_total", "SRTP packets failing authentication or replay.",
+       &rtc::SfuCounters::dropped_undecryptable},
+      {"ruche_rtc_dropped_malformed_total", "Malformed datagrams on the media port.",
+       &rtc::SfuCounters::dropped_malformed},
+      {"ruche_rtc_dropped_test_loss_total", "Packets dropped on purpose (rtc_test_loss_percent).",
+       &rtc::SfuCounters::dropped_test_loss},
+  };
+  for (const Figure& f : kFigures) {
+    metrics.AddGauge(f.name, f.help, [&sfu, field = f.field] {
+      return static_cast<double>(sfu.Counters().*field);
+    });
+  }
 }
 
 }  // namespace
@@ -201,6 +250,7 @@ int Serve(const core::Config& config) {
     return 1;
   }
   auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
+  AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);
   std::unique_ptr<net::StaticSite> site;

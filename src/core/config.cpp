@@ -120,6 +120,8 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("io_threads", io_threads),
       RUCHE_INT_RANGE("rtc_udp_port", rtc_udp_port, 0, 65535),
       RUCHE_STR("public_ip", public_ip),
+      RUCHE_INT_RANGE("rtc_workers", rtc_workers, 0, 256),
+      RUCHE_DBL("rtc_test_loss_percent", rtc_test_loss_percent),
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
       RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
       RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),

@@ -86,6 +86,9 @@ struct Config {
   int64_t io_threads = 0;  // 0 = one per core
   int64_t rtc_udp_port = 8009;
   std::string public_ip;
+  int64_t rtc_workers = 0;  // SFU worker threads; 0 = one per core
+  // Tests only: the share of media packets the SFU drops, to exercise NACK recovery.
+  double rtc_test_loss_percent = 0;
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;

@@ -22,6 +22,8 @@ constexpr uint64_t kSpeakingLoudness = 37;
 // Bounds what one participant can make the worker hold.
 constexpr size_t kMaxConsumersPerPeer = 500;
 constexpr size_t kMaxProducersPerPeer = 8;
+// The widest sequence gap answered with a NACK rather than a key frame request.
+constexpr size_t kMaxNackGap = 64;
 // The SSRC Ruche's own RTCP (PLI) carries as sender.
 constexpr uint32_t kSfuRtcpSsrc = 0x52554348;  // "RUCH"
 
@@ -77,9 +79,13 @@ std::span<const uint8_t> RetransmitBuffer::Find(uint16_t seq) const {
 // ---- Peer ----
 
 Peer::Peer(Room& room, std::string id, PeerEvents events)
-    : room_(room), id_(std::move(id)), events_(std::move(events)) {}
+    : room_(room), id_(std::move(id)), events_(std::move(events)) {
+  WorkerStats::Bump(room_.worker().stats().peers);
+}
 
 Peer::~Peer() {
+  auto& peers = room_.worker().stats().peers;
+  peers.store(peers.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   for (auto& c : consumers_) {
     if (c->producer != nullptr) {
       std::erase(c->producer->consumers, c.get());
@@ -156,6 +162,9 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
       }
     }
     p->codec = a.codec;
+    p->nack_enabled = p->kind == MediaKind::kVideo &&
+                      std::find(a.codec.feedback.begin(), a.codec.feedback.end(), "nack") !=
+                          a.codec.feedback.end();
     uint32_t ssrc = 0;
     for (uint32_t s : m.ssrcs) {
       if (s != m.rtx_ssrc) {
@@ -366,6 +375,9 @@ void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
   if (p == nullptr || packet.payload_type() != p->codec.payload_type) {
     return;
   }
+  if (p->nack_enabled) {
+    NackGaps(*p, packet.sequence());
+  }
   if (p->kind == MediaKind::kAudio && p->audio_level_ext_id != 0) {
     if (auto level = AudioLevelOf(packet, p->audio_level_ext_id)) {
       p->loudness_sum += 127u - std::min<uint8_t>(*level, 127);
@@ -376,6 +388,39 @@ void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
     p->retransmit->Store(packet.sequence(), packet.bytes());
   }
   Forward(*p, packet);
+}
+
+void Peer::NackGaps(Producer& producer, uint16_t seq) {
+  if (!producer.seq_started) {
+    producer.seq_started = true;
+    producer.highest_seq = seq;
+    return;
+  }
+  auto ahead = static_cast<uint16_t>(seq - producer.highest_seq);
+  if (ahead == 0 || ahead >= 0x8000) {
+    return;  // a duplicate, a reordered or a retransmitted packet
+  }
+  // A gap: ask the publisher at once for what is missing (RFC 4585 §6.2.1). Larger holes are a
+  // restart or a long outage, where a key frame request serves better.
+  if (ahead > 1 && ahead <= kMaxNackGap && send_transport_ != nullptr &&
+      send_transport_->connected()) {
+    std::array<uint16_t, kMaxNackGap> missing;
+    size_t n = 0;
+    for (uint16_t s = static_cast<uint16_t>(producer.highest_seq + 1); s != seq; ++s) {
+      missing[n++] = s;
+    }
+    uint8_t* buf = room_.worker().scratch();
+    size_t len =
+        BuildNack(kSfuRtcpSsrc, producer.ssrc, std::span<const uint16_t>(missing.data(), n),
+                  std::span<uint8_t>(buf, kMaxRtpPacket));
+    if (len > 0) {
+      send_transport_->SendRtcp(buf, len);
+      WorkerStats::Bump(room_.worker().stats().nacks_sent);
+    }
+  } else if (ahead > kMaxNackGap) {
+    RequestKeyFrame(producer);
+  }
+  producer.highest_seq = seq;
 }
 
 void Peer::Forward(Producer& producer, const RtpPacket& packet) {
@@ -392,6 +437,7 @@ void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
       packet.size() > kMaxRtpPacket) {
     return;
   }
+  WorkerStats::Bump(room_.worker().stats().rtp_forwarded);
   uint8_t* buf = room_.worker().scratch();
   std::memcpy(buf, packet.data(), packet.size());
   auto out = RtpPacket::Parse(std::span<uint8_t>(buf, packet.size()));
@@ -436,9 +482,11 @@ void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
           !c->negotiated) {
         return;
       }
+      WorkerStats::Bump(room_.worker().stats().nacks_received);
       ForEachNackedSequence(packet, [&](uint16_t seq) {
         auto stored = c->producer->retransmit->Find(static_cast<uint16_t>(seq - c->seq_offset));
         if (!stored.empty()) {
+          WorkerStats::Bump(room_.worker().stats().retransmissions_sent);
           SendToConsumer(*c, stored);
         }
       });
@@ -468,6 +516,7 @@ void Peer::SendKeyFrameRequest(Producer& producer) {
   size_t n = BuildPli(kSfuRtcpSsrc, producer.ssrc, std::span<uint8_t>(buf, kMaxRtpPacket));
   if (n > 0) {
     send_transport_->SendRtcp(buf, n);
+    WorkerStats::Bump(room_.worker().stats().keyframe_requests_sent);
   }
 }
 
@@ -481,17 +530,6 @@ void Peer::OnTimer(Clock::time_point now) {
   for (auto& p : producers_) {
     if (p->keyframe_request_pending && now - p->last_keyframe_request >= kKeyFrameRequestInterval) {
       SendKeyFrameRequest(*p);
-    }
-  }
-}
-
-void Peer::CollectCounters(SfuCounters& counters) const {
-  for (const auto* t : {send_transport_.get(), recv_transport_.get()}) {
-    if (t != nullptr) {
-      const auto& c = t->counters();
-      counters.packets_in += c.packets_in;
-      counters.packets_out += c.packets_out;
-      counters.dropped += c.dropped_unauthenticated + c.dropped_srtp + c.dropped_malformed;
     }
   }
 }
@@ -592,14 +630,6 @@ void Room::UpdateActiveSpeaker() {
     if (events_.on_active_speaker) {
       events_.on_active_speaker(loudest);
     }
-  }
-}
-
-void Room::CollectCounters(SfuCounters& counters) const {
-  counters.rooms++;
-  counters.peers += peers_.size();
-  for (const auto& [id, peer] : peers_) {
-    peer->CollectCounters(counters);
   }
 }
 

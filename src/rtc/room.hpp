@@ -64,6 +64,10 @@ struct Producer {
   uint32_t ssrc = 0;  // from a=ssrc, or learned from the mid header extension
   uint8_t mid_ext_id = 0;
   uint8_t audio_level_ext_id = 0;
+  // Loss toward Ruche: gaps in the sequence are NACKed to the publisher (video with "nack").
+  bool nack_enabled = false;
+  bool seq_started = false;
+  uint16_t highest_seq = 0;
   std::vector<Consumer*> consumers;
   std::unique_ptr<RetransmitBuffer> retransmit;  // video only
   // PLI/FIR throttling: at most one keyframe request per second reaches the publisher.
@@ -108,7 +112,6 @@ class Peer final : public TransportListener {
   Producer* FindProducer(const std::string& id);
   void OnTimer(std::chrono::steady_clock::time_point now);
   void RequestKeyFrame(Producer& producer);
-  void CollectCounters(SfuCounters& counters) const;
 
   // TransportListener
   void OnTransportConnected(WebRtcTransport& transport) override;
@@ -122,6 +125,7 @@ class Peer final : public TransportListener {
   SubscribeOffer BuildOffer();
   Producer* ProducerForPacket(const RtpPacket& packet);
   void Forward(Producer& producer, const RtpPacket& packet);
+  void NackGaps(Producer& producer, uint16_t seq);
   void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
   Consumer* ConsumerBySsrc(uint32_t ssrc);
@@ -156,7 +160,6 @@ class Room {
   bool empty() const { return peers_.empty(); }
   size_t size() const { return peers_.size(); }
   void OnTimer(std::chrono::steady_clock::time_point now);
-  void CollectCounters(SfuCounters& counters) const;
   uint32_t NextSsrc();
 
  private:

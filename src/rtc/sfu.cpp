@@ -80,7 +80,8 @@ Result<std::unique_ptr<Sfu>> Sfu::Start(const SfuOptions& options) {
     }
   }
   for (int i = 0; i < count; ++i) {
-    auto w = Worker::Create(WorkerConfig{bind, announced, *dtls, &impl->demux});
+    auto w = Worker::Create(
+        WorkerConfig{bind, announced, *dtls, &impl->demux, options.test_loss_percent});
     if (!w) {
       return w.error();
     }
@@ -146,29 +147,12 @@ void Sfu::AnswerSubscription(const std::string& room_id, const std::string& peer
       [done] { done(Error::NotFound("not in this meeting")); });
 }
 
-void Sfu::Counters(std::function<void(SfuCounters)> done) {
-  // Visit the workers one after the other, each adding its share on its own thread.
-  struct Walk {
-    Impl* impl;
-    size_t next = 0;
-    SfuCounters total;
-    std::function<void(SfuCounters)> done;
-    static void Step(std::shared_ptr<Walk> walk) {
-      if (walk->next == walk->impl->workers.size()) {
-        walk->done(walk->total);
-        return;
-      }
-      Worker& w = *walk->impl->workers[walk->next++];
-      w.Post([&w, walk] {
-        w.CollectCounters(walk->total);
-        Step(walk);
-      });
-    }
-  };
-  auto walk = std::make_shared<Walk>();
-  walk->impl = impl_.get();
-  walk->done = std::move(done);
-  Walk::Step(walk);
+SfuCounters Sfu::Counters() const {
+  SfuCounters total;
+  for (const auto& w : impl_->workers) {
+    w->stats().AddTo(total);
+  }
+  return total;
 }
 
 }  // namespace ruche::rtc

@@ -24,6 +24,9 @@ struct SfuOptions {
   uint16_t udp_port = 8009;             // 0 = any free port (tests)
   std::string announced_ip;             // in SDP candidates; empty = listen_ip
   int workers = 0;                      // 0 = one per core
+  // Tests only: drop this share of media packets, both from publishers and to subscribers, to
+  // exercise NACK recovery (rtc.test_loss_percent).
+  double test_loss_percent = 0;
 };
 
 struct ProducerInfo {
@@ -61,11 +64,21 @@ struct RoomEvents {
 };
 
 struct SfuCounters {
-  uint64_t rooms = 0;
-  uint64_t peers = 0;
-  uint64_t packets_in = 0;
-  uint64_t packets_out = 0;
-  uint64_t dropped = 0;
+  uint64_t rooms = 0;  // now
+  uint64_t peers = 0;  // now
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t rtp_forwarded = 0;            // RTP packets sent to subscribers
+  uint64_t nacks_received = 0;           // from subscribers
+  uint64_t retransmissions_sent = 0;     // NACKed packets resent from the buffer
+  uint64_t nacks_sent = 0;               // to publishers, for gaps Ruche saw
+  uint64_t keyframe_requests_sent = 0;   // PLIs to publishers (after throttling)
+  uint64_t dropped_unauthenticated = 0;  // from addresses/ufrags no STUN check vouched for
+  uint64_t dropped_undecryptable = 0;    // SRTP authentication or replay failures
+  uint64_t dropped_malformed = 0;
+  uint64_t dropped_test_loss = 0;  // rtc.test_loss_percent
 };
 
 class Sfu {
@@ -99,8 +112,8 @@ class Sfu {
                           std::string answer_sdp,
                           std::function<void(Result<std::optional<SubscribeOffer>>)> done);
 
-  // Totals across workers, gathered on each worker.
-  void Counters(std::function<void(SfuCounters)> done);
+  // Totals across workers (relaxed reads: each figure is exact, the set is not a snapshot).
+  SfuCounters Counters() const;
 
   class Impl;
 

@@ -91,8 +91,8 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
   if (closed_) {
     return;
   }
-  counters_.packets_in++;
-  counters_.bytes_in += datagram.size();
+  WorkerStats::Bump(host_.stats().datagrams_in);
+  WorkerStats::Bump(host_.stats().bytes_in, datagram.size());
   PacketClass cls = Classify(datagram);
   if (cls == PacketClass::kStun) {
     OnStun(datagram, from);
@@ -100,7 +100,7 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
   }
   // Everything else only from an address that passed a STUN check (RFC 8445 §7.3).
   if (FindTuple(from) == nullptr) {
-    counters_.dropped_unauthenticated++;
+    WorkerStats::Bump(host_.stats().dropped_unauthenticated);
     return;
   }
   if (cls == PacketClass::kDtls) {
@@ -126,26 +126,31 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
     return;
   }
   if (cls != PacketClass::kRtp || srtp_in_ == nullptr || datagram.size() < 12) {
-    counters_.dropped_malformed++;
+    WorkerStats::Bump(host_.stats().dropped_malformed);
     return;
   }
   size_t len = datagram.size();
   (void)capacity;
   if (IsRtcpPacketType(datagram[1])) {
     if (!srtp_in_->UnprotectRtcp(datagram.data(), len)) {
-      counters_.dropped_srtp++;
+      WorkerStats::Bump(host_.stats().dropped_undecryptable);
       return;
     }
     listener_.OnRtcp(*this, datagram.first(len));
     return;
   }
+  // Simulated loss happens where a network's would: before decryption, so a retransmission
+  // of a lost packet is not refused as a replay.
+  if (host_.DropForTest()) {
+    return;
+  }
   if (!srtp_in_->UnprotectRtp(datagram.data(), len)) {
-    counters_.dropped_srtp++;
+    WorkerStats::Bump(host_.stats().dropped_undecryptable);
     return;
   }
   auto packet = RtpPacket::Parse(datagram.first(len));
   if (!packet) {
-    counters_.dropped_malformed++;
+    WorkerStats::Bump(host_.stats().dropped_malformed);
     return;
   }
   listener_.OnRtp(*this, *packet);
@@ -154,7 +159,8 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
 void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddress& from) {
   auto msg = ParseStun(datagram);
   if (!msg || msg->type != kStunBindingRequest) {
-    counters_.dropped_malformed++;  // responses and indications: ICE-lite sends no checks
+    WorkerStats::Bump(
+        host_.stats().dropped_malformed);  // responses and indications: ICE-lite sends no checks
     return;
   }
   uint8_t response[512];
@@ -162,7 +168,7 @@ void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddr
   if (LocalUfragOf(msg->username) != local_ufrag_ || !msg->has_message_integrity ||
       !VerifyMessageIntegrity(datagram, *msg, local_pwd_) ||
       (msg->has_fingerprint && !VerifyFingerprint(datagram, *msg))) {
-    counters_.dropped_unauthenticated++;
+    WorkerStats::Bump(host_.stats().dropped_unauthenticated);
     size_t n = BuildBindingError(*msg, 401, "Unauthorized", response);
     if (n > 0) {
       host_.SendTo(from, std::span<const uint8_t>(response, n));
@@ -173,7 +179,7 @@ void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddr
   Tuple* tuple = FindTuple(from);
   if (tuple == nullptr) {
     if (tuples_.size() >= kMaxTuples) {
-      counters_.dropped_unauthenticated++;
+      WorkerStats::Bump(host_.stats().dropped_unauthenticated);
       return;
     }
     tuples_.push_back(Tuple{from, -1});
@@ -218,8 +224,8 @@ void WebRtcTransport::SendDatagram(std::span<const uint8_t> datagram) {
 }
 
 void WebRtcTransport::SendOn(const Tuple& tuple, std::span<const uint8_t> datagram) {
-  counters_.packets_out++;
-  counters_.bytes_out += datagram.size();
+  WorkerStats::Bump(host_.stats().datagrams_out);
+  WorkerStats::Bump(host_.stats().bytes_out, datagram.size());
   // Same local port either way; the connected socket saves the kernel a route lookup.
   if (tuple.fd >= 0) {
     host_.SendConnected(tuple.fd, datagram);
@@ -232,7 +238,7 @@ void WebRtcTransport::SendRtp(uint8_t* buf, size_t len) {
   if (srtp_out_ == nullptr || closed_) {
     return;
   }
-  if (srtp_out_->ProtectRtp(buf, len)) {
+  if (srtp_out_->ProtectRtp(buf, len) && !host_.DropForTest()) {
     SendDatagram(std::span<const uint8_t>(buf, len));
   }
 }

@@ -12,6 +12,7 @@
 #include "rtc/dtls_transport.hpp"
 #include "rtc/socket_address.hpp"
 #include "rtc/srtp_session.hpp"
+#include "rtc/worker_stats.hpp"
 
 namespace ruche::rtc {
 
@@ -32,6 +33,9 @@ class TransportHost {
   // Datagrams from `peer` arriving on an unconnected socket go to `owner` from now on.
   virtual void RouteTuple(const SocketAddress& peer, WebRtcTransport* owner) = 0;
   virtual void ForgetTransport(WebRtcTransport* transport) = 0;
+  virtual WorkerStats& stats() = 0;
+  // Tests only (rtc_test_loss_percent): true for the share of media packets to lose.
+  virtual bool DropForTest() = 0;
 };
 
 // What a transport tells its owner (the participant it belongs to).
@@ -44,16 +48,6 @@ class TransportListener {
   virtual void OnRtp(WebRtcTransport& transport, RtpPacket& packet) = 0;
   // A decrypted compound RTCP packet.
   virtual void OnRtcp(WebRtcTransport& transport, std::span<const uint8_t> compound) = 0;
-};
-
-struct TransportCounters {
-  uint64_t packets_in = 0;
-  uint64_t packets_out = 0;
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-  uint64_t dropped_unauthenticated = 0;  // from addresses that never passed a STUN check
-  uint64_t dropped_srtp = 0;             // failed to decrypt (bad tag, replay)
-  uint64_t dropped_malformed = 0;
 };
 
 class WebRtcTransport {
@@ -88,7 +82,6 @@ class WebRtcTransport {
   // nominated address. Dropped while not connected.
   void SendRtp(uint8_t* buf, size_t len);
   void SendRtcp(uint8_t* buf, size_t len);
-  const TransportCounters& counters() const { return counters_; }
 
  private:
   struct Tuple {
@@ -116,7 +109,6 @@ class WebRtcTransport {
   std::unique_ptr<SrtpSession> srtp_in_;
   std::unique_ptr<SrtpSession> srtp_out_;
   bool closed_ = false;
-  TransportCounters counters_;
 };
 
 // A random ICE ufrag (`length` ice-chars, RFC 8839 §5.4).

@@ -228,7 +228,8 @@ void Worker::OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddr
     owner = config_.demux->ByTuple(from);
   }
   if (owner == nullptr || owner == this) {
-    dropped_unknown_++;  // unknown ufrag or an address that never passed a check
+    WorkerStats::Bump(
+        stats_.dropped_unauthenticated);  // unknown ufrag or an address that never passed a check
     return;
   }
   // Rare: the start of a connection that the kernel gave to another worker's socket.
@@ -252,6 +253,7 @@ Room& Worker::RoomFor(const std::string& room_id, RoomEvents events) {
   auto& slot = rooms_[room_id];
   if (slot == nullptr) {
     slot = std::make_unique<Room>(*this, room_id, std::move(events));
+    WorkerStats::Bump(stats_.rooms);
   }
   return *slot;
 }
@@ -265,14 +267,23 @@ void Worker::DropRoomIfEmpty(const std::string& room_id) {
   auto it = rooms_.find(room_id);
   if (it != rooms_.end() && it->second->empty()) {
     rooms_.erase(it);
+    stats_.rooms.store(stats_.rooms.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
 }
 
-void Worker::CollectCounters(SfuCounters& counters) const {
-  for (const auto& [id, room] : rooms_) {
-    room->CollectCounters(counters);
+bool Worker::DropForTest() {
+  if (config_.test_loss_percent <= 0) {
+    return false;
   }
-  counters.dropped += dropped_unknown_;
+  // xorshift64: cheap, and good enough to spread test losses.
+  loss_state_ ^= loss_state_ << 13;
+  loss_state_ ^= loss_state_ >> 7;
+  loss_state_ ^= loss_state_ << 17;
+  if (static_cast<double>(loss_state_ % 100000) / 1000.0 < config_.test_loss_percent) {
+    WorkerStats::Bump(stats_.dropped_test_loss);
+    return true;
+  }
+  return false;
 }
 
 void Worker::RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) {

@@ -47,6 +47,7 @@ struct WorkerConfig {
   std::string announced_ip;
   std::shared_ptr<DtlsContext> dtls_context;
   Demux* demux = nullptr;
+  double test_loss_percent = 0;
 };
 
 class Worker final : public WorkerContext {
@@ -66,7 +67,7 @@ class Worker final : public WorkerContext {
   Room& RoomFor(const std::string& room_id, RoomEvents events);
   Room* FindRoom(const std::string& room_id);
   void DropRoomIfEmpty(const std::string& room_id);
-  void CollectCounters(SfuCounters& counters) const;
+  const WorkerStats& stats() const { return stats_; }
   // A datagram another worker received for one of this worker's transports.
   void OnForeignDatagram(std::vector<uint8_t> datagram, SocketAddress from);
 
@@ -82,6 +83,8 @@ class Worker final : public WorkerContext {
   void SendTo(const SocketAddress& peer, std::span<const uint8_t> datagram) override;
   void RouteTuple(const SocketAddress& peer, WebRtcTransport* owner) override;
   void ForgetTransport(WebRtcTransport* transport) override;
+  WorkerStats& stats() override { return stats_; }
+  bool DropForTest() override;
 
   // The connected sockets: each belongs to one transport and one peer address.
   struct ConnectedSocket {
@@ -114,7 +117,8 @@ class Worker final : public WorkerContext {
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, WebRtcTransport*> ufrags_;
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> tuples_;
-  uint64_t dropped_unknown_ = 0;
+  WorkerStats stats_;
+  uint64_t loss_state_ = 0x9E3779B97F4A7C15ull;  // xorshift state for DropForTest
 };
 
 }  // namespace ruche::rtc
