@@ -89,6 +89,7 @@ struct Config {
   int64_t rtc_workers = 0;  // SFU worker threads; 0 = one per core
   // Tests only: the share of media packets the SFU drops, to exercise NACK recovery.
   double rtc_test_loss_percent = 0;
+  int64_t rtc_max_incoming_bitrate = 3'000'000;  // told to publishers (REMB), per video track
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;

@@ -397,8 +397,7 @@ class MeetApiImpl final : public MeetApi {
         co_return;
       }
       case ClientMessage::Type::kPreferredLayer:
-        // Accepted and validated; simulcast layer selection is not implemented yet, every
-        // subscriber receives what the publisher sends.
+        deps_.sfu.SetPreferredLayer(room, pid, msg.producer_id, msg.spatial_layer);
         co_return;
       case ClientMessage::Type::kJoin:
         outbox.Push(ErrorMessage(Error::BadRequest("already joined", "M_INVALID_PARAM")));

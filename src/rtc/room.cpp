@@ -157,8 +157,26 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
       p->owner = this;
       p->kind = m.kind;
       p->mid = m.mid;
-      if (m.kind == MediaKind::kVideo) {
-        p->retransmit = std::make_unique<RetransmitBuffer>();
+    }
+    // One layer per simulcast rid (in the offer's order: Ruche's client lists them lowest
+    // first), else one. Kept across renegotiation when unchanged, so SSRCs stay learned.
+    std::vector<std::string> rids = m.send_rids;
+    if (rids.empty()) {
+      rids.emplace_back();
+    }
+    bool same_layers = p->layers.size() == rids.size();
+    for (size_t i = 0; same_layers && i < rids.size(); ++i) {
+      same_layers = p->layers[i].rid == rids[i];
+    }
+    if (!same_layers) {
+      p->layers.clear();
+      for (const auto& rid : rids) {
+        ProducerLayer layer;
+        layer.rid = rid;
+        if (m.kind == MediaKind::kVideo) {
+          layer.retransmit = std::make_unique<RetransmitBuffer>();
+        }
+        p->layers.push_back(std::move(layer));
       }
     }
     p->codec = a.codec;
@@ -172,12 +190,17 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
         break;
       }
     }
-    p->ssrc = ssrc;  // 0: learned from the first packet's mid extension
+    if (p->layers.size() == 1) {
+      p->layers[0].ssrc = ssrc;  // 0: learned from the first packet's mid extension
+    }
     p->mid_ext_id = 0;
+    p->rid_ext_id = 0;
     p->audio_level_ext_id = 0;
     for (const auto& e : a.extensions) {
       if (e.uri == kExtMid) {
         p->mid_ext_id = e.id;
+      } else if (e.uri == kExtRid) {
+        p->rid_ext_id = e.id;
       } else if (e.uri == kExtAudioLevel) {
         p->audio_level_ext_id = e.id;
       }
@@ -242,6 +265,9 @@ Result<std::optional<SubscribeOffer>> Peer::UpdateSubscriptions(
     c->codec = p->codec;
     c->codec.payload_type = SubscriberPayloadType(p->codec);
     c->codec.rtx_payload_type = 0;
+    // Bandwidth feedback from subscribers is not used (yet): not offered to them.
+    std::erase(c->codec.feedback, "goog-remb");
+    c->target_layer = static_cast<int>(p->layers.size()) - 1;
     c->ssrc = room_.NextSsrc();
     p->consumers.push_back(c.get());
     consumers_.push_back(std::move(c));
@@ -315,7 +341,7 @@ Result<std::optional<SubscribeOffer>> Peer::AnswerSubscription(const std::string
     bool newly = ok && !c->negotiated;
     c->negotiated = ok;
     if (newly && recv_transport_->connected()) {
-      c->producer->owner->RequestKeyFrame(*c->producer);
+      c->producer->owner->RequestKeyFrame(*c->producer, c->target_layer);
     }
   }
   if (subscriptions_dirty_) {
@@ -331,7 +357,7 @@ void Peer::OnTransportConnected(WebRtcTransport& transport) {
   // The subscriber can decode only from a key frame.
   for (auto& c : consumers_) {
     if (c->negotiated && c->producer != nullptr && c->kind == MediaKind::kVideo) {
-      c->producer->owner->RequestKeyFrame(*c->producer);
+      c->producer->owner->RequestKeyFrame(*c->producer, c->target_layer);
     }
   }
 }
@@ -346,37 +372,48 @@ void Peer::OnTransportClosed(WebRtcTransport&, const std::string& reason) {
   }
 }
 
-Producer* Peer::ProducerForPacket(const RtpPacket& packet) {
+std::pair<Producer*, int> Peer::ProducerForPacket(const RtpPacket& packet) {
   uint32_t ssrc = packet.ssrc();
   for (auto& p : producers_) {
-    if (p->ssrc == ssrc) {
-      return p.get();
+    for (size_t i = 0; i < p->layers.size(); ++i) {
+      if (p->layers[i].ssrc == ssrc) {
+        return {p.get(), static_cast<int>(i)};
+      }
     }
   }
-  // Not announced with a=ssrc: the mid header extension says which section it belongs to.
+  // Not announced with a=ssrc (always so with simulcast): the mid header extension says which
+  // section, the rid extension which layer.
+  auto text = [](std::span<const uint8_t> v) {
+    return std::string_view(reinterpret_cast<const char*>(v.data()), v.size());
+  };
   for (auto& p : producers_) {
-    if (p->ssrc != 0 || p->mid_ext_id == 0) {
+    if (p->mid_ext_id == 0 || text(packet.Extension(p->mid_ext_id)) != p->mid) {
       continue;
     }
-    std::span<const uint8_t> mid = packet.Extension(p->mid_ext_id);
-    if (std::string_view(reinterpret_cast<const char*>(mid.data()), mid.size()) == p->mid) {
-      p->ssrc = ssrc;
-      return p.get();
+    std::string_view rid = p->rid_ext_id != 0 ? text(packet.Extension(p->rid_ext_id)) : "";
+    for (size_t i = 0; i < p->layers.size(); ++i) {
+      ProducerLayer& layer = p->layers[i];
+      if (layer.ssrc == 0 && (p->layers.size() == 1 || layer.rid == rid)) {
+        layer.ssrc = ssrc;
+        return {p.get(), static_cast<int>(i)};
+      }
     }
   }
-  return nullptr;
+  return {nullptr, 0};
 }
 
 void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
   if (&transport != send_transport_.get()) {
     return;  // subscribers do not send media on their receive connection
   }
-  Producer* p = ProducerForPacket(packet);
+  auto [p, layer_index] = ProducerForPacket(packet);
   if (p == nullptr || packet.payload_type() != p->codec.payload_type) {
     return;
   }
+  ProducerLayer& layer = p->layers[static_cast<size_t>(layer_index)];
+  layer.last_packet = Clock::now();
   if (p->nack_enabled) {
-    NackGaps(*p, packet.sequence());
+    NackGaps(*p, layer, packet.sequence());
   }
   if (p->kind == MediaKind::kAudio && p->audio_level_ext_id != 0) {
     if (auto level = AudioLevelOf(packet, p->audio_level_ext_id)) {
@@ -384,19 +421,19 @@ void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
       p->loudness_count++;
     }
   }
-  if (p->retransmit != nullptr) {
-    p->retransmit->Store(packet.sequence(), packet.bytes());
+  if (layer.retransmit != nullptr) {
+    layer.retransmit->Store(packet.sequence(), packet.bytes());
   }
-  Forward(*p, packet);
+  Forward(*p, layer_index, packet);
 }
 
-void Peer::NackGaps(Producer& producer, uint16_t seq) {
-  if (!producer.seq_started) {
-    producer.seq_started = true;
-    producer.highest_seq = seq;
+void Peer::NackGaps(Producer& producer, ProducerLayer& layer, uint16_t seq) {
+  if (!layer.seq_started) {
+    layer.seq_started = true;
+    layer.highest_seq = seq;
     return;
   }
-  auto ahead = static_cast<uint16_t>(seq - producer.highest_seq);
+  auto ahead = static_cast<uint16_t>(seq - layer.highest_seq);
   if (ahead == 0 || ahead >= 0x8000) {
     return;  // a duplicate, a reordered or a retransmitted packet
   }
@@ -406,30 +443,57 @@ void Peer::NackGaps(Producer& producer, uint16_t seq) {
       send_transport_->connected()) {
     std::array<uint16_t, kMaxNackGap> missing;
     size_t n = 0;
-    for (uint16_t s = static_cast<uint16_t>(producer.highest_seq + 1); s != seq; ++s) {
+    for (uint16_t s = static_cast<uint16_t>(layer.highest_seq + 1); s != seq; ++s) {
       missing[n++] = s;
     }
     uint8_t* buf = room_.worker().scratch();
-    size_t len =
-        BuildNack(kSfuRtcpSsrc, producer.ssrc, std::span<const uint16_t>(missing.data(), n),
-                  std::span<uint8_t>(buf, kMaxRtpPacket));
+    size_t len = BuildNack(kSfuRtcpSsrc, layer.ssrc, std::span<const uint16_t>(missing.data(), n),
+                           std::span<uint8_t>(buf, kMaxRtpPacket));
     if (len > 0) {
       send_transport_->SendRtcp(buf, len);
       WorkerStats::Bump(room_.worker().stats().nacks_sent);
     }
   } else if (ahead > kMaxNackGap) {
-    RequestKeyFrame(producer);
+    RequestKeyFrame(producer, static_cast<int>(&layer - producer.layers.data()));
   }
-  producer.highest_seq = seq;
+  layer.highest_seq = seq;
 }
 
-void Peer::Forward(Producer& producer, const RtpPacket& packet) {
-  std::span<const uint8_t> bytes = const_cast<RtpPacket&>(packet).bytes();
-  for (Consumer* c : producer.consumers) {
-    if (c->negotiated) {
-      c->subscriber->SendToConsumer(*c, bytes);
+void Peer::Forward(Producer& producer, int layer, const RtpPacket& packet) {
+  // Whether this packet starts a key frame matters only to consumers switching layers;
+  // decided once for all of them. Codecs Ruche cannot inspect count as always switchable.
+  bool key_frame = true;
+  if (producer.kind == MediaKind::kVideo) {
+    if (producer.codec.name == "VP8") {
+      key_frame = IsVp8KeyFrame(packet.payload());
+    } else if (producer.codec.name == "H264") {
+      key_frame = IsH264KeyFrame(packet.payload());
     }
   }
+  for (Consumer* c : producer.consumers) {
+    if (c->negotiated) {
+      c->subscriber->ForwardToConsumer(*c, layer, packet, key_frame);
+    }
+  }
+}
+
+void Peer::ForwardToConsumer(Consumer& c, int layer, const RtpPacket& packet, bool key_frame) {
+  if (layer != c.current_layer) {
+    // Switch only onto the target layer, and only at a key frame: the subscriber's decoder
+    // could not use anything else.
+    if (layer != c.target_layer || !key_frame) {
+      return;
+    }
+    if (c.out_started) {
+      // Continue the subscriber's numbering where the previous layer stopped (one frame later
+      // for the timestamp, at 90 kHz), so its jitter buffer sees one stream.
+      c.seq_offset = static_cast<uint16_t>(c.last_out_seq + 1 - packet.sequence());
+      c.timestamp_offset = c.last_out_timestamp + 3000 - packet.timestamp();
+    }
+    c.current_layer = layer;
+    c.switch_seq = static_cast<uint16_t>(packet.sequence() + c.seq_offset);
+  }
+  SendToConsumer(c, const_cast<RtpPacket&>(packet).bytes());
 }
 
 void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
@@ -446,8 +510,15 @@ void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
   }
   out->set_ssrc(consumer.ssrc);
   out->set_payload_type(consumer.codec.payload_type);
-  out->set_sequence(static_cast<uint16_t>(out->sequence() + consumer.seq_offset));
-  out->set_timestamp(out->timestamp() + consumer.timestamp_offset);
+  auto out_seq = static_cast<uint16_t>(out->sequence() + consumer.seq_offset);
+  uint32_t out_ts = out->timestamp() + consumer.timestamp_offset;
+  out->set_sequence(out_seq);
+  out->set_timestamp(out_ts);
+  if (!consumer.out_started || static_cast<uint16_t>(out_seq - consumer.last_out_seq) < 0x8000) {
+    consumer.out_started = true;
+    consumer.last_out_seq = out_seq;
+    consumer.last_out_timestamp = out_ts;
+  }
   recv_transport_->SendRtp(buf, packet.size());
 }
 
@@ -472,19 +543,26 @@ void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
     if (IsPictureLossIndication(packet) || IsFullIntraRequest(packet)) {
       Consumer* c = ConsumerBySsrc(MediaSsrcOf(packet));
       if (c != nullptr && c->producer != nullptr) {
-        c->producer->owner->RequestKeyFrame(*c->producer);
+        c->producer->owner->RequestKeyFrame(
+            *c->producer, c->current_layer >= 0 ? c->current_layer : c->target_layer);
       }
       return;
     }
     if (IsGenericNack(packet)) {
       Consumer* c = ConsumerBySsrc(MediaSsrcOf(packet));
-      if (c == nullptr || c->producer == nullptr || c->producer->retransmit == nullptr ||
-          !c->negotiated) {
+      if (c == nullptr || c->producer == nullptr || !c->negotiated || c->current_layer < 0) {
+        return;
+      }
+      ProducerLayer& layer = c->producer->layers[static_cast<size_t>(c->current_layer)];
+      if (layer.retransmit == nullptr) {
         return;
       }
       WorkerStats::Bump(room_.worker().stats().nacks_received);
       ForEachNackedSequence(packet, [&](uint16_t seq) {
-        auto stored = c->producer->retransmit->Find(static_cast<uint16_t>(seq - c->seq_offset));
+        if (static_cast<uint16_t>(seq - c->switch_seq) >= 0x8000) {
+          return;  // sent from the previous layer: its packets are not this layer's
+        }
+        auto stored = layer.retransmit->Find(static_cast<uint16_t>(seq - c->seq_offset));
         if (!stored.empty()) {
           WorkerStats::Bump(room_.worker().stats().retransmissions_sent);
           SendToConsumer(*c, stored);
@@ -494,29 +572,95 @@ void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
   });
 }
 
-void Peer::RequestKeyFrame(Producer& producer) {
-  if (producer.kind != MediaKind::kVideo) {
+void Peer::RequestKeyFrame(Producer& producer, int layer_index) {
+  if (producer.kind != MediaKind::kVideo || layer_index < 0 ||
+      static_cast<size_t>(layer_index) >= producer.layers.size()) {
     return;
   }
+  ProducerLayer& layer = producer.layers[static_cast<size_t>(layer_index)];
   auto now = Clock::now();
-  if (now - producer.last_keyframe_request >= kKeyFrameRequestInterval) {
-    SendKeyFrameRequest(producer);
+  if (now - layer.last_keyframe_request >= kKeyFrameRequestInterval) {
+    SendKeyFrameRequest(layer);
   } else {
-    producer.keyframe_request_pending = true;  // sent by OnTimer when the second is up
+    layer.keyframe_request_pending = true;  // sent by OnTimer when the second is up
   }
 }
 
-void Peer::SendKeyFrameRequest(Producer& producer) {
-  producer.last_keyframe_request = Clock::now();
-  producer.keyframe_request_pending = false;
-  if (send_transport_ == nullptr || !send_transport_->connected() || producer.ssrc == 0) {
+void Peer::SendKeyFrameRequest(ProducerLayer& layer) {
+  layer.last_keyframe_request = Clock::now();
+  layer.keyframe_request_pending = false;
+  if (send_transport_ == nullptr || !send_transport_->connected() || layer.ssrc == 0) {
     return;
   }
   uint8_t* buf = room_.worker().scratch();
-  size_t n = BuildPli(kSfuRtcpSsrc, producer.ssrc, std::span<uint8_t>(buf, kMaxRtpPacket));
+  size_t n = BuildPli(kSfuRtcpSsrc, layer.ssrc, std::span<uint8_t>(buf, kMaxRtpPacket));
   if (n > 0) {
     send_transport_->SendRtcp(buf, n);
     WorkerStats::Bump(room_.worker().stats().keyframe_requests_sent);
+  }
+}
+
+void Peer::SetPreferredLayer(const std::string& producer_id, int layer) {
+  for (auto& c : consumers_) {
+    if (c->producer_id == producer_id && c->producer != nullptr) {
+      c->preferred_layer = layer;
+    }
+  }
+  UpdateTargetLayers(Clock::now());
+}
+
+void Peer::UpdateTargetLayers(Clock::time_point now) {
+  // A layer counts as received if a packet came in the last 1.5 s (an encoder may pause the
+  // upper layers when the publisher's bandwidth or CPU drops).
+  constexpr auto kActive = std::chrono::milliseconds(1500);
+  for (auto& c : consumers_) {
+    Producer* p = c->producer;
+    if (p == nullptr || p->layers.size() < 2 || !c->negotiated) {
+      continue;
+    }
+    int highest = std::min<int>(c->preferred_layer, static_cast<int>(p->layers.size()) - 1);
+    int target = highest;
+    while (target > 0 && now - p->layers[static_cast<size_t>(target)].last_packet > kActive) {
+      --target;
+    }
+    if (target != c->target_layer) {
+      c->target_layer = target;
+      if (target != c->current_layer) {
+        p->owner->RequestKeyFrame(*p, target);
+      }
+    }
+  }
+}
+
+void Peer::SendReceiverEstimate(Clock::time_point now) {
+  // REMB (draft-alvestrand-rmcat-remb): how much the publisher may send. Without it a browser
+  // never learns it may go past its start bitrate, and would not send its upper simulcast
+  // layers. Ruche does no congestion control toward itself yet: it states a fixed ceiling.
+  if (now < next_remb_ || send_transport_ == nullptr || !send_transport_->connected()) {
+    return;
+  }
+  next_remb_ = now + std::chrono::seconds(1);
+  std::array<uint32_t, 16> ssrcs;
+  size_t n = 0;
+  for (const auto& p : producers_) {
+    if (p->kind != MediaKind::kVideo) {
+      continue;
+    }
+    for (const auto& layer : p->layers) {
+      if (layer.ssrc != 0 && n < ssrcs.size()) {
+        ssrcs[n++] = layer.ssrc;
+      }
+    }
+  }
+  if (n == 0) {
+    return;
+  }
+  uint8_t* buf = room_.worker().scratch();
+  size_t len =
+      BuildRemb(kSfuRtcpSsrc, room_.worker().max_incoming_bitrate(),
+                std::span<const uint32_t>(ssrcs.data(), n), std::span<uint8_t>(buf, kMaxRtpPacket));
+  if (len > 0) {
+    send_transport_->SendRtcp(buf, len);
   }
 }
 
@@ -528,10 +672,14 @@ void Peer::OnTimer(Clock::time_point now) {
     recv_transport_->OnTimer(now);
   }
   for (auto& p : producers_) {
-    if (p->keyframe_request_pending && now - p->last_keyframe_request >= kKeyFrameRequestInterval) {
-      SendKeyFrameRequest(*p);
+    for (auto& layer : p->layers) {
+      if (layer.keyframe_request_pending &&
+          now - layer.last_keyframe_request >= kKeyFrameRequestInterval) {
+        SendKeyFrameRequest(layer);
+      }
     }
   }
+  SendReceiverEstimate(now);
 }
 
 // ---- Room ----
@@ -601,6 +749,12 @@ uint32_t Room::NextSsrc() {
 void Room::OnTimer(Clock::time_point now) {
   for (auto& [id, peer] : peers_) {
     peer->OnTimer(now);
+  }
+  if (now >= next_layer_check_) {
+    next_layer_check_ = now + std::chrono::milliseconds(500);
+    for (auto& [id, peer] : peers_) {
+      peer->UpdateTargetLayers(now);
+    }
   }
   if (now >= next_speaker_check_) {
     next_speaker_check_ = now + kActiveSpeakerInterval;

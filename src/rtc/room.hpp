@@ -30,6 +30,8 @@ class WorkerContext : public TransportHost {
   // A per-worker buffer for one outgoing packet (MTU + SRTP trailer): consumers copy into it,
   // rewrite, encrypt and send, so forwarding never allocates.
   virtual uint8_t* scratch() = 0;
+  // What publishers are told they may send (REMB), in bits per second.
+  virtual uint64_t max_incoming_bitrate() = 0;
   virtual void RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) = 0;
 };
 
@@ -54,25 +56,34 @@ class RetransmitBuffer {
   std::unique_ptr<std::array<Slot, kSlots>> slots_ = std::make_unique<std::array<Slot, kSlots>>();
 };
 
+// One encoding of a producer: its only one, or one simulcast layer (by rid, lowest first).
+struct ProducerLayer {
+  using Clock = std::chrono::steady_clock;
+  std::string rid;    // empty without simulcast
+  uint32_t ssrc = 0;  // from a=ssrc, or learned from the mid/rid header extensions
+  // Loss toward Ruche: gaps in the sequence are NACKed to the publisher (video with "nack").
+  bool seq_started = false;
+  uint16_t highest_seq = 0;
+  std::unique_ptr<RetransmitBuffer> retransmit;  // video only
+  Clock::time_point last_packet{};
+  // PLI/FIR throttling: at most one keyframe request per second per layer.
+  Clock::time_point last_keyframe_request{};
+  bool keyframe_request_pending = false;
+};
+
 struct Producer {
   using Clock = std::chrono::steady_clock;
   std::string id;
   Peer* owner = nullptr;
   MediaKind kind = MediaKind::kAudio;
-  std::string mid;    // of the publisher's m= section
-  Codec codec;        // the publisher's payload type
-  uint32_t ssrc = 0;  // from a=ssrc, or learned from the mid header extension
+  std::string mid;  // of the publisher's m= section
+  Codec codec;      // the publisher's payload type
   uint8_t mid_ext_id = 0;
+  uint8_t rid_ext_id = 0;
   uint8_t audio_level_ext_id = 0;
-  // Loss toward Ruche: gaps in the sequence are NACKed to the publisher (video with "nack").
   bool nack_enabled = false;
-  bool seq_started = false;
-  uint16_t highest_seq = 0;
+  std::vector<ProducerLayer> layers;  // at least one
   std::vector<Consumer*> consumers;
-  std::unique_ptr<RetransmitBuffer> retransmit;  // video only
-  // PLI/FIR throttling: at most one keyframe request per second reaches the publisher.
-  Clock::time_point last_keyframe_request{};
-  bool keyframe_request_pending = false;
   // Audio loudness over the current active-speaker window (127 - level in -dBov).
   uint64_t loudness_sum = 0;
   uint32_t loudness_count = 0;
@@ -89,6 +100,15 @@ struct Consumer {
   uint32_t ssrc = 0;        // Ruche's SSRC toward this subscriber
   bool wanted = true;       // subscribed (false: unsubscribed, section inactive)
   bool negotiated = false;  // the browser answered an offer containing it
+  // Simulcast: the subscriber's wish, the layer it should get (the highest layer at most the
+  // wish that is being received), and the layer it gets (switched on a key frame).
+  int preferred_layer = 2;
+  int target_layer = 0;
+  int current_layer = -1;  // nothing forwarded yet
+  bool out_started = false;
+  uint16_t last_out_seq = 0;
+  uint32_t last_out_timestamp = 0;
+  uint16_t switch_seq = 0;  // the first sequence number sent from the current layer
   // Per-subscriber rewriting: what is added to the producer's numbers (simulcast switches
   // move these so the subscriber sees one continuous stream).
   uint16_t seq_offset = 0;
@@ -111,7 +131,10 @@ class Peer final : public TransportListener {
   const std::vector<std::unique_ptr<Producer>>& producers() const { return producers_; }
   Producer* FindProducer(const std::string& id);
   void OnTimer(std::chrono::steady_clock::time_point now);
-  void RequestKeyFrame(Producer& producer);
+  void RequestKeyFrame(Producer& producer, int layer);
+  void SetPreferredLayer(const std::string& producer_id, int layer);
+  // Moves consumers' target layers to what is being received (every 500 ms).
+  void UpdateTargetLayers(std::chrono::steady_clock::time_point now);
 
   // TransportListener
   void OnTransportConnected(WebRtcTransport& transport) override;
@@ -123,13 +146,16 @@ class Peer final : public TransportListener {
   std::unique_ptr<WebRtcTransport> NewTransport();
   LocalTransport LocalOf(const WebRtcTransport& transport) const;
   SubscribeOffer BuildOffer();
-  Producer* ProducerForPacket(const RtpPacket& packet);
-  void Forward(Producer& producer, const RtpPacket& packet);
-  void NackGaps(Producer& producer, uint16_t seq);
+  // The producer and layer a publisher's packet belongs to (learning SSRCs from mid/rid).
+  std::pair<Producer*, int> ProducerForPacket(const RtpPacket& packet);
+  void Forward(Producer& producer, int layer, const RtpPacket& packet);
+  void NackGaps(Producer& producer, ProducerLayer& layer, uint16_t seq);
+  void ForwardToConsumer(Consumer& consumer, int layer, const RtpPacket& packet, bool key_frame);
   void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
+  void SendReceiverEstimate(std::chrono::steady_clock::time_point now);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
   Consumer* ConsumerBySsrc(uint32_t ssrc);
-  void SendKeyFrameRequest(Producer& producer);
+  void SendKeyFrameRequest(ProducerLayer& layer);
 
   Room& room_;
   std::string id_;
@@ -142,6 +168,7 @@ class Peer final : public TransportListener {
   bool subscriptions_dirty_ = false;
   uint64_t offer_version_ = 1;
   bool closed_reported_ = false;
+  std::chrono::steady_clock::time_point next_remb_{};
 };
 
 class Room {
@@ -170,6 +197,7 @@ class Room {
   RoomEvents events_;
   std::map<std::string, std::unique_ptr<Peer>> peers_;
   std::chrono::steady_clock::time_point next_speaker_check_{};
+  std::chrono::steady_clock::time_point next_layer_check_{};
   std::string active_speaker_;
   uint32_t next_ssrc_;
 };

@@ -137,6 +137,46 @@ size_t BuildNack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const uint
   return bytes;
 }
 
+size_t BuildRemb(uint32_t sender_ssrc, uint64_t bitrate_bps, std::span<const uint32_t> ssrcs,
+                 std::span<uint8_t> out) {
+  size_t bytes = 20 + 4 * ssrcs.size();
+  if (ssrcs.size() > 255 || out.size() < bytes) {
+    return 0;
+  }
+  // 18-bit mantissa, 6-bit exponent.
+  uint8_t exp = 0;
+  while ((bitrate_bps >> exp) > 0x3FFFF && exp < 63) {
+    ++exp;
+  }
+  auto mantissa = static_cast<uint32_t>(bitrate_bps >> exp);
+  uint8_t* p = out.data();
+  Header(p, 15, kRtcpPayloadFeedback, bytes);
+  Put32(p + 4, sender_ssrc);
+  Put32(p + 8, 0);
+  p[12] = 'R';
+  p[13] = 'E';
+  p[14] = 'M';
+  p[15] = 'B';
+  p[16] = static_cast<uint8_t>(ssrcs.size());
+  p[17] = static_cast<uint8_t>(exp << 2 | (mantissa >> 16));
+  Put16(p + 18, static_cast<uint16_t>(mantissa));
+  for (size_t i = 0; i < ssrcs.size(); ++i) {
+    Put32(p + 20 + 4 * i, ssrcs[i]);
+  }
+  return bytes;
+}
+
+uint64_t RembBitrate(const RtcpPacketView& p) {
+  if (!IsRemb(p)) {
+    return 0;
+  }
+  const uint8_t* b = p.bytes.data();
+  uint8_t exp = b[17] >> 2;
+  uint32_t mantissa =
+      static_cast<uint32_t>(b[17] & 3) << 16 | static_cast<uint32_t>(b[18]) << 8 | b[19];
+  return static_cast<uint64_t>(mantissa) << exp;
+}
+
 size_t BuildEmptyReceiverReport(uint32_t sender_ssrc, std::span<uint8_t> out) {
   if (out.size() < 8) {
     return 0;

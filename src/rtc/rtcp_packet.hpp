@@ -51,6 +51,11 @@ size_t BuildFir(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq_nr, std::
 // Packs `seqs` (ascending or not) into PID/BLP items, at most 64 items.
 size_t BuildNack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const uint16_t> seqs,
                  std::span<uint8_t> out);
+// REMB (draft-alvestrand-rmcat-remb-03): the bitrate the sender may use, for `ssrcs` (≤ 255).
+size_t BuildRemb(uint32_t sender_ssrc, uint64_t bitrate_bps, std::span<const uint32_t> ssrcs,
+                 std::span<uint8_t> out);
+// The bitrate of a REMB packet (0 when not one).
+uint64_t RembBitrate(const RtcpPacketView& p);
 // A receiver report with no report blocks (keeps the compound rule: RR first).
 size_t BuildEmptyReceiverReport(uint32_t sender_ssrc, std::span<uint8_t> out);
 

@@ -94,6 +94,22 @@ TEST(Rtcp, IteratesACompoundAndStopsAtMalformedPackets) {
   EXPECT_FALSE(ok);
 }
 
+TEST(Rtcp, RembRoundTrip) {
+  uint8_t buf[64];
+  const uint32_t ssrcs[] = {11, 22, 33};
+  size_t n = BuildRemb(1, 3'000'000, ssrcs, buf);
+  ASSERT_EQ(n, 32u);
+  auto p = All(std::span<const uint8_t>(buf, n));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_TRUE(IsRemb(p[0]));
+  // 3,000,000 needs an exponent: the mantissa keeps 18 bits, so the value is rounded down.
+  uint64_t back = RembBitrate(p[0]);
+  EXPECT_LE(back, 3'000'000u);
+  EXPECT_GT(back, 2'990'000u);
+  EXPECT_EQ(RembBitrate(All(std::span<const uint8_t>(buf, BuildRemb(1, 1000, ssrcs, buf)))[0]),
+            1000u);
+}
+
 TEST(Rtcp, RecognisesRembAndTransportCc) {
   std::vector<uint8_t> remb = {0x8F, 206, 0,   4,   0,   0,   0, 1, 0, 0,
                                0,    0,   'R', 'E', 'M', 'B', 1, 0, 0, 0};

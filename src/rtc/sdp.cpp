@@ -350,13 +350,13 @@ std::string SessionHeader(uint64_t version, std::string_view bundle) {
       version, bundle);
 }
 
-// The feedback Ruche honours: NACK (answered from its retransmission buffer), PLI and FIR
-// (forwarded to the publisher). No bandwidth estimation feedback yet.
+// The feedback Ruche honours from a publisher's point of view: NACK and PLI/FIR (Ruche sends
+// them), REMB (Ruche states the bitrate it accepts, so simulcast's upper layers get sent).
 std::vector<std::string> SupportedFeedback(MediaKind kind) {
   if (kind == MediaKind::kAudio) {
     return {};
   }
-  return {"nack", "nack pli", "ccm fir"};
+  return {"nack", "nack pli", "ccm fir", "goog-remb"};
 }
 
 }  // namespace

@@ -103,8 +103,9 @@ TEST(Sdp, ChoosesOpusAndVp8AndAnswersRecvOnly) {
   ASSERT_EQ(accepted.size(), 2u);
   EXPECT_EQ(accepted[0].codec.name, "opus");
   EXPECT_EQ(accepted[1].codec.name, "VP8");
-  // Only the feedback Ruche honours survives: no goog-remb, no transport-cc.
-  EXPECT_EQ(accepted[1].codec.feedback, (std::vector<std::string>{"ccm fir", "nack", "nack pli"}));
+  // Only the feedback Ruche honours survives: no transport-cc.
+  EXPECT_EQ(accepted[1].codec.feedback,
+            (std::vector<std::string>{"goog-remb", "ccm fir", "nack", "nack pli"}));
   ASSERT_EQ(accepted[0].extensions.size(), 2u);  // audio level + mid, not transport-cc
 
   std::string answer = BuildPublishAnswer(*offer, accepted, kLocal);

@@ -80,8 +80,8 @@ Result<std::unique_ptr<Sfu>> Sfu::Start(const SfuOptions& options) {
     }
   }
   for (int i = 0; i < count; ++i) {
-    auto w = Worker::Create(
-        WorkerConfig{bind, announced, *dtls, &impl->demux, options.test_loss_percent});
+    auto w = Worker::Create(WorkerConfig{bind, announced, *dtls, &impl->demux,
+                                         options.test_loss_percent, options.max_incoming_bitrate});
     if (!w) {
       return w.error();
     }
@@ -145,6 +145,13 @@ void Sfu::AnswerSubscription(const std::string& room_id, const std::string& peer
       room_id, peer_id,
       [answer = std::move(answer_sdp), done](Peer& peer) { done(peer.AnswerSubscription(answer)); },
       [done] { done(Error::NotFound("not in this meeting")); });
+}
+
+void Sfu::SetPreferredLayer(const std::string& room_id, const std::string& peer_id,
+                            const std::string& producer_id, int layer) {
+  impl_->WithPeer(
+      room_id, peer_id,
+      [producer_id, layer](Peer& peer) { peer.SetPreferredLayer(producer_id, layer); }, [] {});
 }
 
 SfuCounters Sfu::Counters() const {

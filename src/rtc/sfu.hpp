@@ -27,6 +27,9 @@ struct SfuOptions {
   // Tests only: drop this share of media packets, both from publishers and to subscribers, to
   // exercise NACK recovery (rtc.test_loss_percent).
   double test_loss_percent = 0;
+  // The bitrate each publisher is told (REMB) it may send per video track, all simulcast layers
+  // together.
+  uint64_t max_incoming_bitrate = 3'000'000;
 };
 
 struct ProducerInfo {
@@ -111,6 +114,10 @@ class Sfu {
   void AnswerSubscription(const std::string& room_id, const std::string& peer_id,
                           std::string answer_sdp,
                           std::function<void(Result<std::optional<SubscribeOffer>>)> done);
+
+  // Simulcast: the highest layer (0–2) `peer_id` wants of `producer_id`.
+  void SetPreferredLayer(const std::string& room_id, const std::string& peer_id,
+                         const std::string& producer_id, int layer);
 
   // Totals across workers (relaxed reads: each figure is exact, the set is not a snapshot).
   SfuCounters Counters() const;

@@ -48,6 +48,7 @@ struct WorkerConfig {
   std::shared_ptr<DtlsContext> dtls_context;
   Demux* demux = nullptr;
   double test_loss_percent = 0;
+  uint64_t max_incoming_bitrate = 3'000'000;
 };
 
 class Worker final : public WorkerContext {
@@ -76,6 +77,7 @@ class Worker final : public WorkerContext {
   const std::string& announced_ip() override { return config_.announced_ip; }
   uint16_t udp_port() override { return port_; }
   uint8_t* scratch() override { return send_scratch_.get(); }
+  uint64_t max_incoming_bitrate() override { return config_.max_incoming_bitrate; }
   void RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) override;
   int OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owner) override;
   void CloseConnectedSocket(int fd) override;

@@ -59,12 +59,31 @@ export interface MeetingTestHook {
   readonly sendPc: RTCPeerConnection | null;
   readonly recvPc: RTCPeerConnection | null;
   readonly state: SessionState;
+  /** The video producers we receive (for tests that pick one). */
+  readonly videoProducerIds: string[];
+  /** Forces the simulcast layer (0 low … 2 high) we ask for one producer's video. */
+  setPreferredLayer(producerId: string, layer: 0 | 1 | 2): void;
 }
 
 declare global {
   interface Window {
     __rucheMeeting?: MeetingTestHook;
   }
+}
+
+// Simulcast: three encodings of the camera, lowest first (Ruche orders layers as listed). Each
+// subscriber then gets the one that suits its tile, switched by the SFU on a key frame.
+const kSimulcast: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
+/** The layer a grid of `tiles` remote videos needs: small tiles do not need the full one. */
+function layerForGrid(tiles: number): 0 | 1 | 2 {
+  if (tiles <= 2) return 2;
+  if (tiles <= 6) return 1;
+  return 0;
 }
 
 // Ruche is ICE-lite and puts its host candidates in its SDP: no STUN or TURN to ask.
@@ -115,6 +134,9 @@ export class MeetingSession {
   private readonly pendingSubscribe = new Set<string>();
   private subscribeTimer: ReturnType<typeof setTimeout> | null = null;
   private consumers: ConsumerInfo[] = [];
+  // The layer asked for each video producer, and the ones forced through the test hook.
+  private askedLayers = new Map<string, number>();
+  private forcedLayers = new Map<string, 0 | 1 | 2>();
   // Peer-connection work runs one step at a time, in message order.
   private work: Promise<void> = Promise.resolve();
   private joinError: SessionProblem | null = null;
@@ -141,6 +163,13 @@ export class MeetingSession {
       },
       get recvPc() {
         return session.recvPc;
+      },
+      get videoProducerIds() {
+        return session.consumers.filter((c) => c.kind === 'video').map((c) => c.producer_id);
+      },
+      setPreferredLayer(producerId: string, layer: 0 | 1 | 2) {
+        session.forcedLayers.set(producerId, layer);
+        session.askLayers();
       },
       get state() {
         return session.state.value;
@@ -343,7 +372,9 @@ export class MeetingSession {
     this.sendPc = pc;
     this.watchConnection(pc);
     if (audio) pc.addTransceiver(audio, { direction: 'sendonly', streams: [stream] });
-    if (video) pc.addTransceiver(video, { direction: 'sendonly', streams: [stream] });
+    if (video) {
+      pc.addTransceiver(video, { direction: 'sendonly', streams: [stream], sendEncodings: kSimulcast });
+    }
     await pc.setLocalDescription(await pc.createOffer());
     // NOTE: no candidates to trickle: Ruche is ICE-lite and learns our address from our
     // connectivity checks, so the offer goes out as soon as it exists.
@@ -357,6 +388,19 @@ export class MeetingSession {
     await pc.setLocalDescription(await pc.createAnswer());
     this.channel.send({ type: 'subscribe_answer', sdp: pc.localDescription!.sdp });
     this.refreshMedia();
+    this.askLayers();
+  }
+
+  /** Tells Ruche which simulcast layer each video needs, when that changes. */
+  private askLayers(): void {
+    const videos = this.consumers.filter((c) => c.kind === 'video');
+    const layer = layerForGrid(videos.length);
+    for (const c of videos) {
+      const wanted = this.forcedLayers.get(c.producer_id) ?? layer;
+      if (this.askedLayers.get(c.producer_id) === wanted) continue;
+      this.askedLayers.set(c.producer_id, wanted);
+      this.channel.send({ type: 'preferred_layer', producer_id: c.producer_id, spatial_layer: wanted });
+    }
   }
 
   /** Maps each consumer's mid to its receiver's track, grouped by participant. */
