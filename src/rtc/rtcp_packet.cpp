@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace ruche::rtc {
 namespace {
@@ -32,7 +33,59 @@ bool IsFeedback(const RtcpPacketView& p, uint8_t type, uint8_t format, size_t mi
   return p.packet_type == type && p.count_or_format == format && p.bytes.size() >= min_size;
 }
 
+void WriteReportBlock(uint8_t* p, const ReportBlock& b) {
+  Put32(p, b.ssrc);
+  int32_t lost = std::clamp<int32_t>(b.cumulative_lost, -0x800000, 0x7FFFFF);
+  Put32(p + 4,
+        static_cast<uint32_t>(b.fraction_lost) << 24 | (static_cast<uint32_t>(lost) & 0xFFFFFF));
+  Put32(p + 8, b.highest_sequence);
+  Put32(p + 12, b.jitter);
+  Put32(p + 16, b.last_sr);
+  Put32(p + 20, b.delay_since_last_sr);
+}
+
 }  // namespace
+
+namespace rtcp_detail {
+ReportBlock ReadReportBlock(const uint8_t* p) {
+  ReportBlock b;
+  b.ssrc = Get32(p);
+  b.fraction_lost = p[4];
+  // 24-bit two's complement, sign-extended.
+  uint32_t lost = Get32(p + 4) & 0xFFFFFF;
+  b.cumulative_lost = static_cast<int32_t>(lost ^ 0x800000) - 0x800000;
+  b.highest_sequence = Get32(p + 8);
+  b.jitter = Get32(p + 12);
+  b.last_sr = Get32(p + 16);
+  b.delay_since_last_sr = Get32(p + 20);
+  return b;
+}
+}  // namespace rtcp_detail
+
+bool IsSenderReport(const RtcpPacketView& p) {
+  return p.packet_type == kRtcpSenderReport &&
+         p.bytes.size() >= 28 + 24 * static_cast<size_t>(p.count_or_format);
+}
+bool IsReceiverReport(const RtcpPacketView& p) {
+  return p.packet_type == kRtcpReceiverReport &&
+         p.bytes.size() >= 8 + 24 * static_cast<size_t>(p.count_or_format);
+}
+bool IsSdes(const RtcpPacketView& p) { return p.packet_type == kRtcpSdes; }
+bool IsBye(const RtcpPacketView& p) { return p.packet_type == kRtcpBye; }
+
+SenderInfo SenderInfoOf(const RtcpPacketView& p) {
+  SenderInfo info;
+  if (!IsSenderReport(p)) {
+    return info;
+  }
+  const uint8_t* b = p.bytes.data();
+  info.ssrc = Get32(b + 4);
+  info.ntp_timestamp = static_cast<uint64_t>(Get32(b + 8)) << 32 | Get32(b + 12);
+  info.rtp_timestamp = Get32(b + 16);
+  info.packet_count = Get32(b + 20);
+  info.octet_count = Get32(b + 24);
+  return info;
+}
 
 bool IsPictureLossIndication(const RtcpPacketView& p) {
   return IsFeedback(p, kRtcpPayloadFeedback, 1, 12);
@@ -174,6 +227,10 @@ uint64_t RembBitrate(const RtcpPacketView& p) {
   uint8_t exp = b[17] >> 2;
   uint32_t mantissa =
       static_cast<uint32_t>(b[17] & 3) << 16 | static_cast<uint32_t>(b[18]) << 8 | b[19];
+  // An 18-bit mantissa shifted by up to 63 overflows 64 bits past an exponent of 46.
+  if (mantissa != 0 && exp > 46 && (mantissa >> (64 - exp)) != 0) {
+    return UINT64_MAX;
+  }
   return static_cast<uint64_t>(mantissa) << exp;
 }
 
@@ -186,18 +243,64 @@ size_t BuildEmptyReceiverReport(uint32_t sender_ssrc, std::span<uint8_t> out) {
   return 8;
 }
 
-void SetMediaSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
-  if (packet.size() >= 20 && packet[1] == kRtcpPayloadFeedback && (packet[0] & 0x1F) == 4) {
-    Put32(packet.data() + 12, ssrc);
-  } else if (packet.size() >= 12) {
-    Put32(packet.data() + 8, ssrc);
+size_t BuildReceiverReport(uint32_t sender_ssrc, std::span<const ReportBlock> blocks,
+                           std::span<uint8_t> out) {
+  size_t bytes = 8 + 24 * blocks.size();
+  if (blocks.size() > kMaxReportBlocks || out.size() < bytes) {
+    return 0;
   }
+  Header(out.data(), static_cast<uint8_t>(blocks.size()), kRtcpReceiverReport, bytes);
+  Put32(out.data() + 4, sender_ssrc);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    WriteReportBlock(out.data() + 8 + 24 * i, blocks[i]);
+  }
+  return bytes;
 }
 
-void SetSenderSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
-  if (packet.size() >= 8) {
-    Put32(packet.data() + 4, ssrc);
+size_t BuildSenderReport(const SenderInfo& info, std::span<uint8_t> out) {
+  if (out.size() < 28) {
+    return 0;
   }
+  uint8_t* p = out.data();
+  Header(p, 0, kRtcpSenderReport, 28);
+  Put32(p + 4, info.ssrc);
+  Put32(p + 8, static_cast<uint32_t>(info.ntp_timestamp >> 32));
+  Put32(p + 12, static_cast<uint32_t>(info.ntp_timestamp));
+  Put32(p + 16, info.rtp_timestamp);
+  Put32(p + 20, info.packet_count);
+  Put32(p + 24, info.octet_count);
+  return 28;
+}
+
+bool SetMediaSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
+  if (packet.size() < 12 || (packet[0] >> 6) != 2 ||
+      (packet[1] != kRtcpTransportFeedback && packet[1] != kRtcpPayloadFeedback)) {
+    return false;
+  }
+  uint8_t format = packet[0] & 0x1F;
+  if (packet[1] == kRtcpPayloadFeedback && format == 4) {
+    // RFC 5104 §4.3.1.2: a FIR names its targets in the FCI, the media source field is 0.
+    if (packet.size() < 20) {
+      return false;
+    }
+    Put32(packet.data() + 12, ssrc);
+    return true;
+  }
+  if (packet[1] == kRtcpPayloadFeedback && format == 15) {
+    return false;  // REMB (or another application layer feedback): SSRCs live in the FCI
+  }
+  Put32(packet.data() + 8, ssrc);
+  return true;
+}
+
+bool SetSenderSsrc(std::span<uint8_t> packet, uint32_t ssrc) {
+  if (packet.size() < 8 || (packet[0] >> 6) != 2 ||
+      (packet[1] != kRtcpSenderReport && packet[1] != kRtcpReceiverReport &&
+       packet[1] != kRtcpTransportFeedback && packet[1] != kRtcpPayloadFeedback)) {
+    return false;
+  }
+  Put32(packet.data() + 4, ssrc);
+  return true;
 }
 
 }  // namespace ruche::rtc

@@ -73,15 +73,20 @@ void RtpPacket::set_timestamp(uint32_t ts) { Put32(buf_.data() + 4, ts); }
 uint32_t RtpPacket::ssrc() const { return Get32(buf_.data() + 8); }
 void RtpPacket::set_ssrc(uint32_t ssrc) { Put32(buf_.data() + 8, ssrc); }
 
-std::span<const uint8_t> RtpPacket::Extension(uint8_t id) const {
-  if (ext_offset_ == 0 || id == 0) {
-    return {};
+uint32_t RtpPacket::csrc(size_t index) const {
+  return index < csrc_count() ? Get32(buf_.data() + kFixedHeader + 4 * index) : 0;
+}
+
+template <typename Fn>
+bool RtpPacket::ForEachExtension(Fn&& fn) const {
+  if (ext_offset_ == 0) {
+    return true;
   }
   const uint8_t* p = buf_.data() + ext_offset_;
   size_t n = ext_size_;
   size_t i = 0;
   if (ext_profile_ == kOneByteProfile) {
-    // RFC 8285 §4.2: ID (4 bits) and length-1 (4 bits); ID 0 is padding, 15 stops parsing.
+    // RFC 8285 §4.2: ID (4 bits) and length-1 (4 bits); byte 0 is padding, ID 15 stops parsing.
     while (i < n) {
       uint8_t b = p[i];
       if (b == 0) {
@@ -89,37 +94,79 @@ std::span<const uint8_t> RtpPacket::Extension(uint8_t id) const {
         continue;
       }
       uint8_t ext_id = b >> 4;
-      size_t len = static_cast<size_t>(b & 0x0F) + 1;
-      if (ext_id == 15 || n - i - 1 < len) {
-        return {};
+      if (ext_id == 15) {
+        return true;
       }
-      if (ext_id == id) {
-        return {p + i + 1, len};
+      size_t len = static_cast<size_t>(b & 0x0F) + 1;
+      if (n - i - 1 < len) {
+        return false;
+      }
+      if (!fn(ext_offset_ + i, ext_id, ext_offset_ + i + 1, len)) {
+        return true;
       }
       i += 1 + len;
     }
   } else if ((ext_profile_ & kTwoByteProfileMask) == kTwoByteProfile) {
-    // RFC 8285 §4.3: ID byte, length byte (0 allowed).
+    // RFC 8285 §4.3: ID byte, length byte (0 allowed); a 0 byte where an ID goes is padding.
     while (i < n) {
       uint8_t ext_id = p[i];
       if (ext_id == 0) {
         ++i;
         continue;
       }
-      if (n - i < 2) {
-        return {};
+      if (n - i < 2 || n - i - 2 < p[i + 1]) {
+        return false;
       }
       size_t len = p[i + 1];
-      if (n - i - 2 < len) {
-        return {};
-      }
-      if (ext_id == id) {
-        return {p + i + 2, len};
+      if (!fn(ext_offset_ + i, ext_id, ext_offset_ + i + 2, len)) {
+        return true;
       }
       i += 2 + len;
     }
   }
-  return {};
+  return true;
+}
+
+std::span<const uint8_t> RtpPacket::Extension(uint8_t id) const {
+  if (id == 0) {
+    return {};
+  }
+  std::span<const uint8_t> found;
+  bool ok = ForEachExtension([&](size_t, uint8_t ext_id, size_t value, size_t len) {
+    if (ext_id != id) {
+      return true;
+    }
+    found = std::span<const uint8_t>(buf_.data() + value, len);
+    return false;
+  });
+  // NOTE: a malformed element after the one asked for does not hide it; one before it does,
+  // since the walk cannot get past it.
+  return ok ? found : std::span<const uint8_t>();
+}
+
+bool RtpPacket::SetExtensionId(uint8_t old_id, uint8_t new_id) {
+  bool one_byte = ext_profile_ == kOneByteProfile;
+  if (ext_offset_ == 0 || old_id == 0 || new_id == 0 || (one_byte && new_id > 14)) {
+    return false;
+  }
+  // First pass: the element exists, the new id is free, the block is well formed.
+  bool found = false;
+  bool clash = false;
+  if (!ForEachExtension([&](size_t, uint8_t ext_id, size_t, size_t) {
+        found |= ext_id == old_id;
+        clash |= ext_id == new_id && new_id != old_id;
+        return true;
+      }) ||
+      !found || clash) {
+    return false;
+  }
+  ForEachExtension([&](size_t at, uint8_t ext_id, size_t, size_t) {
+    if (ext_id == old_id) {
+      buf_[at] = one_byte ? static_cast<uint8_t>(new_id << 4 | (buf_[at] & 0x0F)) : new_id;
+    }
+    return true;
+  });
+  return true;
 }
 
 bool IsVp8KeyFrame(std::span<const uint8_t> d) {

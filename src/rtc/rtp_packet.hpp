@@ -32,17 +32,33 @@ class RtpPacket {
   uint32_t ssrc() const;
   void set_ssrc(uint32_t ssrc);
 
-  // The value of extension `id`, or an empty span when absent.
+  uint8_t csrc_count() const { return buf_[0] & 0x0F; }
+  uint32_t csrc(size_t index) const;  // index < csrc_count()
+
+  // The value of the first extension `id` (RFC 8285: one-byte form 1–14, two-byte form 1–255),
+  // or an empty span when absent, malformed, or the extension block uses another profile. A
+  // two-byte element of length 0 is present but empty too.
   std::span<const uint8_t> Extension(uint8_t id) const;
+  // Renumbers every element `old_id` to `new_id` in place, as the SFU must when a subscriber
+  // negotiated other ids (RFC 8285 §6: ids are per session). False, changing nothing, when
+  // `old_id` is absent or `new_id` is not valid in the block's form (1–14 one-byte, 1–255
+  // two-byte) or already used by another element.
+  bool SetExtensionId(uint8_t old_id, uint8_t new_id);
 
   std::span<const uint8_t> payload() const { return buf_.subspan(header_size_, payload_size_); }
   size_t header_size() const { return header_size_; }
+  size_t padding_size() const { return buf_.size() - header_size_ - payload_size_; }
   size_t size() const { return buf_.size(); }
   std::span<uint8_t> bytes() { return buf_; }
   std::span<const uint8_t> bytes() const { return buf_; }
 
  private:
   explicit RtpPacket(std::span<uint8_t> buf) : buf_(buf) {}
+  // Calls fn(offset of the element's id byte in buf_, id, value offset, value length) for each
+  // element of the extension block until fn returns false; false when the block is malformed.
+  template <typename Fn>
+  bool ForEachExtension(Fn&& fn) const;
+
   std::span<uint8_t> buf_;
   size_t header_size_ = 0;   // fixed header + CSRCs + extension block
   size_t payload_size_ = 0;  // without padding

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace ruche::rtc {
@@ -90,6 +91,133 @@ TEST(Rtp, RejectsWhatIsNotRtp) {
   EXPECT_FALSE(RtpPacket::Parse(long_ext));
 }
 
+TEST(Rtp, Csrcs) {
+  auto buf = OneBytePacket();
+  auto p = RtpPacket::Parse(buf);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->csrc_count(), 1);
+  EXPECT_EQ(p->csrc(0), 0x11111111u);
+  EXPECT_EQ(p->csrc(1), 0u);  // out of range
+  EXPECT_EQ(p->padding_size(), 0u);
+  // Three CSRCs and no extension: the payload starts after them.
+  std::vector<uint8_t> three = {0x83, 0x6F, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,  0,
+                                0,    0,    4, 0, 0, 0, 5, 0, 0, 0, 6, 'p'};
+  auto q = RtpPacket::Parse(three);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->csrc(2), 6u);
+  EXPECT_EQ(q->header_size(), 24u);
+  EXPECT_EQ(q->payload().size(), 1u);
+  EXPECT_TRUE(q->Extension(1).empty());
+  three.pop_back();  // no payload at all is still a packet
+  EXPECT_TRUE(RtpPacket::Parse(three));
+  three.pop_back();  // one CSRC byte short
+  EXPECT_FALSE(RtpPacket::Parse(three));
+}
+
+TEST(Rtp, PaddingOnlyPacket) {
+  // Chromium's bandwidth probes: P=1, no payload, 224 - 12 bytes of padding.
+  std::vector<uint8_t> probe(224, 0);
+  probe[0] = 0xA0;
+  probe[1] = 96;
+  probe.back() = 224 - 12;
+  auto p = RtpPacket::Parse(probe);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->payload().empty());
+  EXPECT_EQ(p->padding_size(), 212u);
+  probe.back() = 224 - 11;  // reaches into the fixed header
+  EXPECT_FALSE(RtpPacket::Parse(probe));
+}
+
+TEST(Rtp, OneByteExtensionIdFifteenStopsParsing) {
+  // RFC 8285 §4.2: ID 15 ends the block; what follows is not read.
+  std::vector<uint8_t> buf = {0x90, 0x60, 0, 1, 0,    0,    0,    1,    0,    0, 0, 9,
+                              0xBE, 0xDE, 0, 2, 0x10, 0x22, 0xF0, 0x20, 0x33, 0, 0, 0};
+  auto p = RtpPacket::Parse(buf);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->Extension(1).size(), 1u);
+  EXPECT_EQ(p->Extension(1)[0], 0x22);
+  EXPECT_TRUE(p->Extension(2).empty());
+  EXPECT_TRUE(p->Extension(15).empty());
+  // An element running past the block hides itself and everything after it.
+  std::vector<uint8_t> bad = {0x90, 0x60, 0,    1, 0, 0,    0,    1,    0,    0,  0,
+                              9,    0xBE, 0xDE, 0, 1, 0x10, 0x22, 0x23, 0xAA, 'x'};
+  auto q = RtpPacket::Parse(bad);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->Extension(1).size(), 1u);
+  EXPECT_TRUE(q->Extension(2).empty());
+  EXPECT_FALSE(q->SetExtensionId(1, 3));  // the block is malformed: nothing is rewritten
+  EXPECT_EQ(bad[16], 0x10);
+  // An unknown profile: no elements at all.
+  std::vector<uint8_t> other = {0x90, 0x60, 0,    1,    0, 0, 0,    1,    0, 0,
+                                0,    9,    0xAB, 0xCD, 0, 1, 0x10, 0x22, 0, 0};
+  auto r = RtpPacket::Parse(other);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->Extension(1).empty());
+  EXPECT_FALSE(r->SetExtensionId(1, 2));
+}
+
+TEST(Rtp, RenumbersOneByteExtensions) {
+  auto buf = OneBytePacket();
+  auto p = RtpPacket::Parse(buf);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->SetExtensionId(4, 9));
+  EXPECT_TRUE(p->Extension(4).empty());
+  auto mid = p->Extension(9);
+  EXPECT_EQ(std::string(mid.begin(), mid.end()), "0");
+  EXPECT_EQ(AudioLevelOf(*p, 1), 5);       // the other element is untouched
+  EXPECT_EQ(buf[22], 0x90);                // id 9, length-1 still 0
+  EXPECT_FALSE(p->SetExtensionId(9, 15));  // 15 is reserved in the one-byte form
+  EXPECT_FALSE(p->SetExtensionId(9, 0));
+  EXPECT_FALSE(p->SetExtensionId(9, 1));  // taken by the audio level
+  EXPECT_FALSE(p->SetExtensionId(4, 5));  // no longer there
+  EXPECT_TRUE(p->SetExtensionId(9, 9));
+  EXPECT_TRUE(p->SetExtensionId(1, 3));
+  EXPECT_EQ(AudioLevelOf(*p, 3), 5);
+  EXPECT_FALSE(AudioLevelOf(*p, 1));
+  // The packet still parses the same way from its bytes.
+  auto again = RtpPacket::Parse(buf);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->Extension(9).size(), 1u);
+  EXPECT_EQ(std::string(again->payload().begin(), again->payload().end()), "ABCD");
+}
+
+TEST(Rtp, RenumbersTwoByteExtensions) {
+  std::vector<uint8_t> buf = {0x90, 0x60, 0, 1,    0,    0,   0,   1,   0,    0,    0,    9,  0x10,
+                              0x00, 0,    2, 0x05, 0x03, 'a', 'b', 'c', 0x07, 0x00, 0x00, 'X'};
+  auto p = RtpPacket::Parse(buf);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->SetExtensionId(5, 200));  // beyond 14 is fine in the two-byte form
+  auto v = p->Extension(200);
+  EXPECT_EQ(std::string(v.begin(), v.end()), "abc");
+  EXPECT_TRUE(p->Extension(5).empty());
+  EXPECT_TRUE(p->SetExtensionId(7, 8));  // an empty element can be renumbered too
+  EXPECT_EQ(buf[21], 8);
+  EXPECT_FALSE(p->SetExtensionId(8, 200));
+  // The audio level, here in the two-byte form (RFC 8285 allows any element in either).
+  buf[16] = 1;
+  buf[17] = 1;
+  buf[18] = 0xFF;  // V=1, level 127
+  buf[19] = 0;     // padding
+  buf[20] = 0;
+  auto q = RtpPacket::Parse(buf);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(AudioLevelOf(*q, 1), 127);
+}
+
+TEST(Rtp, Demultiplexing) {
+  auto buf = OneBytePacket();
+  EXPECT_TRUE(LooksLikeRtp(buf));
+  buf[0] = 0x7F;  // RFC 7983: 64–127 is TURN channel data
+  EXPECT_FALSE(LooksLikeRtp(buf));
+  buf[0] = 0xC0;  // version 3
+  EXPECT_FALSE(LooksLikeRtp(buf));
+  EXPECT_FALSE(IsRtcpPacketType(191));
+  EXPECT_TRUE(IsRtcpPacketType(192));
+  EXPECT_TRUE(IsRtcpPacketType(223));
+  EXPECT_FALSE(IsRtcpPacketType(224));
+  EXPECT_FALSE(IsRtcpPacketType(0x80 | 96));  // marker set, PT 96
+}
+
 TEST(Rtp, KeyFrames) {
   // VP8: S=1 PID=0, no extension, then a frame header with P=0.
   EXPECT_TRUE(IsVp8KeyFrame(std::vector<uint8_t>{0x10, 0x00, 0x00, 0x00}));
@@ -105,6 +233,17 @@ TEST(Rtp, KeyFrames) {
   EXPECT_TRUE(IsH264KeyFrame(std::vector<uint8_t>{0x7C, 0x85, 0x00}));
   EXPECT_FALSE(IsH264KeyFrame(std::vector<uint8_t>{0x7C, 0x05, 0x00}));        // not the start
   EXPECT_FALSE(IsH264KeyFrame(std::vector<uint8_t>{0x18, 0x00, 0x09, 0x67}));  // truncated
+  EXPECT_FALSE(IsH264KeyFrame({}));
+  EXPECT_FALSE(IsH264KeyFrame(std::vector<uint8_t>{0x7C}));  // FU-A without its header
+  // STAP-A whose key NAL comes second, after a non-key one.
+  EXPECT_TRUE(IsH264KeyFrame(std::vector<uint8_t>{0x18, 0x00, 0x01, 0x06, 0x00, 0x01, 0x65}));
+  // VP8: a later partition (PID 1) or a continuation (S=0) is not a key frame start even with
+  // P=0 in the byte that would be the frame header; 7-bit picture id, TL0PICIDX only.
+  EXPECT_FALSE(IsVp8KeyFrame(std::vector<uint8_t>{0x11, 0x00}));
+  EXPECT_TRUE(IsVp8KeyFrame(std::vector<uint8_t>{0x90, 0xC0, 0x05, 0x01, 0x50}));
+  EXPECT_FALSE(IsVp8KeyFrame(std::vector<uint8_t>{0x90, 0xC0, 0x05, 0x01, 0x51}));
+  EXPECT_FALSE(IsVp8KeyFrame(std::vector<uint8_t>{0x90, 0xC0, 0x05, 0x01}));  // no frame header
+  EXPECT_FALSE(IsVp8KeyFrame({}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ruche::rtc {
@@ -14,6 +15,7 @@ constexpr uint16_t kAttrMappedAddress = 0x0001;
 constexpr uint16_t kAttrUsername = 0x0006;
 constexpr uint16_t kAttrMessageIntegrity = 0x0008;
 constexpr uint16_t kAttrErrorCode = 0x0009;
+constexpr uint16_t kAttrUnknownAttributes = 0x000A;
 constexpr uint16_t kAttrXorMappedAddress = 0x0020;
 constexpr uint16_t kAttrPriority = 0x0024;
 constexpr uint16_t kAttrUseCandidate = 0x0025;
@@ -69,13 +71,17 @@ uint32_t Crc32(const uint8_t* data, size_t n) {
 bool Hmac(std::span<const uint8_t> prefix, uint16_t length, std::string_view key,
           uint8_t out[kIntegritySize]) {
   uint8_t buf[kMaxStunMessage];
-  if (prefix.size() > sizeof(buf) || prefix.size() < kStunHeaderSize) {
+  if (prefix.size() > sizeof(buf) || prefix.size() < kStunHeaderSize || key.size() > 4096) {
     return false;
   }
   std::memcpy(buf, prefix.data(), prefix.size());
   Put16(buf + 2, length);
+  // NOTE: a default-constructed string_view has a null data(); OpenSSL 3 refuses a null key even
+  // of length 0, so an empty password gets a valid pointer.
+  static constexpr uint8_t kEmptyKey[1] = {0};
+  const void* key_data = key.empty() ? kEmptyKey : static_cast<const void*>(key.data());
   unsigned int n = 0;
-  return HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), buf, prefix.size(), out, &n) !=
+  return HMAC(EVP_sha1(), key_data, static_cast<int>(key.size()), buf, prefix.size(), out, &n) !=
              nullptr &&
          n == kIntegritySize;
 }
@@ -117,6 +123,15 @@ class Writer {
   size_t size_ = 0;
 };
 
+// MESSAGE-INTEGRITY over what `w` holds, the length field already counting the attribute
+// (§14.5).
+bool AddMessageIntegrity(Writer& w, std::string_view password) {
+  size_t before = w.size();
+  uint8_t* mac = w.Attribute(kAttrMessageIntegrity, kIntegritySize);
+  return mac != nullptr && Hmac(std::span<const uint8_t>(w.data(), before),
+                                static_cast<uint16_t>(w.size() - kStunHeaderSize), password, mac);
+}
+
 bool AddFingerprint(Writer& w) {
   size_t before = w.size();
   uint8_t* v = w.Attribute(kAttrFingerprint, 4);
@@ -157,8 +172,11 @@ std::optional<StunMessage> ParseStun(std::span<const uint8_t> d) {
     if (d.size() - at - 4 < padded) {
       return std::nullopt;
     }
-    // §14.7 / §14.5: nothing after FINGERPRINT; only FINGERPRINT after MESSAGE-INTEGRITY.
-    if (m.has_fingerprint || (m.has_message_integrity && type != kAttrFingerprint)) {
+    // §14.7: nothing after FINGERPRINT. §14.5 has agents ignore what follows MESSAGE-INTEGRITY
+    // but MESSAGE-INTEGRITY-SHA256 and FINGERPRINT; nothing legitimate puts anything else there,
+    // so such a message is refused rather than half-read.
+    if (m.has_fingerprint || (m.has_message_integrity && type != kAttrFingerprint &&
+                              type != kAttrMessageIntegritySha256)) {
       return std::nullopt;
     }
     const uint8_t* v = d.data() + at + 4;
@@ -203,16 +221,25 @@ std::optional<StunMessage> ParseStun(std::span<const uint8_t> d) {
         (type == kAttrIceControlling ? m.ice_controlling : m.ice_controlled) = true;
         m.tie_breaker = static_cast<uint64_t>(Get32(v)) << 32 | Get32(v + 4);
         break;
+      case kAttrMessageIntegritySha256:
+        // §14.6: 16 to 32 bytes, a multiple of 4. Not checked: browsers send only SHA-1.
+        if (len < 16 || len > 32 || len % 4 != 0) {
+          return std::nullopt;
+        }
+        break;
       case kAttrMappedAddress:
       case kAttrXorMappedAddress:
       case kAttrErrorCode:
-      case kAttrMessageIntegritySha256:
+      case kAttrUnknownAttributes:
       case kAttrUserhash:
       case kAttrPasswordAlgorithms:
         break;  // known; not used by an ICE-lite server
       default:
         if (type < 0x8000) {
           m.has_unknown_comprehension_required = true;
+          if (m.unknown_attribute_count < m.unknown_attributes.size()) {
+            m.unknown_attributes[m.unknown_attribute_count++] = type;
+          }
         }
         break;
     }
@@ -246,7 +273,7 @@ bool VerifyFingerprint(std::span<const uint8_t> d, const StunMessage& m) {
 size_t BuildBindingSuccess(const StunMessage& request, const sockaddr* mapped,
                            std::string_view password, std::span<uint8_t> out) {
   Writer w(out);
-  if (!w.Header(kBindingSuccess, request.transaction_id)) {
+  if (mapped == nullptr || !w.Header(kBindingSuccess, request.transaction_id)) {
     return 0;
   }
   // XOR-MAPPED-ADDRESS (§14.2): port XOR the cookie's high half, address XOR cookie (+ id).
@@ -279,20 +306,15 @@ size_t BuildBindingSuccess(const StunMessage& request, const sockaddr* mapped,
   } else {
     return 0;
   }
-  size_t before = w.size();
-  uint8_t* mac = w.Attribute(kAttrMessageIntegrity, kIntegritySize);
-  if (mac == nullptr || !Hmac(std::span<const uint8_t>(w.data(), before),
-                              static_cast<uint16_t>(w.size() - kStunHeaderSize), password, mac)) {
-    return 0;
-  }
-  return AddFingerprint(w) ? w.size() : 0;
+  return AddMessageIntegrity(w, password) && AddFingerprint(w) ? w.size() : 0;
 }
 
 size_t BuildBindingError(const StunMessage& request, int code, std::string_view reason,
-                         std::span<uint8_t> out) {
+                         std::span<uint8_t> out, std::optional<std::string_view> password) {
+  // §14.8: class 3–6 and number 0–99; the reason phrase is fewer than 128 characters.
   Writer w(out);
-  if (!w.Header(kBindingError, request.transaction_id) || code < 300 || code > 699 ||
-      reason.size() > 128) {
+  if (code < 300 || code > 699 || reason.size() >= 128 ||
+      !w.Header(kBindingError, request.transaction_id)) {
     return 0;
   }
   uint8_t* v = w.Attribute(kAttrErrorCode, 4 + reason.size());
@@ -301,7 +323,24 @@ size_t BuildBindingError(const StunMessage& request, int code, std::string_view 
   }
   v[2] = static_cast<uint8_t>(code / 100);
   v[3] = static_cast<uint8_t>(code % 100);
-  std::memcpy(v + 4, reason.data(), reason.size());
+  if (!reason.empty()) {
+    std::memcpy(v + 4, reason.data(), reason.size());
+  }
+  // §14.9: a 420 names the comprehension-required attributes it did not understand.
+  if (code == 420 && request.unknown_attribute_count > 0) {
+    size_t count =
+        std::min<size_t>(request.unknown_attribute_count, request.unknown_attributes.size());
+    uint8_t* u = w.Attribute(kAttrUnknownAttributes, 2 * count);
+    if (u == nullptr) {
+      return 0;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      Put16(u + 2 * i, request.unknown_attributes[i]);
+    }
+  }
+  if (password && !AddMessageIntegrity(w, *password)) {
+    return 0;
+  }
   return AddFingerprint(w) ? w.size() : 0;
 }
 

@@ -36,14 +36,18 @@ struct StunMessage {
   // An attribute in 0x0000–0x7FFF this parser does not know (RFC 8489 §14: comprehension-
   // required): the request must be answered with 420.
   bool has_unknown_comprehension_required = false;
+  // The first of those types, for the 420's UNKNOWN-ATTRIBUTES (RFC 8489 §14.9).
+  std::array<uint16_t, 4> unknown_attributes{};
+  uint8_t unknown_attribute_count = 0;
 };
 
 // RFC 7983 demultiplexing plus the magic cookie: worth parsing as STUN.
 bool LooksLikeStun(std::span<const uint8_t> datagram);
 
 // nullopt when the datagram is not a well-formed STUN message: bad header, lengths that do
-// not add up, attributes after FINGERPRINT or other than FINGERPRINT after MESSAGE-INTEGRITY
-// (§14.5), more than kMaxStunAttributes attributes, more than kMaxStunMessage bytes.
+// not add up, a known attribute of the wrong size, attributes after FINGERPRINT, anything but
+// MESSAGE-INTEGRITY-SHA256 or FINGERPRINT after MESSAGE-INTEGRITY (§14.5), more than
+// kMaxStunAttributes attributes, more than kMaxStunMessage bytes.
 std::optional<StunMessage> ParseStun(std::span<const uint8_t> datagram);
 
 // HMAC-SHA1 with `password` over the message up to MESSAGE-INTEGRITY, its length field
@@ -54,12 +58,18 @@ bool VerifyMessageIntegrity(std::span<const uint8_t> datagram, const StunMessage
 bool VerifyFingerprint(std::span<const uint8_t> datagram, const StunMessage& message);
 
 // Binding success response: XOR-MAPPED-ADDRESS of `mapped` (IPv4 or IPv6), MESSAGE-INTEGRITY
-// keyed with `password`, FINGERPRINT. Returns the bytes written, 0 if `out` is too small.
+// keyed with `password`, FINGERPRINT. Returns the bytes written, 0 if `out` is too small or
+// `mapped` is null or neither IPv4 nor IPv6.
 size_t BuildBindingSuccess(const StunMessage& request, const sockaddr* mapped,
                            std::string_view password, std::span<uint8_t> out);
-// Binding error response with ERROR-CODE (400, 401, 420, 487) and FINGERPRINT.
+// Binding error response with ERROR-CODE (`code` 300–699, e.g. 400, 401, 420, 487; `reason`
+// under 128 bytes) and FINGERPRINT; a 420 lists the request's unknown attributes. With a
+// `password` it carries MESSAGE-INTEGRITY too: RFC 8489 §9.1.4 wants it on errors to requests
+// that authenticated (487 role conflict), never on 400/401 (§9.1.3). Returns the bytes written,
+// 0 if `out` is too small or the arguments are out of range.
 size_t BuildBindingError(const StunMessage& request, int code, std::string_view reason,
-                         std::span<uint8_t> out);
+                         std::span<uint8_t> out,
+                         std::optional<std::string_view> password = std::nullopt);
 
 // USERNAME of a check is "<receiver's ufrag>:<sender's ufrag>": the part before ':', or an
 // empty view when malformed.

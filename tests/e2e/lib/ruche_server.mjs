@@ -73,6 +73,7 @@ export async function startServer({ users = {}, settings = kRelaxedLimits } = {}
   const server = {
     url: '',
     dataDir,
+    pid: child.pid,
     output: () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
