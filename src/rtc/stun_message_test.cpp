@@ -282,7 +282,9 @@ TEST(Stun, RejectsAttributesOfTheWrongSize) {
   top_bits[0] = 0xC0;
   EXPECT_FALSE(ParseStun(top_bits));
   // A USERNAME within bounds whose padding holds garbage is fine (§14: padding is ignored).
-  auto user = ParseStun(WithAttributes({0x00, 0x06, 0x00, 0x03, 'a', ':', 'b', 0xFF}));
+  // (The datagram outlives the parse: USERNAME is a view into it.)
+  auto datagram = WithAttributes({0x00, 0x06, 0x00, 0x03, 'a', ':', 'b', 0xFF});
+  auto user = ParseStun(datagram);
   ASSERT_TRUE(user);
   EXPECT_EQ(user->username, "a:b");
 }
