@@ -46,7 +46,7 @@ lint: deps
 # ThreadSanitizer over the unit tests of the modules that run threads: store/ (writer thread,
 # read pool, group commit), auth/ (session cache), matrix/ (notifier, claims, E2EE gates), net/.
 # rtc/ joins when it exists.
-TSAN_TESTS = ruche_store_test ruche_auth_test ruche_matrix_test ruche_net_test
+TSAN_TESTS = ruche_store_test ruche_auth_test ruche_matrix_test ruche_net_test ruche_rtc_test
 tsan: deps
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TESTS)

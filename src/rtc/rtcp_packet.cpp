@@ -4,23 +4,10 @@
 #include <array>
 #include <cstdint>
 
+#include "rtc/byte_order.hpp"
+
 namespace ruche::rtc {
 namespace {
-
-uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
 
 // Writes a header for a packet of `bytes` bytes (a multiple of 4).
 void Header(uint8_t* p, uint8_t count, uint8_t type, size_t bytes) {

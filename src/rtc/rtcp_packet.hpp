@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <span>
 
+#include "rtc/byte_order.hpp"
+
 namespace ruche::rtc {
 
 inline constexpr uint8_t kRtcpSenderReport = 200;
@@ -114,11 +116,6 @@ bool SetSenderSsrc(std::span<uint8_t> packet, uint32_t ssrc);
 // ---- implementation of the templates ----
 
 namespace rtcp_detail {
-inline uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-inline uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
 ReportBlock ReadReportBlock(const uint8_t* p);
 }  // namespace rtcp_detail
 
@@ -131,7 +128,7 @@ bool ForEachRtcpPacket(std::span<const uint8_t> compound, Fn&& fn) {
         ++count > kMaxRtcpPacketsPerCompound) {
       return false;
     }
-    size_t length = (static_cast<size_t>(rtcp_detail::Get16(compound.data() + at + 2)) + 1) * 4;
+    size_t length = (static_cast<size_t>(Get16(compound.data() + at + 2)) + 1) * 4;
     if (compound.size() - at < length) {
       return false;
     }
@@ -147,8 +144,8 @@ template <typename Fn>
 void ForEachNackedSequence(const RtcpPacketView& nack, Fn&& fn) {
   // Header (4) + sender SSRC (4) + media SSRC (4), then FCI items of PID (16) + BLP (16).
   for (size_t at = 12; at + 4 <= nack.bytes.size(); at += 4) {
-    uint16_t pid = rtcp_detail::Get16(nack.bytes.data() + at);
-    uint16_t blp = rtcp_detail::Get16(nack.bytes.data() + at + 2);
+    uint16_t pid = Get16(nack.bytes.data() + at);
+    uint16_t blp = Get16(nack.bytes.data() + at + 2);
     fn(pid);
     for (int bit = 0; bit < 16; ++bit) {
       if ((blp >> bit) & 1) {
@@ -181,7 +178,7 @@ void ForEachFirEntry(const RtcpPacketView& fir, Fn&& fn) {
   }
   // Header, sender SSRC, media source (0), then FCI entries of SSRC (32) + seq nr (8) + 24 bits.
   for (size_t at = 12; at + 8 <= fir.bytes.size(); at += 8) {
-    fn(rtcp_detail::Get32(fir.bytes.data() + at), fir.bytes[at + 4]);
+    fn(Get32(fir.bytes.data() + at), fir.bytes[at + 4]);
   }
 }
 
@@ -191,7 +188,7 @@ bool ForEachRembSsrc(const RtcpPacketView& p, Fn&& fn) {
     return false;
   }
   for (size_t i = 0; i < p.bytes[16]; ++i) {
-    fn(rtcp_detail::Get32(p.bytes.data() + 20 + 4 * i));
+    fn(Get32(p.bytes.data() + 20 + 4 * i));
   }
   return true;
 }

@@ -1,5 +1,7 @@
 #include "rtc/rtp_packet.hpp"
 
+#include "rtc/byte_order.hpp"
+
 namespace ruche::rtc {
 namespace {
 
@@ -7,22 +9,6 @@ constexpr size_t kFixedHeader = 12;
 constexpr uint16_t kOneByteProfile = 0xBEDE;
 constexpr uint16_t kTwoByteProfileMask = 0xFFF0;
 constexpr uint16_t kTwoByteProfile = 0x1000;
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
 
 }  // namespace
 

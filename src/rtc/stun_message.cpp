@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "rtc/byte_order.hpp"
+
 namespace ruche::rtc {
 namespace {
 
@@ -29,22 +31,6 @@ constexpr uint32_t kFingerprintXor = 0x5354554e;
 constexpr size_t kIntegritySize = 20;  // HMAC-SHA1
 constexpr uint16_t kBindingSuccess = 0x0101;
 constexpr uint16_t kBindingError = 0x0111;
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
 
 // CRC-32 (ISO-HDLC, the zlib one), table-driven.
 uint32_t Crc32(const uint8_t* data, size_t n) {
