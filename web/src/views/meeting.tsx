@@ -198,6 +198,42 @@ interface ToggleProps {
 }
 
 /** A mute-style switch: a constant label, aria-pressed when the device is off. */
+interface DeviceSelectProps {
+  id: string;
+  label: string;
+  devices: MediaDeviceInfo[];
+  disabled: boolean;
+  choice: Signal<string | null>;
+  /** Locale key naming an unlabelled device by its position ({{n}}). */
+  nameKey: string;
+  onChange: () => void;
+}
+
+/** A camera or microphone choice on the pre-join screen. */
+function DeviceSelect({ id, label, devices, disabled, choice, nameKey, onChange }: DeviceSelectProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        disabled={disabled || !devices.length}
+        value={choice.value ?? ''}
+        onChange={(e) => {
+          choice.value = e.currentTarget.value || null;
+          onChange();
+        }}
+      >
+        {devices.length ? null : <option value="">{t('meeting.prejoin.none_found')}</option>}
+        {devices.map((device, index) => (
+          <option key={device.deviceId} value={device.deviceId}>
+            {device.label || t(nameKey, { n: index + 1 })}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function DeviceToggle({ off, label, onIcon, offIcon, disabled, onToggle }: ToggleProps) {
   return (
     <button
@@ -571,48 +607,24 @@ function PreJoin(props: PreJoinProps) {
                 </div>
               )}
               <div class="prejoin__devices">
-                <div class="field">
-                  <label for="meeting-camera">{cameraLabel}</label>
-                  <select
-                    id="meeting-camera"
-                    disabled={acquiring || !devices.cameras.length}
-                    value={props.cameraId.value ?? ''}
-                    onChange={(e) => {
-                      props.cameraId.value = e.currentTarget.value || null;
-                      props.onDeviceChange();
-                    }}
-                  >
-                    {devices.cameras.length ? null : (
-                      <option value="">{t('meeting.prejoin.none_found')}</option>
-                    )}
-                    {devices.cameras.map((device, index) => (
-                      <option key={device.deviceId} value={device.deviceId}>
-                        {device.label || t('meeting.prejoin.camera_n', { n: index + 1 })}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-                <div class="field">
-                  <label for="meeting-microphone">{microphoneLabel}</label>
-                  <select
-                    id="meeting-microphone"
-                    disabled={acquiring || !devices.microphones.length}
-                    value={props.microphoneId.value ?? ''}
-                    onChange={(e) => {
-                      props.microphoneId.value = e.currentTarget.value || null;
-                      props.onDeviceChange();
-                    }}
-                  >
-                    {devices.microphones.length ? null : (
-                      <option value="">{t('meeting.prejoin.none_found')}</option>
-                    )}
-                    {devices.microphones.map((device, index) => (
-                      <option key={device.deviceId} value={device.deviceId}>
-                        {device.label || t('meeting.prejoin.microphone_n', { n: index + 1 })}
-                      </option>
-                    ))}
-                  </select>
-                </div>
+                <DeviceSelect
+                  id="meeting-camera"
+                  label={cameraLabel}
+                  devices={devices.cameras}
+                  disabled={acquiring}
+                  choice={props.cameraId}
+                  nameKey="meeting.prejoin.camera_n"
+                  onChange={props.onDeviceChange}
+                />
+                <DeviceSelect
+                  id="meeting-microphone"
+                  label={microphoneLabel}
+                  devices={devices.microphones}
+                  disabled={acquiring}
+                  choice={props.microphoneId}
+                  nameKey="meeting.prejoin.microphone_n"
+                  onChange={props.onDeviceChange}
+                />
               </div>
               <button type="submit" class="button button--primary button--block">
                 {t('meeting.prejoin.join')}
