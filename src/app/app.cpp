@@ -172,6 +172,9 @@ void AddSfuMetrics(net::Metrics& metrics, const rtc::Sfu& sfu) {
        &rtc::SfuCounters::dropped_undecryptable},
       {"ruche_rtc_dropped_malformed_total", "Malformed datagrams on the media port.",
        &rtc::SfuCounters::dropped_malformed},
+      {"ruche_rtc_dropped_rate_limited_total",
+       "Datagrams from not-yet-checked sources over their per-IP budget.",
+       &rtc::SfuCounters::dropped_rate_limited},
       {"ruche_rtc_dropped_test_loss_total", "Packets dropped on purpose (rtc_test_loss_percent).",
        &rtc::SfuCounters::dropped_test_loss},
   };

@@ -81,7 +81,8 @@ struct SfuCounters {
   uint64_t dropped_unauthenticated = 0;  // from addresses/ufrags no STUN check vouched for
   uint64_t dropped_undecryptable = 0;    // SRTP authentication or replay failures
   uint64_t dropped_malformed = 0;
-  uint64_t dropped_test_loss = 0;  // rtc.test_loss_percent
+  uint64_t dropped_test_loss = 0;     // rtc.test_loss_percent
+  uint64_t dropped_rate_limited = 0;  // unvouched sources over their budget
 };
 
 class Sfu {

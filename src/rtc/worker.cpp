@@ -215,6 +215,12 @@ void Worker::OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddr
     it->second->OnDatagram(datagram, kScratchSize, from);
     return;
   }
+  // From here on the sender has not passed a connectivity check: what it can make Ruche do
+  // (HMAC checks, 401 answers, hand-offs to other workers) is rationed per source address.
+  if (may_forward && !TakeSourceToken(from)) {
+    WorkerStats::Bump(stats_.dropped_rate_limited);
+    return;
+  }
   Worker* owner = nullptr;
   std::string ufrag;
   if (LooksLikeStun(datagram)) {
@@ -271,6 +277,34 @@ void Worker::DropRoomIfEmpty(const std::string& room_id) {
     rooms_.erase(it);
     stats_.rooms.store(stats_.rooms.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
+}
+
+bool Worker::TakeSourceToken(const SocketAddress& from) {
+  // Keyed by IP without the port: changing ports does not buy a flooder more.
+  std::string key;
+  if (from.storage.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&from.storage);
+    key.assign(reinterpret_cast<const char*>(&a->sin_addr), sizeof(a->sin_addr));
+  } else {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&from.storage);
+    key.assign(reinterpret_cast<const char*>(&a->sin6_addr), sizeof(a->sin6_addr));
+  }
+  auto now = Clock::now();
+  if (source_buckets_.size() >= kMaxSourceBuckets && !source_buckets_.contains(key)) {
+    source_buckets_.clear();  // bounded memory; a rare reset only forgives for a moment
+  }
+  auto [it, fresh] = source_buckets_.try_emplace(key, SourceBucket{kSourceBurst, now});
+  SourceBucket& b = it->second;
+  if (!fresh) {
+    double elapsed = std::chrono::duration<double>(now - b.updated).count();
+    b.tokens = std::min(kSourceBurst, b.tokens + elapsed * kSourcePerSecond);
+    b.updated = now;
+  }
+  if (b.tokens < 1) {
+    return false;
+  }
+  b.tokens -= 1;
+  return true;
 }
 
 bool Worker::DropForTest() {

@@ -99,6 +99,8 @@ class Worker final : public WorkerContext {
   void OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddress& from,
                              bool may_forward);
   void OnTimer();
+  // Token bucket per source IP for datagrams from addresses no check vouched for yet.
+  bool TakeSourceToken(const SocketAddress& from);
   void Run();
   void DrainTasks();
   void OnReadable(int fd);
@@ -114,6 +116,16 @@ class Worker final : public WorkerContext {
   std::mutex tasks_mu_;
   std::vector<std::function<void()>> tasks_;  // GUARDED_BY(tasks_mu_)
   std::unordered_map<int, ConnectedSocket> connected_;
+  // Per-source budget before a connectivity check passed: enough for the checks of every
+  // browser behind one office NAT joining at once (they retry), not for a flood.
+  static constexpr double kSourcePerSecond = 200;
+  static constexpr double kSourceBurst = 400;
+  static constexpr size_t kMaxSourceBuckets = 10'000;
+  struct SourceBucket {
+    double tokens;
+    std::chrono::steady_clock::time_point updated;
+  };
+  std::unordered_map<std::string, SourceBucket> source_buckets_;
   std::unique_ptr<uint8_t[]> send_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   std::unique_ptr<uint8_t[]> recv_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;

@@ -32,6 +32,7 @@ class WorkerStats {
     out.dropped_undecryptable += get(dropped_undecryptable);
     out.dropped_malformed += get(dropped_malformed);
     out.dropped_test_loss += get(dropped_test_loss);
+    out.dropped_rate_limited += get(dropped_rate_limited);
   }
 
   Counter rooms{0};  // current
@@ -49,6 +50,7 @@ class WorkerStats {
   Counter dropped_undecryptable{0};
   Counter dropped_malformed{0};
   Counter dropped_test_loss{0};
+  Counter dropped_rate_limited{0};
 };
 
 }  // namespace ruche::rtc

@@ -2,6 +2,7 @@
 errors), against a real server. Media itself is tested with aiortc in
 tests/interop/test_aiortc_meeting.py and with Chromium in tests/e2e/meeting.test.mjs."""
 import asyncio
+import re
 import json
 import socket
 import sys
@@ -245,3 +246,64 @@ def test_garbage_on_the_media_port_is_dropped(server):
     finally:
         sock.close()
     assert call(server, "GET", "/healthz").status == 200
+
+
+def test_a_flood_of_checks_from_one_address_is_rationed(server):
+    """Binding requests for a real ufrag but with a wrong MESSAGE-INTEGRITY are answered 401 —
+    but only within a per-address budget (400 at once, 200/s), so one host cannot make the
+    server compute and send without limit."""
+    import hashlib
+    import hmac
+    import os
+    import struct
+    import zlib
+
+    _, token = new_user(server)
+    meeting_id, key = create_meeting(server, token)
+
+    def check(ufrag):
+        username = f"{ufrag}:evil".encode()
+        attr = struct.pack(">HH", 0x0006, len(username)) + username
+        attr += b"\0" * (-len(username) % 4)
+        body = attr + struct.pack(">HH", 0x0008, 20) + hmac.new(b"wrong", b"x", hashlib.sha1).digest()
+        header = struct.pack(">HHI", 0x0001, len(body) + 8, 0x2112A442) + os.urandom(12)
+        msg = header + body
+        fingerprint = zlib.crc32(msg) ^ 0x5354554E
+        return msg + struct.pack(">HHI", 0x8028, 4, fingerprint)
+
+    def flood(port, ufrag):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        answers = 0
+        try:
+            for _ in range(sent):
+                sock.sendto(check(ufrag), ("127.0.0.1", port))
+            sock.settimeout(1.0)
+            try:
+                while True:
+                    reply = sock.recv(2048)
+                    assert reply[:2] == b"\x01\x11"  # binding error response (401)
+                    answers += 1
+            except socket.timeout:
+                pass
+        finally:
+            sock.close()
+        return answers
+
+    async def scenario():
+        # The publisher stays in the meeting (its transport, and ufrag, alive) during the flood.
+        async with MeetingClient(server, meeting_id, key, display_name="P") as p:
+            from meeting_client import loopback_only_ice
+            loopback_only_ice()
+            answer = await p.publish(audio=True, video=False)
+            lines = answer["sdp"].splitlines()
+            port = int(next(l for l in lines if l.startswith("a=candidate:")).split()[5])
+            ufrag = next(l for l in lines if l.startswith("a=ice-ufrag:")).split(":", 1)[1]
+            return flood(port, ufrag)
+
+    sent = 2000
+    answers = run(scenario())
+    assert 0 < answers < 700, answers  # some answered (it is a real ufrag), most not
+    metrics = call(server, "GET", "/metrics").body.decode()
+    dropped = int(re.search(r"^ruche_rtc_dropped_rate_limited_total (\d+)", metrics, re.M).group(1))
+    assert dropped >= sent - 700
