@@ -534,8 +534,47 @@ Consumer* Peer::ConsumerBySsrc(uint32_t ssrc) {
 void Peer::OnRtcp(WebRtcTransport& transport, std::span<const uint8_t> compound) {
   if (&transport == recv_transport_.get()) {
     OnSubscriberRtcp(compound);
+  } else if (&transport == send_transport_.get()) {
+    OnPublisherRtcp(compound);
   }
-  // Publishers' sender reports are not forwarded yet (subscribers then lack lip sync data).
+}
+
+void Peer::OnPublisherRtcp(std::span<const uint8_t> compound) {
+  // Sender reports map each stream's RTP clock to wall-clock time: subscribers need them to
+  // play audio and video in sync. Each goes on to the consumers currently on that stream, in
+  // their SSRC and timestamp space, without the publisher's reception blocks.
+  ForEachRtcpPacket(compound, [&](const RtcpPacketView& packet) {
+    if (!IsSenderReport(packet)) {
+      return;
+    }
+    SenderInfo info = SenderInfoOf(packet);
+    for (auto& p : producers_) {
+      for (size_t i = 0; i < p->layers.size(); ++i) {
+        if (p->layers[i].ssrc != info.ssrc) {
+          continue;
+        }
+        for (Consumer* c : p->consumers) {
+          if (c->negotiated && c->current_layer == static_cast<int>(i)) {
+            c->subscriber->SendSenderReport(*c, info);
+          }
+        }
+        return;
+      }
+    }
+  });
+}
+
+void Peer::SendSenderReport(Consumer& consumer, SenderInfo info) {
+  if (recv_transport_ == nullptr || !recv_transport_->connected()) {
+    return;
+  }
+  info.ssrc = consumer.ssrc;
+  info.rtp_timestamp += consumer.timestamp_offset;
+  uint8_t* buf = room_.worker().scratch();
+  size_t n = BuildSenderReport(info, std::span<uint8_t>(buf, kMaxRtpPacket));
+  if (n > 0) {
+    recv_transport_->SendRtcp(buf, n);
+  }
 }
 
 void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rtc/rtcp_packet.hpp"
 #include "rtc/sdp.hpp"
 #include "rtc/sfu.hpp"
 #include "rtc/webrtc_transport.hpp"
@@ -154,6 +155,8 @@ class Peer final : public TransportListener {
   void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
   void SendReceiverEstimate(std::chrono::steady_clock::time_point now);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
+  void OnPublisherRtcp(std::span<const uint8_t> compound);
+  void SendSenderReport(Consumer& consumer, SenderInfo info);
   Consumer* ConsumerBySsrc(uint32_t ssrc);
   void SendKeyFrameRequest(ProducerLayer& layer);
 

@@ -582,5 +582,22 @@ describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
     await waitForWidth(sub, low);
     await force(2);
     await waitForWidth(sub, high);
+
+    // The publisher's sender reports reach the subscriber, rewritten for its stream: the
+    // browser then has remote-outbound-rtp figures (and the clock mapping lip sync needs).
+    // (Polled from here: waitForFunction would take the async predicate's promise as truthy.)
+    const remoteOutbound = () =>
+      sub.evaluate(async () => {
+        let sent = 0;
+        (await window.__rucheMeeting.recvPc.getStats()).forEach((s) => {
+          if (s.type === 'remote-outbound-rtp' && s.kind === 'video') sent = s.packetsSent ?? 0;
+        });
+        return sent;
+      });
+    const deadline = Date.now() + kTimeoutMs;
+    while ((await remoteOutbound()) === 0) {
+      assert.ok(Date.now() < deadline, 'no sender report reached the subscriber');
+      await sleep(500);
+    }
   });
 });
