@@ -662,11 +662,11 @@ void Peer::UpdateTargetLayers(Clock::time_point now) {
     while (target > 0 && now - p->layers[static_cast<size_t>(target)].last_packet > kActive) {
       --target;
     }
-    if (target != c->target_layer) {
-      c->target_layer = target;
-      if (target != c->current_layer) {
-        p->owner->RequestKeyFrame(*p, target);
-      }
+    c->target_layer = target;
+    // Until the switch happens, keep asking (RequestKeyFrame throttles to one a second per
+    // layer): a lost PLI, or an encoder that ignored one, must not strand the subscriber.
+    if (target != c->current_layer) {
+      p->owner->RequestKeyFrame(*p, target);
     }
   }
 }
