@@ -493,7 +493,7 @@ void Peer::ForwardToConsumer(Consumer& c, int layer, const RtpPacket& packet, bo
     c.current_layer = layer;
     c.switch_seq = static_cast<uint16_t>(packet.sequence() + c.seq_offset);
   }
-  SendToConsumer(c, const_cast<RtpPacket&>(packet).bytes());
+  SendToConsumer(c, packet.bytes());
 }
 
 void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {

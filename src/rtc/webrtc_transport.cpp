@@ -86,8 +86,7 @@ WebRtcTransport::Tuple* WebRtcTransport::FindTuple(const SocketAddress& from) {
   return nullptr;
 }
 
-void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
-                                 const SocketAddress& from) {
+void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from) {
   if (closed_) {
     return;
   }
@@ -130,7 +129,6 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, size_t capacity,
     return;
   }
   size_t len = datagram.size();
-  (void)capacity;
   if (IsRtcpPacketType(datagram[1])) {
     if (!srtp_in_->UnprotectRtcp(datagram.data(), len)) {
       WorkerStats::Bump(host_.stats().dropped_undecryptable);

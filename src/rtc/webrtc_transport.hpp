@@ -72,7 +72,7 @@ class WebRtcTransport {
   const std::string& remote_ufrag() const { return remote_ufrag_; }
 
   // One datagram from `from` (received on a connected or the unconnected socket).
-  void OnDatagram(std::span<uint8_t> datagram, size_t capacity, const SocketAddress& from);
+  void OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from);
   // Called every few tens of ms: DTLS retransmissions, consent expiry.
   void OnTimer(Clock::time_point now);
 

@@ -186,33 +186,40 @@ void Worker::Run() {
 
 void Worker::OnReadable(int fd) {
   uint8_t* buf = recv_scratch_.get();
+  if (fd == listen_fd_) {
+    for (int i = 0; i < kMaxReadsPerWake; ++i) {
+      SocketAddress from;
+      from.length = sizeof(from.storage);
+      ssize_t n = ::recvfrom(fd, buf, kMaxRtpPacket, MSG_DONTWAIT, from.get(), &from.length);
+      if (n < 0) {
+        return;  // EAGAIN
+      }
+      OnUnconnectedDatagram(std::span<uint8_t>(buf, static_cast<size_t>(n)), from, true);
+    }
+    return;
+  }
+  // A connected socket: its transport and peer are known, looked up once per wake-up. NOTE:
+  // transports are destroyed only by posted tasks, never while handling a datagram, so the
+  // entry stays valid through the loop.
+  auto it = connected_.find(fd);
+  if (it == connected_.end()) {
+    return;
+  }
+  WebRtcTransport* owner = it->second.owner;
+  const SocketAddress& peer = it->second.peer;
   for (int i = 0; i < kMaxReadsPerWake; ++i) {
-    SocketAddress from;
-    from.length = sizeof(from.storage);
-    ssize_t n = ::recvfrom(fd, buf, kMaxRtpPacket, MSG_DONTWAIT, from.get(), &from.length);
+    ssize_t n = ::recv(fd, buf, kMaxRtpPacket, MSG_DONTWAIT);
     if (n < 0) {
-      return;  // EAGAIN, or an ICMP error queued on a connected socket: nothing to read
+      return;  // EAGAIN, or an ICMP error queued on the connected socket
     }
-    std::span<uint8_t> datagram(buf, static_cast<size_t>(n));
-    if (fd == listen_fd_) {
-      OnUnconnectedDatagram(datagram, from, true);
-      continue;
-    }
-    auto it = connected_.find(fd);
-    if (it == connected_.end()) {
-      return;
-    }
-    it->second.owner->OnDatagram(datagram, kScratchSize, it->second.peer);
-    if (connected_.find(fd) == connected_.end()) {
-      return;  // the transport went away while handling the datagram
-    }
+    owner->OnDatagram(std::span<uint8_t>(buf, static_cast<size_t>(n)), peer);
   }
 }
 
 void Worker::OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddress& from,
                                    bool may_forward) {
   if (auto it = tuples_.find(from); it != tuples_.end()) {
-    it->second->OnDatagram(datagram, kScratchSize, from);
+    it->second->OnDatagram(datagram, from);
     return;
   }
   // From here on the sender has not passed a connectivity check: what it can make Ruche do
@@ -227,7 +234,7 @@ void Worker::OnUnconnectedDatagram(std::span<uint8_t> datagram, const SocketAddr
     if (auto msg = ParseStun(datagram)) {
       ufrag = std::string(LocalUfragOf(msg->username));
       if (auto it = ufrags_.find(ufrag); it != ufrags_.end()) {
-        it->second->OnDatagram(datagram, kScratchSize, from);
+        it->second->OnDatagram(datagram, from);
         return;
       }
       owner = may_forward ? config_.demux->ByUfrag(ufrag) : nullptr;
