@@ -17,15 +17,17 @@ build_pkgs=(
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   libvips-dev                          # thumbnails (JPEG, PNG, WebP)
   libsrtp2-dev                         # SRTP/SRTCP for the SFU (src/rtc)
+  libical-dev libexpat1-dev tzdata     # iCalendar, WebDAV XML, time zones (src/cal)
 )
 test_pkgs=(
   python3 python3-pytest python3-matrix-nio
   python3-olm                          # E2EE interop (nio encrypts with it)
   python3-pil                          # test images for the media tests
   python3-aiortc python3-websockets    # a real WebRTC client for the meeting tests
+  python3-caldav vdirsyncer litmus     # real CalDAV/WebDAV clients for the calendar tests
   chromium curl
 )
-bench_pkgs=(nginx-light wrk ejabberd)
+bench_pkgs=(nginx-light wrk ejabberd radicale)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi

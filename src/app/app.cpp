@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "auth/accounts.hpp"
+#include "cal/caldav_routes.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "files/blob_store.hpp"
@@ -254,6 +255,7 @@ int Serve(const core::Config& config) {
     return 1;
   }
   auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
+  auto cal_api = cal::MountCalApi(router, cal::CalDeps{config, **store, accounts, blocking});
   AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);

@@ -63,3 +63,25 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
 }
 
 }  // namespace ruche::core
+
+namespace ruche::core {
+
+std::optional<std::string> Base64Decode(std::string_view in) {
+  std::string out(in.size() / 4 * 3 + 3, '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
+                        in.size(), nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
+                        in.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+    return std::nullopt;
+  }
+  if (end != in.data() + in.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+}  // namespace ruche::core

@@ -2,6 +2,7 @@
 // Small crypto helpers over libsodium: random tokens, hashing, constant-time comparison.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,9 @@ std::string RandomUpperAlpha(size_t length);
 std::string Sha256Hex(std::string_view data);
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Standard base64 (RFC 4648 §4, padding optional) to bytes; nullopt when malformed.
+std::optional<std::string> Base64Decode(std::string_view in);
 
 // argon2id cost of new password hashes. The defaults are libsodium's INTERACTIVE limits;
 // lower values exist for load tests that register thousands of users (config keys

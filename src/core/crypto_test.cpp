@@ -30,5 +30,13 @@ TEST(CryptoTest, PasswordHashCostBelowMinimumIsAnError) {
   EXPECT_FALSE(HashPassword("x", PasswordHashCost{1, kPasswordHashMinMemBytes - 1}));
 }
 
+TEST(Base64Decode, StandardAlphabetWithOrWithoutPadding) {
+  EXPECT_EQ(Base64Decode("YWxpY2U6c2VjcmV0").value(), "alice:secret");
+  EXPECT_EQ(Base64Decode("YQ==").value(), "a");
+  EXPECT_EQ(Base64Decode("YQ").value(), "a");
+  EXPECT_FALSE(Base64Decode("YQ=x"));
+  EXPECT_FALSE(Base64Decode("not base64!"));
+}
+
 }  // namespace
 }  // namespace ruche::core

@@ -369,6 +369,65 @@ CREATE TABLE meetings (
 );
 CREATE INDEX meetings_by_creator ON meetings (creator, created_ts);
 )sql"},
+      // Calendars (src/cal, CalDAV). A calendar's sync_seq grows with every change to it: it is
+      // the getctag and the RFC 6578 sync-token. An object's first_start/last_end (UTC seconds,
+      // last_end NULL = recurs without end) let a time-range query skip what cannot match;
+      // deleted objects leave a tombstone so sync-collection can report them.
+      {12, "calendars", R"sql(
+CREATE TABLE calendars (
+  calendar_id INTEGER PRIMARY KEY,
+  owner TEXT NOT NULL,
+  name TEXT NOT NULL,
+  displayname TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  color TEXT NOT NULL DEFAULT '',
+  timezone TEXT NOT NULL DEFAULT '',
+  components TEXT NOT NULL,
+  sync_seq BIGINT NOT NULL DEFAULT 0,
+  created_ts BIGINT NOT NULL,
+  UNIQUE (owner, name)
+);
+CREATE TABLE calendar_objects (
+  calendar_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  component TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  data TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  first_start BIGINT NOT NULL,
+  last_end BIGINT,
+  recurring INTEGER NOT NULL,
+  modified_seq BIGINT NOT NULL,
+  modified_ts BIGINT NOT NULL,
+  PRIMARY KEY (calendar_id, name),
+  UNIQUE (calendar_id, uid)
+);
+CREATE INDEX calendar_objects_by_start ON calendar_objects (calendar_id, first_start);
+CREATE INDEX calendar_objects_by_seq ON calendar_objects (calendar_id, modified_seq);
+CREATE TABLE calendar_tombstones (
+  calendar_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  deleted_seq BIGINT NOT NULL,
+  PRIMARY KEY (calendar_id, name)
+);
+CREATE TABLE dav_properties (
+  path TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (path, ns, name)
+);
+CREATE TABLE app_passwords (
+  app_password_id TEXT PRIMARY KEY,
+  localpart TEXT NOT NULL,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL UNIQUE,
+  created_ts BIGINT NOT NULL,
+  last_used_ts BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX app_passwords_by_user ON app_passwords (localpart, created_ts);
+)sql"},
   };
   return migrations;
 }
