@@ -14,11 +14,13 @@
 #include <thread>
 
 #include "auth/accounts.hpp"
+#include "cal/booking_routes.hpp"
 #include "cal/caldav_routes.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "files/blob_store.hpp"
 #include "files/thumbnailer.hpp"
+#include "mail/mail_queue.hpp"
 #include "matrix/client_api.hpp"
 #include "matrix/device_keys.hpp"
 #include "matrix/notifier.hpp"
@@ -256,6 +258,9 @@ int Serve(const core::Config& config) {
   }
   auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
   auto cal_api = cal::MountCalApi(router, cal::CalDeps{config, **store, accounts, blocking});
+  mail::MailQueue mail_queue(config, **store);
+  auto booking_api =
+      cal::MountBookingApi(router, cal::BookingDeps{config, **store, accounts, mail_queue});
   AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);
@@ -283,6 +288,7 @@ int Serve(const core::Config& config) {
     return 1;
   }
   server.Start();
+  mail_queue.Start(io_pool.main().get_executor());
 
   std::string host =
       listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
@@ -300,6 +306,7 @@ int Serve(const core::Config& config) {
     }
     RUCHE_LOG_INFO("signal {}: draining connections", sig);
     (*matrix_api)->BeginShutdown();
+    mail_queue.Stop();
     server.Shutdown([&io_pool] { io_pool.Stop(); });
   });
   io_pool.Run();

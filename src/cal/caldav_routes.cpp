@@ -167,7 +167,15 @@ class CalApiImpl final : public CalApi {
       router.Add(m, "/dav/{path...}", h, xml_limit);
     }
     router.Add("PUT", "/dav/{path...}", h, object_limit);
-    auto to_dav = [](Request&) -> asio::awaitable<Response> { co_return Redirect("/dav/"); };
+    // RFC 6764 §5: 301 for GET; 307 for PROPFIND and OPTIONS, which keeps the method and the
+    // body (clients such as python-caldav/requests drop the body on a 301).
+    auto to_dav = [](Request& req) -> asio::awaitable<Response> {
+      Response r = Redirect("/dav/");
+      if (req.method != "GET" && req.method != "HEAD") {
+        r.status = 307;
+      }
+      co_return r;
+    };
     for (const char* m : {"GET", "PROPFIND", "OPTIONS"}) {
       router.Add(m, "/dav", to_dav, xml_limit);
       router.Add(m, "/.well-known/caldav", to_dav, xml_limit);

@@ -293,7 +293,10 @@ bool PropertyWriter::Live(XmlWriter& w, const DavResource& r, std::string_view n
 
 std::vector<PropName> PropertyWriter::LiveNames(const DavResource& r, bool all) const {
   using K = DavTarget::Kind;
-  std::vector<PropName> out = {{std::string(kDavNs), "resourcetype"}};
+  // current-user-principal is in every answer, allprop too: clients that lost their PROPFIND
+  // body on a redirect still find the principal.
+  std::vector<PropName> out = {{std::string(kDavNs), "resourcetype"},
+                               {std::string(kDavNs), "current-user-principal"}};
   auto dav = [&out](const char* n) { out.emplace_back(std::string(kDavNs), n); };
   auto cal = [&out](const char* n) { out.emplace_back(std::string(kCalDavNs), n); };
   switch (r.target.kind) {
@@ -323,7 +326,6 @@ std::vector<PropName> PropertyWriter::LiveNames(const DavResource& r, bool all) 
       break;
   }
   if (!all) {  // propname lists every property; allprop leaves out the costly or verbose ones
-    dav("current-user-principal");
     dav("current-user-privilege-set");
     if (r.target.kind == K::kCalendar || r.target.kind == K::kHome) {
       dav("supported-report-set");

@@ -625,6 +625,63 @@ std::string FormatUtcDateTime(int64_t seconds) {
   return icaltime_as_ical_string(t);
 }
 
+std::string EventCalendar(const EventFields& e, std::string_view method) {
+  icalcomponent* cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+  icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+  icalcomponent_add_property(cal, icalproperty_new_prodid("-//Ruche//Booking//EN"));
+  if (!method.empty()) {
+    icalcomponent_add_property(
+        cal, icalproperty_new_method(icalproperty_string_to_method(std::string(method).c_str())));
+  }
+  icalcomponent* ev = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+  icalcomponent_add_property(ev, icalproperty_new_uid(e.uid.c_str()));
+  icalcomponent_add_property(ev, icalproperty_new_dtstamp(UtcTime(time(nullptr))));
+  icalcomponent_add_property(ev, icalproperty_new_dtstart(UtcTime(e.start)));
+  icalcomponent_add_property(ev, icalproperty_new_dtend(UtcTime(e.end)));
+  icalcomponent_add_property(ev, icalproperty_new_sequence(static_cast<int>(e.sequence)));
+  icalcomponent_add_property(ev, icalproperty_new_summary(e.summary.c_str()));
+  if (!e.location.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_location(e.location.c_str()));
+  }
+  if (!e.description.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_description(e.description.c_str()));
+  }
+  if (!e.url.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_url(e.url.c_str()));
+  }
+  icalcomponent_add_property(
+      ev, icalproperty_new_status(icalproperty_string_to_status(e.status.c_str())));
+  if (!e.organizer_email.empty()) {
+    std::string mailto = "mailto:" + e.organizer_email;
+    icalproperty* org = icalproperty_new_organizer(mailto.c_str());
+    if (!e.organizer_name.empty()) {
+      icalproperty_add_parameter(org, icalparameter_new_cn(e.organizer_name.c_str()));
+    }
+    icalcomponent_add_property(ev, org);
+  }
+  if (!e.attendee_email.empty()) {
+    std::string mailto = "mailto:" + e.attendee_email;
+    icalproperty* att = icalproperty_new_attendee(mailto.c_str());
+    if (!e.attendee_name.empty()) {
+      icalproperty_add_parameter(att, icalparameter_new_cn(e.attendee_name.c_str()));
+    }
+    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+    icalproperty_add_parameter(
+        att, icalparameter_new_partstat(e.partstat == "ACCEPTED" ? ICAL_PARTSTAT_ACCEPTED
+                                                                 : ICAL_PARTSTAT_NEEDSACTION));
+    icalcomponent_add_property(ev, att);
+  }
+  if (!e.booking_id.empty()) {
+    icalproperty* x = icalproperty_new_x(e.booking_id.c_str());
+    icalproperty_set_x_name(x, "X-RUCHE-BOOKING");
+    icalcomponent_add_property(ev, x);
+  }
+  icalcomponent_add_component(cal, ev);
+  std::string text = AsText(cal);
+  icalcomponent_free(cal);
+  return text;
+}
+
 std::string FreeBusyCalendar(TimeRange range, std::vector<ICalendar::Busy> busy) {
   std::sort(busy.begin(), busy.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });

@@ -95,6 +95,27 @@ class ICalendar {
 Result<int64_t> ParseUtcDateTime(std::string_view value);
 std::string FormatUtcDateTime(int64_t seconds);
 
+// One event as Ruche writes it (bookings): into the owner's calendar (no method) or as an iMIP
+// message (method "REQUEST" or "CANCEL", RFC 6047).
+struct EventFields {
+  std::string uid;
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t sequence = 0;
+  std::string summary;
+  std::string location;
+  std::string description;
+  std::string url;
+  std::string organizer_name;
+  std::string organizer_email;
+  std::string attendee_name;
+  std::string attendee_email;
+  std::string status = "CONFIRMED";  // CONFIRMED, TENTATIVE, CANCELLED
+  std::string partstat = "ACCEPTED";
+  std::string booking_id;  // X-RUCHE-BOOKING
+};
+std::string EventCalendar(const EventFields& e, std::string_view method = {});
+
 // A VCALENDAR with one VFREEBUSY for `range` listing `busy` (RFC 4791 §7.10).
 std::string FreeBusyCalendar(TimeRange range, std::vector<ICalendar::Busy> busy);
 

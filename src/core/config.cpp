@@ -162,6 +162,31 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT("media.max_image_pixels", media.max_image_pixels),
       RUCHE_DBL("media.uploads_per_user_per_second", media.uploads_per_user_per_second),
       RUCHE_INT("media.uploads_per_user_burst", media.uploads_per_user_burst),
+      RUCHE_STR("mail.smtp_host", mail.smtp_host),
+      RUCHE_INT_RANGE("mail.smtp_port", mail.smtp_port, 1, 65535),
+      RUCHE_STR("mail.smtp_username", mail.smtp_username),
+      KeyDef{
+          "mail.smtp_password",
+          [](Config& c, std::string_view v) -> Result<void> {
+            c.mail.smtp_password = v;
+            return {};
+          },
+          // never printed (`ruche config`, logs)
+          [](const Config& c) { return std::string(c.mail.smtp_password.empty() ? "" : "***"); }},
+      KeyDef{"mail.tls",
+             [](Config& c, std::string_view v) -> Result<void> {
+               if (v != "starttls" && v != "required" && v != "none") {
+                 return Error::BadRequest("mail.tls: expected starttls, required or none");
+               }
+               c.mail.tls = v;
+               return {};
+             },
+             [](const Config& c) { return c.mail.tls; }},
+      RUCHE_BOOL("mail.tls_verify", mail.tls_verify),
+      RUCHE_STR("mail.from", mail.from),
+      RUCHE_STR("mail.from_name", mail.from_name),
+      RUCHE_DBL("limits.bookings_per_ip_per_second", limits.bookings_per_ip_per_second),
+      RUCHE_INT("limits.bookings_per_ip_burst", limits.bookings_per_ip_burst),
   };
   return keys;
 }

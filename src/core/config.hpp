@@ -42,6 +42,9 @@ struct LimitsConfig {
   int64_t meeting_participants = 100;
   double signalling_per_connection_per_second = 20.0;
   int64_t signalling_per_connection_burst = 60;
+  // Public booking pages: bookings made per visitor IP.
+  double bookings_per_ip_per_second = 0.1;
+  int64_t bookings_per_ip_burst = 10;
 };
 
 // argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower
@@ -75,6 +78,19 @@ struct PresenceConfig {
   int64_t offline_after_ms = 30'000;   // -> offline once no /sync has been open for this long
 };
 
+// Outgoing e-mail (src/mail): invitations and booking confirmations go through this relay.
+// No smtp_host: messages stay queued in the store until one is configured.
+struct MailConfig {
+  std::string smtp_host;
+  int64_t smtp_port = 25;
+  std::string smtp_username;
+  std::string smtp_password;
+  std::string tls = "starttls";  // starttls (when offered), required, none
+  bool tls_verify = true;        // check the relay's certificate and name
+  std::string from;              // envelope and From address; empty = noreply@<server_name>
+  std::string from_name = "Ruche";
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8008";
   std::string data_dir = "var";
@@ -98,6 +114,7 @@ struct Config {
   PresenceConfig presence;
   SearchConfig search;
   MediaConfig media;
+  MailConfig mail;
 };
 
 // Applies one `key=value` (dotted key as in the TOML file, e.g. http.header_timeout_ms).

@@ -428,6 +428,49 @@ CREATE TABLE app_passwords (
 );
 CREATE INDEX app_passwords_by_user ON app_passwords (localpart, created_ts);
 )sql"},
+      // Booking pages (src/cal) and the outgoing mail queue (src/mail). A booking's manage
+      // token is kept as its SHA-256; rules and questions are JSON documents owned by cal/.
+      {13, "bookings", R"sql(
+CREATE TABLE booking_types (
+  booking_type_id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_ts BIGINT NOT NULL,
+  UNIQUE (owner, slug)
+);
+CREATE TABLE bookings (
+  booking_id TEXT PRIMARY KEY,
+  booking_type_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  start_ts BIGINT NOT NULL,
+  end_ts BIGINT NOT NULL,
+  block_start_ts BIGINT NOT NULL,
+  block_end_ts BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  details TEXT NOT NULL,
+  manage_token_hash TEXT NOT NULL,
+  meeting_url TEXT NOT NULL DEFAULT '',
+  sequence BIGINT NOT NULL DEFAULT 0,
+  created_ts BIGINT NOT NULL
+);
+CREATE INDEX bookings_by_owner_time ON bookings (owner, block_start_ts);
+CREATE INDEX bookings_by_type_time ON bookings (booking_type_id, start_ts);
+CREATE TABLE mail_queue (
+  mail_id INTEGER PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  message TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  next_attempt_ts BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_ts BIGINT NOT NULL,
+  sent_ts BIGINT NOT NULL
+);
+CREATE INDEX mail_queue_due ON mail_queue (status, next_attempt_ts);
+)sql"},
   };
   return migrations;
 }
