@@ -34,6 +34,7 @@ struct MailQueue::State {
   explicit State(asio::any_io_executor ex) : wake(ex) {}
   asio::steady_timer wake;
   bool stopping = false;
+  bool woken = false;  // a Wake() arrived while delivering: look again before sleeping
 };
 
 MailQueue::MailQueue(const core::Config& config, store::Store& store) : store_(store) {
@@ -75,7 +76,10 @@ void MailQueue::Start(asio::any_io_executor executor) {
 
 void MailQueue::Wake() {
   if (auto s = state_) {
-    asio::post(s->wake.get_executor(), [s] { s->wake.cancel(); });
+    asio::post(s->wake.get_executor(), [s] {
+      s->woken = true;
+      s->wake.cancel();
+    });
   }
 }
 
@@ -90,9 +94,13 @@ void MailQueue::Stop() {
 
 asio::awaitable<void> MailQueue::Run(std::shared_ptr<State> state) {
   while (!state->stopping) {
+    state->woken = false;
     co_await DeliverDue();
     if (state->stopping) {
       break;
+    }
+    if (state->woken) {
+      continue;  // new mail was queued while this round was sending
     }
     boost::system::error_code ec;
     state->wake.expires_after(std::chrono::milliseconds(kPollMs));
