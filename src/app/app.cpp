@@ -16,6 +16,7 @@
 #include "auth/accounts.hpp"
 #include "cal/booking_routes.hpp"
 #include "cal/caldav_routes.hpp"
+#include "cal/event_routes.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "files/blob_store.hpp"
@@ -261,6 +262,8 @@ int Serve(const core::Config& config) {
   mail::MailQueue mail_queue(config, **store);
   auto booking_api =
       cal::MountBookingApi(router, cal::BookingDeps{config, **store, accounts, mail_queue});
+  auto event_api =
+      cal::MountEventApi(router, cal::BookingDeps{config, **store, accounts, mail_queue});
   AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);

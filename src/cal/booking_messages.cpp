@@ -71,6 +71,9 @@ BookingMailText ComposeBookingMail(MailKind kind, const BookingMailFacts& f) {
       {"Rendez-vous annulé : ", "Booking cancelled: ", "Cita cancelada: "},
       {"Nouveau rendez-vous : ", "New booking: ", "Nueva cita: "},
       {"Rendez-vous annulé : ", "Booking cancelled: ", "Cita cancelada: "},
+      {"Invitation : ", "Invitation: ", "Invitación: "},
+      {"Invitation modifiée : ", "Updated invitation: ", "Invitación actualizada: "},
+      {"Événement annulé : ", "Event cancelled: ", "Evento cancelado: "},
   };
   static constexpr Line kIntro[] = {
       {"Votre rendez-vous est confirmé.", "Your booking is confirmed.", "Su cita está confirmada."},
@@ -82,6 +85,11 @@ BookingMailText ComposeBookingMail(MailKind kind, const BookingMailFacts& f) {
       {"Un nouveau rendez-vous a été pris.", "A new booking was made.",
        "Se ha reservado una nueva cita."},
       {"Un rendez-vous a été annulé.", "A booking was cancelled.", "Se ha cancelado una cita."},
+      {"Vous êtes invité·e par ", "You are invited by ", "Le invita "},
+      {"Cet événement a changé ; invitation de ", "This event changed; invitation from ",
+       "Este evento ha cambiado; invitación de "},
+      {"Cet événement est annulé par ", "This event was cancelled by ",
+       "Este evento ha sido cancelado por "},
   };
   static constexpr Line kWhen = {"Quand : ", "When: ", "Cuándo: "};
   static constexpr Line kWhere = {"Où : ", "Where: ", "Dónde: "};
@@ -93,7 +101,10 @@ BookingMailText ComposeBookingMail(MailKind kind, const BookingMailFacts& f) {
   BookingMailText out;
   out.subject = pick(kSubject[k]) + f.title;
   std::string& b = out.body;
-  b = pick(kIntro[k]) + "\n\n" + f.title + "\n" + pick(kWhen) + when + "\n";
+  bool invitation = kind == MailKind::kInvitation || kind == MailKind::kInvitationUpdated ||
+                    kind == MailKind::kInvitationCancelled;
+  b = pick(kIntro[k]) + (invitation ? f.visitor_name + "." : "") + "\n\n" + f.title + "\n" +
+      pick(kWhen) + when + "\n";
   if (!f.where.empty()) {
     b += pick(kWhere) + f.where + "\n";
   }
@@ -102,6 +113,9 @@ BookingMailText ComposeBookingMail(MailKind kind, const BookingMailFacts& f) {
     if (!f.notes.empty()) {
       b += pick(kNotes) + f.notes + "\n";
     }
+  }
+  if (invitation && !f.notes.empty()) {
+    b += "\n" + f.notes + "\n";
   }
   if (!f.manage_url.empty() && kind != MailKind::kCancelled) {
     b += "\n" + pick(kManage) + f.manage_url + "\n";

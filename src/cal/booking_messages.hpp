@@ -9,7 +9,17 @@
 
 namespace ruche::cal {
 
-enum class MailKind { kConfirmed, kPending, kRescheduled, kCancelled, kOwnerNew, kOwnerCancelled };
+enum class MailKind {
+  kConfirmed,
+  kPending,
+  kRescheduled,
+  kCancelled,
+  kOwnerNew,
+  kOwnerCancelled,
+  kInvitation,  // an event's attendees (the calendar's invitations, not bookings)
+  kInvitationUpdated,
+  kInvitationCancelled,
+};
 
 struct BookingMailText {
   std::string subject;

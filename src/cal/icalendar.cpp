@@ -682,6 +682,151 @@ std::string EventCalendar(const EventFields& e, std::string_view method) {
   return text;
 }
 
+std::vector<ICalendar::InstanceView> ICalendar::Views(TimeRange range, size_t want) const {
+  std::vector<InstanceView> out;
+  auto text = [](icalcomponent* c, icalproperty_kind k) {
+    icalproperty* p = icalcomponent_get_first_property(c, k);
+    const char* v = p != nullptr ? icalproperty_get_value_as_string(p) : nullptr;
+    return std::string(v != nullptr ? v : "");
+  };
+  std::string rrule;
+  if (Components parts = Collect(root_); parts.master != nullptr) {
+    rrule = text(parts.master, ICAL_RRULE_PROPERTY);
+  }
+  for (const Instance& in : InstancesIn(range, want)) {
+    InstanceView v;
+    v.start = in.start;
+    v.end = in.end;
+    v.recurring = in.recurring;
+    icalcomponent* c = in.component;
+    if (auto st = PropTime(root_, c, ICAL_DTSTART_PROPERTY)) {
+      v.all_day = st->is_date != 0;
+    }
+    const char* uid = icalcomponent_get_uid(c);
+    v.uid = uid != nullptr ? uid : "";
+    const char* summary = icalcomponent_get_summary(c);
+    v.summary = summary != nullptr ? summary : "";
+    const char* location = icalcomponent_get_location(c);
+    v.location = location != nullptr ? location : "";
+    const char* description = icalcomponent_get_description(c);
+    v.description = description != nullptr ? description : "";
+    v.rrule = rrule;
+    for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p != nullptr;
+         p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+      const char* name = icalproperty_get_x_name(p);
+      if (name != nullptr && strcmp(name, "X-RUCHE-BOOKING") == 0) {
+        const char* val = icalproperty_get_x(p);
+        v.booking_id = val != nullptr ? val : "";
+      }
+    }
+    for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY);
+         p != nullptr; p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+      InstanceView::Attendee a;
+      const char* addr = icalproperty_get_attendee(p);
+      a.email = addr != nullptr ? addr : "";
+      if (a.email.size() > 7 && strncasecmp(a.email.c_str(), "mailto:", 7) == 0) {
+        a.email = a.email.substr(7);
+      }
+      if (icalparameter* cn = icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER)) {
+        a.name = icalparameter_get_cn(cn);
+      }
+      a.partstat = "NEEDS-ACTION";
+      if (icalparameter* ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER)) {
+        const char* s2 = icalparameter_enum_to_string(icalparameter_get_partstat(ps));
+        a.partstat = s2 != nullptr ? s2 : "NEEDS-ACTION";
+      }
+      v.attendees.push_back(std::move(a));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::string> UserEventCalendar(const UserEvent& e, std::string_view method) {
+  icaltimezone* zone = nullptr;
+  if (!e.all_day && e.timezone != "UTC") {
+    zone = icaltimezone_get_builtin_timezone(e.timezone.c_str());
+    if (zone == nullptr) {
+      return Error::BadRequest("unknown time zone: " + e.timezone, "M_INVALID_PARAM");
+    }
+  }
+  if (!e.rrule.empty()) {
+    icalerror_clear_errno();
+    icalrecurrencetype r = icalrecurrencetype_from_string(e.rrule.c_str());
+    if (r.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
+      icalerror_clear_errno();
+      return Error::BadRequest("rrule is not an RFC 5545 recurrence rule", "M_INVALID_PARAM");
+    }
+  }
+  auto local = [&](int64_t utc) {
+    icaltimetype t = UtcTime(utc);
+    if (e.all_day) {
+      t.is_date = 1;
+      t.zone = nullptr;
+      t.hour = t.minute = t.second = 0;
+    } else if (zone != nullptr) {
+      t = icaltime_convert_to_zone(t, zone);
+    }
+    return t;
+  };
+  auto with_tzid = [&](icalproperty* p) {
+    if (zone != nullptr) {
+      icalproperty_add_parameter(p, icalparameter_new_tzid(icaltimezone_get_tzid(zone)));
+    }
+    return p;
+  };
+  icalcomponent* cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+  icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+  icalcomponent_add_property(cal, icalproperty_new_prodid("-//Ruche//Calendar//EN"));
+  if (!method.empty()) {
+    icalcomponent_add_property(
+        cal, icalproperty_new_method(icalproperty_string_to_method(std::string(method).c_str())));
+  }
+  if (zone != nullptr) {
+    icalcomponent_add_component(cal, icalcomponent_new_clone(icaltimezone_get_component(zone)));
+  }
+  icalcomponent* ev = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+  icalcomponent_add_property(ev, icalproperty_new_uid(e.uid.c_str()));
+  icalcomponent_add_property(ev, icalproperty_new_dtstamp(UtcTime(time(nullptr))));
+  icalcomponent_add_property(ev, with_tzid(icalproperty_new_dtstart(local(e.start))));
+  icalcomponent_add_property(ev, with_tzid(icalproperty_new_dtend(local(e.end))));
+  icalcomponent_add_property(ev, icalproperty_new_sequence(static_cast<int>(e.sequence)));
+  icalcomponent_add_property(ev, icalproperty_new_summary(e.summary.c_str()));
+  if (!e.location.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_location(e.location.c_str()));
+  }
+  if (!e.description.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_description(e.description.c_str()));
+  }
+  if (!e.rrule.empty()) {
+    icalcomponent_add_property(
+        ev, icalproperty_new_rrule(icalrecurrencetype_from_string(e.rrule.c_str())));
+  }
+  if (!e.attendees.empty() && !e.organizer_email.empty()) {
+    std::string mailto = "mailto:" + e.organizer_email;
+    icalproperty* org = icalproperty_new_organizer(mailto.c_str());
+    if (!e.organizer_name.empty()) {
+      icalproperty_add_parameter(org, icalparameter_new_cn(e.organizer_name.c_str()));
+    }
+    icalcomponent_add_property(ev, org);
+  }
+  for (const auto& [email, name] : e.attendees) {
+    std::string mailto = "mailto:" + email;
+    icalproperty* att = icalproperty_new_attendee(mailto.c_str());
+    if (!name.empty()) {
+      icalproperty_add_parameter(att, icalparameter_new_cn(name.c_str()));
+    }
+    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+    icalproperty_add_parameter(att, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
+    icalproperty_add_parameter(att, icalparameter_new_rsvp(ICAL_RSVP_TRUE));
+    icalcomponent_add_property(ev, att);
+  }
+  icalcomponent_add_component(cal, ev);
+  std::string text = AsText(cal);
+  icalcomponent_free(cal);
+  return text;
+}
+
 std::string FreeBusyCalendar(TimeRange range, std::vector<ICalendar::Busy> busy) {
   std::sort(busy.begin(), busy.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });

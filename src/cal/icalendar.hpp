@@ -84,6 +84,28 @@ class ICalendar {
   bool HasProperty(std::string_view name) const;
   bool PropertyContains(std::string_view name, std::string_view text) const;
 
+  // The instances in `range` as the web client's calendar shows them.
+  struct InstanceView {
+    int64_t start = 0;
+    int64_t end = 0;
+    bool all_day = false;
+    bool recurring = false;
+    std::string uid;
+    std::string summary;
+    std::string location;
+    std::string description;
+    std::string rrule;  // the series' rule, "" when none
+    std::string booking_id;
+    struct Attendee {
+      std::string email;
+      std::string name;
+      std::string partstat;
+    };
+    std::vector<Attendee> attendees;
+  };
+  std::vector<InstanceView> Views(TimeRange range,
+                                  size_t want = std::numeric_limits<size_t>::max()) const;
+
   std::string Text() const;
 
  private:
@@ -115,6 +137,26 @@ struct EventFields {
   std::string booking_id;  // X-RUCHE-BOOKING
 };
 std::string EventCalendar(const EventFields& e, std::string_view method = {});
+
+// An event a user writes in the web client: a single or recurring event in a time zone (with
+// its VTIMEZONE), or an all-day one, with attendees. 400 M_INVALID_PARAM for a bad RRULE or
+// zone.
+struct UserEvent {
+  std::string uid;
+  int64_t sequence = 0;
+  std::string summary;
+  std::string location;
+  std::string description;
+  bool all_day = false;
+  int64_t start = 0;  // UTC; for all-day events the UTC midnight of the first day
+  int64_t end = 0;    // exclusive
+  std::string timezone = "UTC";
+  std::string rrule;  // e.g. "FREQ=WEEKLY;COUNT=10"; empty: none
+  std::string organizer_name;
+  std::string organizer_email;
+  std::vector<std::pair<std::string, std::string>> attendees;  // (email, name)
+};
+Result<std::string> UserEventCalendar(const UserEvent& e, std::string_view method = {});
 
 // A VCALENDAR with one VFREEBUSY for `range` listing `busy` (RFC 4791 §7.10).
 std::string FreeBusyCalendar(TimeRange range, std::vector<ICalendar::Busy> busy);

@@ -1,0 +1,418 @@
+#include "cal/event_routes.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include "cal/booking_messages.hpp"
+#include "cal/booking_types.hpp"
+#include "cal/calendar_store.hpp"
+#include "cal/dav_path.hpp"
+#include "cal/icalendar.hpp"
+#include "core/crypto.hpp"
+#include "mail/mail_message.hpp"
+#include "matrix/route_helpers.hpp"
+
+namespace ruche::cal {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = core::json;
+using net::Request;
+using net::Response;
+
+constexpr int64_t kMaxEventRange = 400 * 86'400;
+constexpr size_t kMaxAttendees = 100;
+
+Error Invalid(std::string message) {
+  return Error::BadRequest(std::move(message), "M_INVALID_PARAM");
+}
+
+json::object CalendarJson(const Calendar& c) {
+  json::object o;
+  o["id"] = c.name;
+  o["name"] = c.displayname;
+  o["color"] = c.color;
+  json::array comps;
+  std::string_view all(c.components);
+  while (!all.empty()) {
+    size_t comma = all.find(',');
+    comps.push_back(json::string(all.substr(0, comma)));
+    all = comma == std::string_view::npos ? std::string_view() : all.substr(comma + 1);
+  }
+  o["components"] = std::move(comps);
+  return o;
+}
+
+struct Invitee {
+  std::string email;
+  std::string message;
+};
+
+class EventApiImpl final : public EventApi {
+ public:
+  explicit EventApiImpl(BookingDeps deps) : deps_(deps), calendars_(deps.store) {}
+
+  void Mount(net::Router& router) {
+    router.Add("GET", "/_ruche/v1/calendars",
+               [this](Request& req) -> asio::awaitable<Response> { return List(req); });
+    router.Add("GET", "/_ruche/v1/calendars/{cal}/events",
+               [this](Request& req) -> asio::awaitable<Response> { return Events(req); });
+    router.Add("POST", "/_ruche/v1/calendars/{cal}/events",
+               [this](Request& req) -> asio::awaitable<Response> { return Write(req, false); });
+    router.Add("PUT", "/_ruche/v1/calendars/{cal}/events/{object}",
+               [this](Request& req) -> asio::awaitable<Response> { return Write(req, true); });
+    router.Add("DELETE", "/_ruche/v1/calendars/{cal}/events/{object}",
+               [this](Request& req) -> asio::awaitable<Response> { return Delete(req); });
+  }
+
+ private:
+  struct Context {
+    auth::Session session;
+    Calendar calendar;
+  };
+
+  asio::awaitable<Result<Context>> Open(const Request& req) {
+    auto session = matrix::Authenticate(deps_.accounts, req);
+    if (!session) {
+      co_return session.error();
+    }
+    auto ensure = CalendarStore::EnsureDefaultCalendar(session->localpart, "Personal");
+    auto ensured = co_await matrix::Commit(deps_.store, std::move(ensure));
+    if (!ensured) {
+      co_return ensured.error();
+    }
+    std::string cal_name(req.Param("cal"));
+    if (cal_name.empty()) {
+      co_return Context{std::move(*session), {}};
+    }
+    auto cal = calendars_.FindCalendar(session->localpart, cal_name);
+    if (!cal) {
+      co_return cal.error();
+    }
+    if (!*cal) {
+      co_return Error::NotFound("no such calendar");
+    }
+    co_return Context{std::move(*session), std::move(**cal)};
+  }
+
+  asio::awaitable<Response> List(Request& req) {
+    auto ctx = co_await Open(req);
+    if (!ctx) {
+      co_return matrix::Fail(ctx.error());
+    }
+    auto cals = calendars_.Calendars(ctx->session.localpart);
+    if (!cals) {
+      co_return matrix::Fail(cals.error());
+    }
+    json::array a;
+    for (const auto& c : *cals) {
+      a.push_back(CalendarJson(c));
+    }
+    json::object out;
+    out["calendars"] = std::move(a);
+    co_return Response::Json(out);
+  }
+
+  asio::awaitable<Response> Events(Request& req) {
+    auto ctx = co_await Open(req);
+    if (!ctx) {
+      co_return matrix::Fail(ctx.error());
+    }
+    auto from = ParseIsoUtc(req.QueryParam("from").value_or(""));
+    auto to = ParseIsoUtc(req.QueryParam("to").value_or(""));
+    if (!from || !to || *to <= *from || *to - *from > kMaxEventRange) {
+      co_return matrix::Fail(Invalid("from and to are UTC times, at most 400 days apart"));
+    }
+    TimeRange range{*from, *to};
+    auto objects = calendars_.Candidates(ctx->calendar.id, "VEVENT", range, true);
+    if (!objects) {
+      co_return matrix::Fail(objects.error());
+    }
+    json::array events;
+    for (const auto& o : *objects) {
+      auto parsed = ICalendar::Parse(o.data);
+      if (!parsed) {
+        continue;
+      }
+      for (const auto& v : parsed->Views(range)) {
+        json::object e;
+        e["object"] = o.name;
+        e["uid"] = v.uid;
+        e["start"] = FormatIsoUtc(v.start);
+        e["end"] = FormatIsoUtc(v.end);
+        e["all_day"] = v.all_day;
+        e["recurring"] = v.recurring;
+        e["summary"] = v.summary;
+        e["location"] = v.location;
+        e["description"] = v.description;
+        e["rrule"] = v.rrule;
+        if (!v.booking_id.empty()) {
+          e["booking_id"] = v.booking_id;
+        }
+        json::array attendees;
+        for (const auto& a : v.attendees) {
+          json::object ja;
+          ja["email"] = a.email;
+          ja["name"] = a.name;
+          ja["partstat"] = a.partstat;
+          attendees.push_back(std::move(ja));
+        }
+        e["attendees"] = std::move(attendees);
+        events.push_back(std::move(e));
+      }
+    }
+    json::object out;
+    out["events"] = std::move(events);
+    co_return Response::Json(out);
+  }
+
+  std::string DisplayName(const std::string& localpart) {
+    auto lease = deps_.store.Read();
+    auto row = lease->QueryOne("SELECT displayname FROM profiles WHERE localpart = ?", {localpart});
+    return row && *row && !(*row)->Text(0).empty() ? (*row)->Text(0) : localpart;
+  }
+
+  Result<UserEvent> ReadEvent(const json::object& body) {
+    UserEvent e;
+    RUCHE_ASSIGN_OR_RETURN(auto summary, core::RequireString(body, "summary"));
+    if (summary.empty() || summary.size() > 500) {
+      return Invalid("summary must be 1 to 500 characters");
+    }
+    e.summary = std::string(summary);
+    RUCHE_ASSIGN_OR_RETURN(auto all_day, core::OptBool(body, "all_day"));
+    e.all_day = all_day.value_or(false);
+    RUCHE_ASSIGN_OR_RETURN(auto start, core::RequireString(body, "start"));
+    RUCHE_ASSIGN_OR_RETURN(auto end, core::RequireString(body, "end"));
+    if (e.all_day) {
+      auto s = ParseLocalDate(start);
+      auto en = ParseLocalDate(end);
+      auto utc = TimeZone::Find("UTC");
+      if (!s || !en) {
+        return Invalid("all-day events take dates: 2027-03-29 (end exclusive)");
+      }
+      e.start = *utc->ToUtc(*s, 0);
+      e.end = *utc->ToUtc(*en, 0);
+    } else {
+      RUCHE_ASSIGN_OR_RETURN(e.start, ParseIsoUtc(start));
+      RUCHE_ASSIGN_OR_RETURN(e.end, ParseIsoUtc(end));
+    }
+    if (e.end <= e.start || e.end - e.start > 366 * 86'400) {
+      return Invalid("end must follow start, within a year");
+    }
+    RUCHE_ASSIGN_OR_RETURN(auto tz, core::OptString(body, "timezone"));
+    e.timezone = std::string(tz.value_or("UTC"));
+    if (!TimeZone::Find(e.timezone)) {
+      return Invalid("unknown time zone: " + e.timezone);
+    }
+    RUCHE_ASSIGN_OR_RETURN(auto rrule, core::OptString(body, "rrule"));
+    e.rrule = std::string(rrule.value_or(""));
+    RUCHE_ASSIGN_OR_RETURN(auto location, core::OptString(body, "location"));
+    e.location = std::string(location.value_or("")).substr(0, 1000);
+    RUCHE_ASSIGN_OR_RETURN(auto description, core::OptString(body, "description"));
+    e.description = std::string(description.value_or("")).substr(0, 10'000);
+    if (auto it = body.find("attendees"); it != body.end()) {
+      const json::array* a = it->value().if_array();
+      if (a == nullptr || a->size() > kMaxAttendees) {
+        return Invalid("attendees: a list of at most 100 {email, name}");
+      }
+      for (const auto& v : *a) {
+        const json::object* o = v.if_object();
+        if (o == nullptr) {
+          return Invalid("attendees: a list of at most 100 {email, name}");
+        }
+        RUCHE_ASSIGN_OR_RETURN(auto email, core::RequireString(*o, "email"));
+        if (!mail::IsPlausibleAddress(email)) {
+          return Invalid("not an e-mail address: " + std::string(email));
+        }
+        RUCHE_ASSIGN_OR_RETURN(auto name, core::OptString(*o, "name"));
+        e.attendees.emplace_back(std::string(email), std::string(name.value_or("")).substr(0, 200));
+      }
+    }
+    return e;
+  }
+
+  // One iMIP message per attendee.
+  std::vector<Invitee> Invitations(const UserEvent& e, MailKind kind, std::string_view language,
+                                   const std::string& organizer) {
+    std::vector<Invitee> out;
+    if (e.attendees.empty()) {
+      return out;
+    }
+    const char* method = kind == MailKind::kInvitationCancelled ? "CANCEL" : "REQUEST";
+    auto ics = UserEventCalendar(e, method);
+    if (!ics) {
+      return out;
+    }
+    auto zone = TimeZone::Find(e.all_day ? "UTC" : e.timezone);
+    BookingMailFacts facts;
+    facts.language = std::string(language);
+    facts.title = e.summary;
+    facts.visitor_name = organizer;
+    facts.start = e.start;
+    facts.zone = zone ? &*zone : nullptr;
+    facts.where = e.location;
+    facts.notes = e.description;
+    BookingMailText text = ComposeBookingMail(kind, facts);
+    mail::Mailbox from{organizer, deps_.mail.sender()};
+    for (const auto& [email, name] : e.attendees) {
+      mail::MailContent content{from, {name, email}, text.subject, text.body, *ics, method};
+      out.push_back({email, mail::ComposeMessage(content, deps_.config.server_name)});
+    }
+    return out;
+  }
+
+  static store::WriteFn Compose(store::WriteFn first, std::vector<Invitee> mails) {
+    return
+        [first = std::move(first), mails = std::move(mails)](store::Connection& c) -> Result<void> {
+          RUCHE_RETURN_IF_ERROR(first(c));
+          for (const auto& m : mails) {
+            RUCHE_RETURN_IF_ERROR(mail::MailQueue::Enqueue(m.email, m.message)(c));
+          }
+          return Ok();
+        };
+  }
+
+  asio::awaitable<Response> Write(Request& req, bool update) {
+    auto ctx = co_await Open(req);
+    if (!ctx) {
+      co_return matrix::Fail(ctx.error());
+    }
+    auto body = core::ParseJsonObject(req.body);
+    if (!body) {
+      co_return matrix::Fail(body.error());
+    }
+    auto event = ReadEvent(*body);
+    if (!event) {
+      co_return matrix::Fail(event.error());
+    }
+    auto language = core::OptString(*body, "language");
+    std::string lang(language && *language ? **language : "en");
+    std::string name;
+    Preconditions pre;
+    if (update) {
+      name = std::string(req.Param("object"));
+      if (name.starts_with("ruche-booking-")) {
+        co_return matrix::Fail(
+            Error(409, "M_INVALID_PARAM", "a booking is changed from its booking page, not here"));
+      }
+      auto existing = calendars_.FindObject(ctx->calendar.id, name, true);
+      if (!existing) {
+        co_return matrix::Fail(existing.error());
+      }
+      if (!*existing) {
+        co_return matrix::Fail(Error::NotFound("no such event"));
+      }
+      event->uid = (*existing)->uid;
+      event->sequence = SequenceOf((*existing)->data) + 1;
+      pre.if_match = (*existing)->etag;  // a concurrent change fails instead of being lost
+    } else {
+      event->uid = core::RandomToken(12) + "@" + deps_.config.server_name;
+      name = core::RandomToken(12) + ".ics";
+      pre.if_none_match_any = true;
+    }
+    event->organizer_name = DisplayName(ctx->session.localpart);
+    event->organizer_email = deps_.mail.sender();
+    auto text = UserEventCalendar(*event);
+    if (!text) {
+      co_return matrix::Fail(text.error());
+    }
+    auto parsed = ICalendar::Parse(*text);
+    if (!parsed) {
+      co_return matrix::Fail(parsed.error());
+    }
+    auto summary = parsed->Validate();
+    if (!summary) {
+      co_return matrix::Fail(summary.error());
+    }
+    bool created = false;
+    std::string etag;
+    auto put = CalendarStore::PutObject(ctx->calendar.id, name, std::move(*summary), *text, pre,
+                                        &created, &etag);
+    auto mails = Invitations(*event, update ? MailKind::kInvitationUpdated : MailKind::kInvitation,
+                             lang, event->organizer_name);
+    auto committed =
+        co_await matrix::Commit(deps_.store, Compose(std::move(put), std::move(mails)));
+    if (!committed) {
+      co_return matrix::Fail(committed.error());
+    }
+    deps_.mail.Wake();
+    json::object out;
+    out["object"] = name;
+    out["uid"] = event->uid;
+    out["etag"] = etag;
+    co_return Response::Json(out);
+  }
+
+  static int64_t SequenceOf(const std::string& data) {
+    size_t pos = data.find("\nSEQUENCE:");
+    if (pos == std::string::npos) {
+      return 0;
+    }
+    return std::strtoll(data.c_str() + pos + 10, nullptr, 10);
+  }
+
+  asio::awaitable<Response> Delete(Request& req) {
+    auto ctx = co_await Open(req);
+    if (!ctx) {
+      co_return matrix::Fail(ctx.error());
+    }
+    std::string name(req.Param("object"));
+    if (name.starts_with("ruche-booking-")) {
+      co_return matrix::Fail(
+          Error(409, "M_INVALID_PARAM", "a booking is cancelled from its booking page, not here"));
+    }
+    auto existing = calendars_.FindObject(ctx->calendar.id, name, true);
+    if (!existing) {
+      co_return matrix::Fail(existing.error());
+    }
+    if (!*existing) {
+      co_return matrix::Fail(Error::NotFound("no such event"));
+    }
+    std::vector<Invitee> mails;
+    if (auto parsed = ICalendar::Parse((*existing)->data)) {
+      auto views = parsed->Views(
+          {std::numeric_limits<int64_t>::min() / 2, std::numeric_limits<int64_t>::max() / 2}, 1);
+      if (!views.empty()) {
+        UserEvent e;
+        e.uid = views[0].uid;
+        e.sequence = SequenceOf((*existing)->data) + 1;
+        e.summary = views[0].summary;
+        e.start = views[0].start;
+        e.end = views[0].end;
+        e.rrule = views[0].rrule;
+        e.organizer_name = DisplayName(ctx->session.localpart);
+        e.organizer_email = deps_.mail.sender();
+        for (const auto& a : views[0].attendees) {
+          if (mail::IsPlausibleAddress(a.email)) {
+            e.attendees.emplace_back(a.email, a.name);
+          }
+        }
+        mails = Invitations(e, MailKind::kInvitationCancelled, "en", e.organizer_name);
+      }
+    }
+    Preconditions pre;
+    pre.if_match = (*existing)->etag;
+    auto del = CalendarStore::DeleteObject(
+        ctx->calendar.id, name,
+        CalendarHref(ctx->session.localpart, ctx->calendar.name) + EncodeSegment(name), pre);
+    auto committed =
+        co_await matrix::Commit(deps_.store, Compose(std::move(del), std::move(mails)));
+    if (!committed) {
+      co_return matrix::Fail(committed.error());
+    }
+    deps_.mail.Wake();
+    co_return Response::Json(json::object{});
+  }
+
+  BookingDeps deps_;
+  CalendarStore calendars_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventApi> MountEventApi(net::Router& router, BookingDeps deps) {
+  auto api = std::make_unique<EventApiImpl>(deps);
+  api->Mount(router);
+  return api;
+}
+
+}  // namespace ruche::cal

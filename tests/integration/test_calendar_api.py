@@ -1,0 +1,83 @@
+"""The web client's calendar API (/_ruche/v1/calendars/...): events in a time zone with a weekly
+rule listed as instances across the spring change, invitees e-mailed with iMIP (REQUEST, updated
+REQUEST, CANCEL) through a real SMTP server, and the same event visible over CalDAV."""
+import base64
+
+from ruche_test import call, new_user, query
+from test_booking import Inbox, calendar_part, free_port, mail_settings, smtp  # noqa: F401
+
+
+def events(server, token, cal, start, end):
+    r = call(server, "GET", query(f"/_ruche/v1/calendars/{cal}/events", **{"from": start,
+                                                                        "to": end}), token=token)
+    assert r.status == 200, r
+    return r.json["events"]
+
+
+def test_weekly_event_with_an_invitee(start_server, smtp):  # noqa: F811
+    controller, inbox = smtp
+    server = start_server(registration="open", settings=mail_settings(controller))
+    user, token = new_user(server)
+    cals = call(server, "GET", "/_ruche/v1/calendars", token=token).json["calendars"]
+    assert [c["id"] for c in cals] == ["personal"]
+    body = {"summary": "Comité", "start": "2027-03-15T08:00:00Z", "end": "2027-03-15T09:00:00Z",
+            "timezone": "Europe/Paris", "rrule": "FREQ=WEEKLY;COUNT=4", "location": "Salle 2",
+            "attendees": [{"email": "zoe@example.org", "name": "Zoé"}], "language": "fr"}
+    created = call(server, "POST", "/_ruche/v1/calendars/personal/events", body, token=token)
+    assert created.status == 200, created
+    listed = events(server, token, "personal", "2027-03-01T00:00:00Z", "2027-05-01T00:00:00Z")
+    # 09:00 Paris every Monday, four times: the UTC hour moves on 28 March.
+    assert [e["start"] for e in listed] == ["2027-03-15T08:00:00Z", "2027-03-22T08:00:00Z",
+                                            "2027-03-29T07:00:00Z", "2027-04-05T07:00:00Z"]
+    assert listed[0]["attendees"][0]["email"] == "zoe@example.org"
+    assert listed[0]["rrule"] == "FREQ=WEEKLY;COUNT=4"
+
+    invite = inbox.wait_for(1)[0]
+    assert invite[0] == ["zoe@example.org"]
+    ics, method = calendar_part(invite[1])
+    assert method == "REQUEST" and "RRULE:FREQ=WEEKLY;COUNT=4" in ics
+    assert "TZID=" in ics and "BEGIN:VTIMEZONE" in ics
+    assert invite[1]["Subject"] == "Invitation : Comité"
+
+    obj = created.json["object"]
+    moved = dict(body, summary="Comité (déplacé)", start="2027-03-15T09:00:00Z",
+                 end="2027-03-15T10:00:00Z")
+    assert call(server, "PUT", f"/_ruche/v1/calendars/personal/events/{obj}", moved,
+                token=token).status == 200
+    update = inbox.wait_for(2)[1][1]
+    ics, method = calendar_part(update)
+    assert method == "REQUEST" and "SEQUENCE:1" in ics
+
+    # CalDAV clients see the same object.
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{user}:correct horse".encode())
+            .decode()}
+    got = call(server, "GET", f"/dav/calendars/{user}/personal/{obj}", headers=auth)
+    assert got.status == 200 and "Comité (déplacé)" in got.body.decode()
+
+    assert call(server, "DELETE", f"/_ruche/v1/calendars/personal/events/{obj}",
+                token=token).status == 200
+    cancel = inbox.wait_for(3)[2][1]
+    ics, method = calendar_part(cancel)
+    assert method == "CANCEL" and "SEQUENCE:2" in ics
+    assert events(server, token, "personal", "2027-03-01T00:00:00Z", "2027-05-01T00:00:00Z") == []
+
+
+def test_bad_events_are_refused(server):
+    _, token = new_user(server)
+    base = {"summary": "x", "start": "2027-03-15T08:00:00Z", "end": "2027-03-15T09:00:00Z"}
+    for bad in [{"rrule": "FREQ=SOMETIMES"}, {"timezone": "Mars/Base"},
+                {"end": "2027-03-15T07:00:00Z"}, {"summary": ""},
+                {"attendees": [{"email": "not an address"}]},
+                {"all_day": True}]:
+        r = call(server, "POST", "/_ruche/v1/calendars/personal/events", dict(base, **bad),
+                 token=token)
+        assert r.status == 400, (bad, r)
+    all_day = call(server, "POST", "/_ruche/v1/calendars/personal/events",
+                   {"summary": "Férié", "all_day": True, "start": "2027-05-01",
+                    "end": "2027-05-02"}, token=token)
+    assert all_day.status == 200
+    listed = events(server, token, "personal", "2027-05-01T10:00:00Z", "2027-05-01T11:00:00Z")
+    assert [(e["summary"], e["all_day"]) for e in listed] == [("Férié", True)]
+    assert call(server, "GET", "/_ruche/v1/calendars/nope/events?from=2027-05-01T00:00:00Z&"
+                "to=2027-05-02T00:00:00Z", token=token).status == 404
+    assert call(server, "GET", "/_ruche/v1/calendars").status == 401
