@@ -339,8 +339,11 @@ Result<ObjectSummary> ICalendar::Validate() const {
       continue;
     }
     if (!IsCalendarComponent(kind)) {
+      // NOTE: libical names no kind it does not know (an X- component): NULL, not a string.
+      const char* kind_name = icalcomponent_kind_to_string(kind);
       return Error(403, "C:supported-calendar-component",
-                   std::string("unsupported component ") + icalcomponent_kind_to_string(kind));
+                   std::string("unsupported component ") +
+                       (kind_name != nullptr ? kind_name : "(unknown)"));
     }
     std::string name = icalcomponent_kind_to_string(kind);
     if (out.component.empty()) {

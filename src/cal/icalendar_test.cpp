@@ -121,6 +121,16 @@ TEST(ICalendar, RejectsWhatCalDavForbids) {
   ASSERT_TRUE(mixed);
   EXPECT_FALSE(mixed->Validate());
 
+  // Found by fuzzing: a component kind libical has no name for crashed the error message.
+  for (const char* kind : {"X-THING", "VFOO"}) {  // libical: kind X, and kind 0 named NULL
+    auto odd = ICalendar::Parse(Calendar(std::string("BEGIN:") + kind + "\r\nUID:a\r\nEND:" +
+                                         kind + "\r\n"));
+    ASSERT_TRUE(odd);
+    auto r = odd->Validate();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().errcode, "C:supported-calendar-component");
+  }
+
   EXPECT_FALSE(ICalendar::Parse("hello"));
   EXPECT_FALSE(ICalendar::Parse("BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"));
   EXPECT_FALSE(
