@@ -258,12 +258,13 @@ int Serve(const core::Config& config) {
     return 1;
   }
   auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
-  auto cal_api = cal::MountCalApi(router, cal::CalDeps{config, **store, accounts, blocking});
+  cal::InstanceCache calendar_instances;
+  auto cal_api = cal::MountCalApi(
+      router, cal::CalDeps{config, **store, accounts, blocking, calendar_instances});
   mail::MailQueue mail_queue(config, **store);
-  auto booking_api =
-      cal::MountBookingApi(router, cal::BookingDeps{config, **store, accounts, mail_queue});
-  auto event_api =
-      cal::MountEventApi(router, cal::BookingDeps{config, **store, accounts, mail_queue});
+  cal::BookingDeps booking_deps{config, **store, accounts, mail_queue, calendar_instances};
+  auto booking_api = cal::MountBookingApi(router, booking_deps);
+  auto event_api = cal::MountEventApi(router, booking_deps);
   AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);

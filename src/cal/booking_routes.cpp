@@ -196,12 +196,32 @@ class BookingApiImpl final : public BookingApi {
                          std::vector<Interval>& bookings, const std::string& ignore_id = "") {
     RUCHE_ASSIGN_OR_RETURN(auto cals, calendars_.Calendars(owner));
     for (const auto& cal : cals) {
-      RUCHE_ASSIGN_OR_RETURN(auto objects, calendars_.Candidates(cal.id, "VEVENT", range, true));
+      // Without the text: the occurrences come from the cache, which reads it only on a miss.
+      RUCHE_ASSIGN_OR_RETURN(auto objects, calendars_.Candidates(cal.id, "VEVENT", range, false));
       for (const auto& o : objects) {
         if (o.name.starts_with(kBookingObjectPrefix)) {
           continue;
         }
-        if (auto p = ICalendar::Parse(o.data)) {
+        auto load = [&]() -> std::optional<std::string> {
+          auto full = calendars_.FindObject(cal.id, o.name, true);
+          if (full && *full) {
+            return std::move((*full)->data);
+          }
+          return std::nullopt;
+        };
+        if (auto occurrences = deps_.instances.Get(cal.id, o, range, load)) {
+          for (const auto& oc : *occurrences) {
+            if (oc.busy && oc.start < range.end && oc.end > range.start) {
+              busy.push_back({oc.start, oc.end});
+            }
+          }
+          continue;
+        }
+        auto text = load();  // outside the cache's window: parse
+        if (!text) {
+          continue;
+        }
+        if (auto p = ICalendar::Parse(*text)) {
           for (const auto& b : p->BusyIn(range)) {
             busy.push_back({b.start, b.end});
           }

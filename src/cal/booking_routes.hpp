@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "auth/accounts.hpp"
+#include "cal/instance_cache.hpp"
 #include "core/config.hpp"
 #include "mail/mail_queue.hpp"
 #include "net/router.hpp"
@@ -18,6 +19,7 @@ struct BookingDeps {
   store::Store& store;
   auth::Accounts& accounts;
   mail::MailQueue& mail;
+  InstanceCache& instances;
 };
 
 class BookingApi {

@@ -765,7 +765,20 @@ class CalApiImpl final : public CalApi {
       if (filter.component && o.component != *filter.component) {
         continue;
       }
-      bool need_parse = (filter.range && o.recurring) || !filter.props.empty() ||
+      // A recurring event's instances come from the cache when the range is inside its window.
+      bool checked = false;
+      if (filter.range && o.recurring && o.component == "VEVENT" && filter.props.empty()) {
+        auto occurrences = deps_.instances.Get(cal.id, o, *filter.range, [] {
+          return std::optional<std::string>();  // the data is loaded already
+        });
+        if (occurrences) {
+          if (!InstanceCache::AnyOverlaps(*occurrences, *filter.range)) {
+            continue;
+          }
+          checked = true;
+        }
+      }
+      bool need_parse = (filter.range && o.recurring && !checked) || !filter.props.empty() ||
                         (props.calendar_data && props.expand);
       std::optional<ICalendar> parsed;
       if (need_parse) {
@@ -776,7 +789,7 @@ class CalApiImpl final : public CalApi {
           continue;
         }
         parsed.emplace(std::move(*p));
-        if (filter.range && o.recurring && !parsed->Overlaps(*filter.range)) {
+        if (filter.range && o.recurring && !checked && !parsed->Overlaps(*filter.range)) {
           continue;
         }
         if (!MatchesProperties(*parsed, filter.props)) {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "auth/accounts.hpp"
+#include "cal/instance_cache.hpp"
 #include "core/config.hpp"
 #include "net/router.hpp"
 #include "store/store.hpp"
@@ -20,6 +21,7 @@ struct CalDeps {
   store::Store& store;
   auth::Accounts& accounts;
   boost::asio::thread_pool& blocking;  // password checks and large REPORT/PROPFIND answers
+  InstanceCache& instances;
 };
 
 class CalApi {

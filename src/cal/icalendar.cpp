@@ -341,9 +341,9 @@ Result<ObjectSummary> ICalendar::Validate() const {
     if (!IsCalendarComponent(kind)) {
       // NOTE: libical names no kind it does not know (an X- component): NULL, not a string.
       const char* kind_name = icalcomponent_kind_to_string(kind);
-      return Error(403, "C:supported-calendar-component",
-                   std::string("unsupported component ") +
-                       (kind_name != nullptr ? kind_name : "(unknown)"));
+      return Error(
+          403, "C:supported-calendar-component",
+          std::string("unsupported component ") + (kind_name != nullptr ? kind_name : "(unknown)"));
     }
     std::string name = icalcomponent_kind_to_string(kind);
     if (out.component.empty()) {
@@ -579,25 +579,45 @@ bool ICalendar::PropertyContains(std::string_view name, std::string_view text) c
   });
 }
 
+namespace {
+
+// Whether an instance of `c` makes its owner busy, and tentatively so.
+bool MakesBusy(icalcomponent* c, bool* tentative) {
+  if (icalcomponent_isa(c) != ICAL_VEVENT_COMPONENT) {
+    return false;
+  }
+  if (icalproperty* t = icalcomponent_get_first_property(c, ICAL_TRANSP_PROPERTY);
+      t != nullptr && icalproperty_get_transp(t) == ICAL_TRANSP_TRANSPARENT) {
+    return false;
+  }
+  icalproperty_status status = ICAL_STATUS_NONE;
+  if (icalproperty* st = icalcomponent_get_first_property(c, ICAL_STATUS_PROPERTY)) {
+    status = icalproperty_get_status(st);
+  }
+  if (tentative != nullptr) {
+    *tentative = status == ICAL_STATUS_TENTATIVE;
+  }
+  return status != ICAL_STATUS_CANCELLED;
+}
+
+}  // namespace
+
 std::vector<ICalendar::Busy> ICalendar::BusyIn(TimeRange range) const {
   std::vector<Busy> out;
   for (const Instance& in : InstancesIn(range)) {
-    if (icalcomponent_isa(in.component) != ICAL_VEVENT_COMPONENT || in.end <= in.start) {
+    bool tentative = false;
+    if (in.end <= in.start || !MakesBusy(in.component, &tentative)) {
       continue;
     }
-    if (icalproperty* t = icalcomponent_get_first_property(in.component, ICAL_TRANSP_PROPERTY);
-        t != nullptr && icalproperty_get_transp(t) == ICAL_TRANSP_TRANSPARENT) {
-      continue;
-    }
-    icalproperty_status status = ICAL_STATUS_NONE;
-    if (icalproperty* st = icalcomponent_get_first_property(in.component, ICAL_STATUS_PROPERTY)) {
-      status = icalproperty_get_status(st);
-    }
-    if (status == ICAL_STATUS_CANCELLED) {
-      continue;
-    }
-    out.push_back({std::max(in.start, range.start), std::min(in.end, range.end),
-                   status == ICAL_STATUS_TENTATIVE});
+    out.push_back({std::max(in.start, range.start), std::min(in.end, range.end), tentative});
+  }
+  return out;
+}
+
+std::vector<ICalendar::Occurrence> ICalendar::Occurrences(TimeRange range) const {
+  std::vector<Occurrence> out;
+  for (const Instance& in : InstancesIn(range)) {
+    out.push_back({in.start, in.end, in.end > in.start && MakesBusy(in.component, nullptr)});
   }
   return out;
 }

@@ -79,6 +79,15 @@ class ICalendar {
   };
   std::vector<Busy> BusyIn(TimeRange range) const;
 
+  // Every instance in `range` unclipped, with whether it makes its owner busy (a VEVENT neither
+  // TRANSPARENT nor CANCELLED): what InstanceCache keeps.
+  struct Occurrence {
+    int64_t start = 0;
+    int64_t end = 0;  // == start for an instant (a VEVENT without duration)
+    bool busy = false;
+  };
+  std::vector<Occurrence> Occurrences(TimeRange range) const;
+
   // For prop-filter (RFC 4791 §9.7.2): whether any VEVENT/VTODO/VJOURNAL has the property, and
   // whether any value of it contains `text` (ASCII case-insensitively, i;ascii-casemap).
   bool HasProperty(std::string_view name) const;

@@ -123,8 +123,8 @@ TEST(ICalendar, RejectsWhatCalDavForbids) {
 
   // Found by fuzzing: a component kind libical has no name for crashed the error message.
   for (const char* kind : {"X-THING", "VFOO"}) {  // libical: kind X, and kind 0 named NULL
-    auto odd = ICalendar::Parse(Calendar(std::string("BEGIN:") + kind + "\r\nUID:a\r\nEND:" +
-                                         kind + "\r\n"));
+    auto odd = ICalendar::Parse(
+        Calendar(std::string("BEGIN:") + kind + "\r\nUID:a\r\nEND:" + kind + "\r\n"));
     ASSERT_TRUE(odd);
     auto r = odd->Validate();
     ASSERT_FALSE(r);

@@ -2,6 +2,7 @@
 python3-aiosmtpd): slots around the spring daylight-saving change, booking with its e-mail
 (.ics parsed) and the owner's calendar event, two visitors racing for the last seat, cancel and
 reschedule through the signed link, and mail that waits in the queue across a restart."""
+import base64
 import email
 import re
 import socket
@@ -168,7 +169,6 @@ def test_slots_follow_daylight_saving_and_booking_sends_an_invitation(start_serv
     # The owner sees it in their calendar (CalDAV) and in the bookings list.
     listed = call(server, "GET", "/_ruche/v1/bookings", token=token).json["bookings"]
     assert [b["id"] for b in listed] == [booking["id"]]
-    import base64
     auth = {"Authorization": "Basic " + base64.b64encode(f"{owner}:correct horse".encode())
             .decode(), "Depth": "1"}
     report = call(server, "REPORT", f"/dav/calendars/{owner}/personal/", headers=auth,
@@ -225,6 +225,20 @@ def test_cancel_and_reschedule_through_the_signed_link(start_server, smtp):
     manage = urllib.parse.urlparse(r.json["manage_url"])
     booking_id = manage.path.rsplit("/", 1)[1]
     good = urllib.parse.parse_qs(manage.query)["t"][0]
+    # The owner's own event blocks a slot, and moving it frees the slot again (what the server
+    # computed for the old version of the event is not reused).
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{owner}:correct horse".encode())
+            .decode(), "Content-Type": "text/calendar"}
+    weekly = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:w\r\n"
+              "DTSTAMP:20270101T000000Z\r\nDTSTART:20270301T{h}0000Z\r\nDURATION:PT30M\r\n"
+              "RRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    path = f"/dav/calendars/{owner}/personal/weekly.ics"
+    assert call(server, "PUT", path, raw_body=weekly.format(h="08").encode(),
+                headers=auth).status == 201
+    assert "2027-03-29T08:00:00Z" not in slots(server, owner, "consult", "2027-03-29T00:00:00Z",
+                                               "2027-03-30T00:00:00Z")
+    assert call(server, "PUT", path, raw_body=weekly.format(h="12").encode(),
+                headers=auth).status == 204
     # The 30-minute buffer after 07:00-07:30 blocks 07:30.
     assert slots(server, owner, "consult", "2027-03-29T00:00:00Z", "2027-03-30T00:00:00Z") == \
         ["2027-03-29T08:00:00Z", "2027-03-29T08:30:00Z"]

@@ -1,0 +1,50 @@
+#pragma once
+// The occurrences of stored events, computed once per version of each object (its ETag) for a
+// window around now, so that time-range REPORTs and free-slot computations read intervals
+// instead of parsing iCalendar and expanding rules on every request. Shared by all threads;
+// bounded in entries (cleared when full: recomputing is only slower, never wrong). A range that
+// leaves the window is not answered from the cache: callers parse then.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cal/calendar_store.hpp"
+#include "cal/icalendar.hpp"
+
+namespace ruche::cal {
+
+class InstanceCache {
+ public:
+  using Occurrences = std::vector<ICalendar::Occurrence>;
+
+  explicit InstanceCache(size_t max_entries = 500'000);
+
+  // The object's occurrences inside the window, or nullptr when `range` leaves the window or the
+  // object cannot be read. `load` gives the object's text when `object.data` is empty.
+  std::shared_ptr<const Occurrences> Get(int64_t calendar_id, const StoredObject& object,
+                                         TimeRange range,
+                                         const std::function<std::optional<std::string>()>& load);
+
+  // Whether `occurrences` has one overlapping `range` (RFC 4791 §9.9: an instant matches a
+  // range that contains it).
+  static bool AnyOverlaps(const Occurrences& occurrences, TimeRange range);
+
+  TimeRange window() const { return window_; }
+
+ private:
+  struct Entry {
+    std::string etag;
+    std::shared_ptr<const Occurrences> occurrences;
+  };
+  const size_t max_entries_;
+  const TimeRange window_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_), by "<calendar>/<name>"
+};
+
+}  // namespace ruche::cal
