@@ -268,6 +268,10 @@ class CalApiImpl final : public CalApi {
     }
     auto target = ParseDavPath(req.path);
     if (!target) {
+      // Creating below a collection that cannot exist: RFC 4918 §9.3.1 and §9.7.1 say 409.
+      if (req.method == "MKCOL" || req.method == "MKCALENDAR" || req.method == "PUT") {
+        co_return DavFail(Error(409, "M_NOT_FOUND", "no such parent collection"));
+      }
       co_return DavFail(NotFound());
     }
     auto who = co_await basic_.Authenticate(req);
@@ -621,16 +625,20 @@ class CalApiImpl final : public CalApi {
   // ---- MKCALENDAR / MKCOL (RFC 4791 §5.3.1, RFC 5689) ----
   asio::awaitable<Result<Response>> MakeCalendar(Request& req, const DavTarget& t,
                                                  bool mkcalendar) {
+    // RFC 5689 §3 / RFC 4918 §9.3: a body the server does not understand is 415, wherever.
+    auto body = ParseBody(req);
+    if (!body) {
+      co_return Error(415, "M_UNRECOGNIZED", "unsupported request body: " + body.error().message);
+    }
     if (t.kind == K::kObject) {
+      if (!LoadCalendar(t)) {
+        co_return Error(409, "M_NOT_FOUND", "no such parent collection");
+      }
       co_return Error(403, "C:calendar-collection-location-ok",
                       "calendars cannot hold collections");
     }
     if (t.kind != K::kCalendar) {
       co_return Error(405, "D:resource-must-be-null", "this collection exists");
-    }
-    auto body = ParseBody(req);
-    if (!body) {
-      co_return body.error();
     }
     Calendar cal;
     cal.owner = t.user;
