@@ -5,6 +5,7 @@
 #include "cal/booking_messages.hpp"
 #include "cal/booking_types.hpp"
 #include "cal/calendar_store.hpp"
+#include "cal/public_url.hpp"
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -209,12 +210,12 @@ class BookingApiImpl final : public BookingApi {
           }
           return std::nullopt;
         };
-        if (auto occurrences = deps_.instances.Get(cal.id, o, range, load)) {
-          for (const auto& oc : *occurrences) {
-            if (oc.busy && oc.start < range.end && oc.end > range.start) {
+        if (auto series = deps_.instances.Get(cal.id, o, range, load)) {
+          series->ForEachOverlapping(range, [&busy](const ICalendar::Occurrence& oc) {
+            if (oc.busy) {
               busy.push_back({oc.start, oc.end});
             }
-          }
+          });
           continue;
         }
         auto text = load();  // outside the cache's window: parse
@@ -257,24 +258,7 @@ class BookingApiImpl final : public BookingApi {
                         range);
   }
 
-  std::string BaseUrl(const Request& req) const {
-    if (!deps_.config.public_base_url.empty()) {
-      std::string b = deps_.config.public_base_url;
-      while (!b.empty() && b.back() == '/') {
-        b.pop_back();
-      }
-      return b;
-    }
-    std::string host(req.Header("Host").value_or("localhost"));
-    for (char c : host) {
-      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-                c == '[' || c == ']';
-      if (!ok) {
-        return "http://localhost";
-      }
-    }
-    return "http://" + host;
-  }
+  std::string BaseUrl(const Request& req) const { return PublicBaseUrl(deps_.config, req); }
 
   // ---- owner ----
   asio::awaitable<Response> CreateType(Request& req) {

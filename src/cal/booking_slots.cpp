@@ -82,6 +82,22 @@ std::vector<Slot> ComputeSlots(const BookingRules& rules, const Availability& av
   if (earliest >= latest) {
     return out;
   }
+  // Busy time as sorted, disjoint intervals: each slot is then one binary search.
+  std::vector<Interval> merged(busy.begin(), busy.end());
+  std::sort(merged.begin(), merged.end(),
+            [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  size_t kept = 0;
+  for (const auto& b : merged) {
+    if (b.end <= b.start) {
+      continue;
+    }
+    if (kept > 0 && b.start <= merged[kept - 1].end) {
+      merged[kept - 1].end = std::max(merged[kept - 1].end, b.end);
+    } else {
+      merged[kept++] = b;
+    }
+  }
+  merged.resize(kept);
   // Walk the owner's local days that the range touches (one day of margin each side: the
   // range's ends are UTC instants).
   LocalDate day = zone.DateOf(earliest - 86'400);
@@ -106,9 +122,10 @@ std::vector<Slot> ComputeSlots(const BookingRules& rules, const Availability& av
         if (*start < earliest || *start >= latest) {
           continue;
         }
-        bool blocked = std::any_of(busy.begin(), busy.end(), [&](const Interval& b) {
-          return Overlaps(*start - before, end + after, b.start, b.end);
-        });
+        // The first merged busy interval ending after the block starts decides.
+        auto next = std::upper_bound(merged.begin(), merged.end(), *start - before,
+                                     [](int64_t t, const Interval& b) { return t < b.end; });
+        bool blocked = next != merged.end() && next->start < end + after;
         int taken = 0;
         for (const auto& b : bookings) {
           if (rules.seats > 1 && b.start == *start - before && b.end == end + after) {

@@ -780,7 +780,7 @@ class CalApiImpl final : public CalApi {
           return std::optional<std::string>();  // the data is loaded already
         });
         if (occurrences) {
-          if (!InstanceCache::AnyOverlaps(*occurrences, *filter.range)) {
+          if (!occurrences->AnyOverlaps(*filter.range)) {
             continue;
           }
           checked = true;

@@ -7,9 +7,11 @@
 #include "cal/calendar_store.hpp"
 #include "cal/dav_path.hpp"
 #include "cal/icalendar.hpp"
+#include "cal/public_url.hpp"
 #include "core/crypto.hpp"
 #include "mail/mail_message.hpp"
 #include "matrix/route_helpers.hpp"
+#include "meet/meeting_directory.hpp"
 
 namespace ruche::cal {
 namespace {
@@ -151,6 +153,9 @@ class EventApiImpl final : public EventApi {
         json::array attendees;
         for (const auto& a : v.attendees) {
           json::object ja;
+          if (!a.user_id.empty()) {
+            ja["user_id"] = a.user_id;
+          }
           ja["email"] = a.email;
           ja["name"] = a.name;
           ja["partstat"] = a.partstat;
@@ -218,6 +223,9 @@ class EventApiImpl final : public EventApi {
         const json::object* o = v.if_object();
         if (o == nullptr) {
           return Invalid("attendees: a list of at most 100 {email, name}");
+        }
+        if (o->contains("user_id")) {
+          continue;  // an account of this server: see InternalInvitees
         }
         RUCHE_ASSIGN_OR_RETURN(auto email, core::RequireString(*o, "email"));
         if (!mail::IsPlausibleAddress(email)) {
@@ -287,6 +295,7 @@ class EventApiImpl final : public EventApi {
     auto language = core::OptString(*body, "language");
     std::string lang(language && *language ? **language : "en");
     std::string name;
+    std::string existing_text;
     Preconditions pre;
     if (update) {
       name = std::string(req.Param("object"));
@@ -301,6 +310,7 @@ class EventApiImpl final : public EventApi {
       if (!*existing) {
         co_return matrix::Fail(Error::NotFound("no such event"));
       }
+      existing_text = (*existing)->data;
       event->uid = (*existing)->uid;
       event->sequence = SequenceOf((*existing)->data) + 1;
       pre.if_match = (*existing)->etag;  // a concurrent change fails instead of being lost
@@ -311,6 +321,31 @@ class EventApiImpl final : public EventApi {
     }
     event->organizer_name = DisplayName(ctx->session.localpart);
     event->organizer_email = deps_.mail.sender();
+    // A Ruche meeting for the event: its join link goes into the event (and the invitations).
+    store::WriteFn meeting_write;
+    auto video = core::OptBool(*body, "video_meeting");
+    if (!video) {
+      co_return matrix::Fail(video.error());
+    }
+    if (video->value_or(false) && !update) {
+      auto m = meet::MeetingDirectory::Prepare(event->summary, ctx->session.user_id, true);
+      if (!m) {
+        co_return matrix::Fail(m.error());
+      }
+      std::string join = PublicBaseUrl(deps_.config, req) + "/meet/" + m->created.meeting.id +
+                         "?k=" + m->created.key;
+      event->url = join;
+      if (event->location.empty()) {
+        event->location = join;
+      }
+      meeting_write = std::move(m->write);
+    } else if (update) {
+      event->url = UrlOf(existing_text);
+    }
+    auto internal = InternalInvitees(*body, *event);
+    if (!internal) {
+      co_return matrix::Fail(internal.error());
+    }
     auto text = UserEventCalendar(*event);
     if (!text) {
       co_return matrix::Fail(text.error());
@@ -329,8 +364,18 @@ class EventApiImpl final : public EventApi {
                                         &created, &etag);
     auto mails = Invitations(*event, update ? MailKind::kInvitationUpdated : MailKind::kInvitation,
                              lang, event->organizer_name);
-    auto committed =
-        co_await matrix::Commit(deps_.store, Compose(std::move(put), std::move(mails)));
+    // Invitees with an account get the event in their own calendar (PARTSTAT NEEDS-ACTION).
+    auto copies = InviteeCopies(std::move(*internal), *text, event->uid, ctx->session.localpart);
+    store::WriteFn all = [put = Compose(std::move(put), std::move(mails)),
+                          meeting_write = std::move(meeting_write),
+                          copies = std::move(copies)](store::Connection& c) -> Result<void> {
+      if (meeting_write) {
+        RUCHE_RETURN_IF_ERROR(meeting_write(c));
+      }
+      RUCHE_RETURN_IF_ERROR(put(c));
+      return copies(c);
+    };
+    auto committed = co_await matrix::Commit(deps_.store, std::move(all));
     if (!committed) {
       co_return matrix::Fail(committed.error());
     }
@@ -339,7 +384,86 @@ class EventApiImpl final : public EventApi {
     out["object"] = name;
     out["uid"] = event->uid;
     out["etag"] = etag;
+    if (!event->url.empty()) {
+      out["join_url"] = event->url;
+    }
     co_return Response::Json(out);
+  }
+
+  // Attendees given as {"user_id": "@bob:server"}: checked, and added to the event with a
+  // calendar-user address of this server (Ruche knows no e-mail address of its users).
+  Result<std::vector<std::string>> InternalInvitees(const json::object& body, UserEvent& e) {
+    std::vector<std::string> out;
+    auto it = body.find("attendees");
+    if (it == body.end() || !it->value().is_array()) {
+      return out;
+    }
+    for (const auto& v : it->value().as_array()) {
+      const json::object* o = v.if_object();
+      if (o == nullptr || !o->contains("user_id")) {
+        continue;
+      }
+      RUCHE_ASSIGN_OR_RETURN(auto user_id, core::RequireString(*o, "user_id"));
+      auto localpart = deps_.accounts.LocalpartFrom(user_id);
+      if (!localpart) {
+        return Invalid("not a user of this server: " + std::string(user_id));
+      }
+      RUCHE_ASSIGN_OR_RETURN(auto user, deps_.accounts.FindUser(*localpart));
+      if (!user || user->deactivated) {
+        return Invalid("no such user: " + std::string(user_id));
+      }
+      out.push_back(*localpart);
+      e.internal_attendees.emplace_back(deps_.accounts.UserId(*localpart), DisplayName(*localpart));
+    }
+    return out;
+  }
+
+  // Writes (or replaces) the event in each invitee's first calendar, under the same UID.
+  static store::WriteFn InviteeCopies(std::vector<std::string> invitees, std::string text,
+                                      std::string uid, std::string organizer) {
+    return [invitees = std::move(invitees), text = std::move(text), uid = std::move(uid),
+            organizer = std::move(organizer)](store::Connection& c) -> Result<void> {
+      for (const auto& who : invitees) {
+        if (who == organizer) {
+          continue;
+        }
+        RUCHE_RETURN_IF_ERROR(CalendarStore::EnsureDefaultCalendar(who, "Personal")(c));
+        RUCHE_ASSIGN_OR_RETURN(
+            auto cal, c.QueryOne("SELECT calendar_id FROM calendars WHERE owner = ? ORDER BY "
+                                 "created_ts, calendar_id LIMIT 1",
+                                 {who}));
+        if (!cal) {
+          continue;
+        }
+        int64_t calendar_id = cal->Int(0);
+        RUCHE_ASSIGN_OR_RETURN(auto existing,
+                               c.QueryOne("SELECT name FROM calendar_objects WHERE calendar_id = ? "
+                                          "AND uid = ?",
+                                          {calendar_id, uid}));
+        std::string name =
+            existing ? existing->Text(0) : "invite-" + core::RandomToken(12) + ".ics";
+        auto parsed = ICalendar::Parse(text);
+        if (!parsed) {
+          return parsed.error();
+        }
+        RUCHE_ASSIGN_OR_RETURN(auto summary, parsed->Validate());
+        bool created = false;
+        std::string etag;
+        RUCHE_RETURN_IF_ERROR(CalendarStore::PutObject(calendar_id, name, std::move(summary), text,
+                                                       {}, &created, &etag)(c));
+      }
+      return Ok();
+    };
+  }
+
+  // The URL property of stored text (a meeting's join link), "" when none.
+  static std::string UrlOf(const std::string& data) {
+    size_t pos = data.find("\nURL:");
+    if (pos == std::string::npos) {
+      return "";
+    }
+    size_t end = data.find_first_of("\r\n", pos + 5);
+    return data.substr(pos + 5, end == std::string::npos ? std::string::npos : end - pos - 5);
   }
 
   static int64_t SequenceOf(const std::string& data) {
@@ -368,6 +492,8 @@ class EventApiImpl final : public EventApi {
       co_return matrix::Fail(Error::NotFound("no such event"));
     }
     std::vector<Invitee> mails;
+    std::vector<std::string> internal;  // invitees with an account: their copies go too
+    std::string uid = (*existing)->uid;
     if (auto parsed = ICalendar::Parse((*existing)->data)) {
       auto views = parsed->Views(
           {std::numeric_limits<int64_t>::min() / 2, std::numeric_limits<int64_t>::max() / 2}, 1);
@@ -382,7 +508,11 @@ class EventApiImpl final : public EventApi {
         e.organizer_name = DisplayName(ctx->session.localpart);
         e.organizer_email = deps_.mail.sender();
         for (const auto& a : views[0].attendees) {
-          if (mail::IsPlausibleAddress(a.email)) {
+          if (!a.user_id.empty()) {
+            if (auto lp = deps_.accounts.LocalpartFrom(a.user_id)) {
+              internal.push_back(*lp);
+            }
+          } else if (mail::IsPlausibleAddress(a.email)) {
             e.attendees.emplace_back(a.email, a.name);
           }
         }
@@ -394,8 +524,26 @@ class EventApiImpl final : public EventApi {
     auto del = CalendarStore::DeleteObject(
         ctx->calendar.id, name,
         CalendarHref(ctx->session.localpart, ctx->calendar.name) + EncodeSegment(name), pre);
-    auto committed =
-        co_await matrix::Commit(deps_.store, Compose(std::move(del), std::move(mails)));
+    store::WriteFn all = [del = Compose(std::move(del), std::move(mails)),
+                          internal = std::move(internal),
+                          uid](store::Connection& c) -> Result<void> {
+      RUCHE_RETURN_IF_ERROR(del(c));
+      for (const auto& who : internal) {
+        RUCHE_ASSIGN_OR_RETURN(
+            auto copy, c.QueryOne("SELECT o.calendar_id, o.name FROM calendar_objects o JOIN "
+                                  "calendars k ON k.calendar_id = o.calendar_id WHERE k.owner = ? "
+                                  "AND o.uid = ?",
+                                  {who, uid}));
+        if (copy) {
+          auto gone = CalendarStore::DeleteObject(copy->Int(0), copy->Text(1), "", {})(c);
+          if (!gone && gone.error().http_status != 404) {
+            return gone.error();
+          }
+        }
+      }
+      return Ok();
+    };
+    auto committed = co_await matrix::Commit(deps_.store, std::move(all));
     if (!committed) {
       co_return matrix::Fail(committed.error());
     }

@@ -747,8 +747,12 @@ std::vector<ICalendar::InstanceView> ICalendar::Views(TimeRange range, size_t wa
       InstanceView::Attendee a;
       const char* addr = icalproperty_get_attendee(p);
       a.email = addr != nullptr ? addr : "";
+      constexpr std::string_view kUserUrn = "urn:x-ruche:user:";
       if (a.email.size() > 7 && strncasecmp(a.email.c_str(), "mailto:", 7) == 0) {
         a.email = a.email.substr(7);
+      } else if (a.email.starts_with(kUserUrn)) {
+        a.user_id = a.email.substr(kUserUrn.size());
+        a.email.clear();
       }
       if (icalparameter* cn = icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER)) {
         a.name = icalparameter_get_cn(cn);
@@ -825,13 +829,26 @@ Result<std::string> UserEventCalendar(const UserEvent& e, std::string_view metho
     icalcomponent_add_property(
         ev, icalproperty_new_rrule(icalrecurrencetype_from_string(e.rrule.c_str())));
   }
-  if (!e.attendees.empty() && !e.organizer_email.empty()) {
+  if (!e.url.empty()) {
+    icalcomponent_add_property(ev, icalproperty_new_url(e.url.c_str()));
+  }
+  if ((!e.attendees.empty() || !e.internal_attendees.empty()) && !e.organizer_email.empty()) {
     std::string mailto = "mailto:" + e.organizer_email;
     icalproperty* org = icalproperty_new_organizer(mailto.c_str());
     if (!e.organizer_name.empty()) {
       icalproperty_add_parameter(org, icalparameter_new_cn(e.organizer_name.c_str()));
     }
     icalcomponent_add_property(ev, org);
+  }
+  for (const auto& [user_id, name] : e.internal_attendees) {
+    std::string address = "urn:x-ruche:user:" + user_id;
+    icalproperty* att = icalproperty_new_attendee(address.c_str());
+    if (!name.empty()) {
+      icalproperty_add_parameter(att, icalparameter_new_cn(name.c_str()));
+    }
+    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+    icalproperty_add_parameter(att, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
+    icalcomponent_add_property(ev, att);
   }
   for (const auto& [email, name] : e.attendees) {
     std::string mailto = "mailto:" + email;

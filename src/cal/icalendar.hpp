@@ -106,6 +106,7 @@ class ICalendar {
     std::string rrule;  // the series' rule, "" when none
     std::string booking_id;
     struct Attendee {
+      std::string user_id;  // a user of this server (urn:x-ruche:user:…), else ""
       std::string email;
       std::string name;
       std::string partstat;
@@ -164,6 +165,9 @@ struct UserEvent {
   std::string organizer_name;
   std::string organizer_email;
   std::vector<std::pair<std::string, std::string>> attendees;  // (email, name)
+  // Users of this server: (user ID, name), written as urn:x-ruche:user:<user ID>.
+  std::vector<std::pair<std::string, std::string>> internal_attendees;
+  std::string url;  // the meeting's join link, if any
 };
 Result<std::string> UserEventCalendar(const UserEvent& e, std::string_view method = {});
 

@@ -17,18 +17,7 @@ TimeRange WindowAroundNow() {
 InstanceCache::InstanceCache(size_t max_entries)
     : max_entries_(max_entries), window_(WindowAroundNow()) {}
 
-bool InstanceCache::AnyOverlaps(const Occurrences& occurrences, TimeRange r) {
-  for (const auto& o : occurrences) {
-    bool hit = o.end == o.start ? (o.start >= r.start && o.start < r.end)
-                                : (o.start < r.end && o.end > r.start);
-    if (hit) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::shared_ptr<const InstanceCache::Occurrences> InstanceCache::Get(
+std::shared_ptr<const CachedSeries> InstanceCache::Get(
     int64_t calendar_id, const StoredObject& object, TimeRange range,
     const std::function<std::optional<std::string>()>& load) {
   if (range.start < window_.start || range.end > window_.end) {
@@ -39,7 +28,7 @@ std::shared_ptr<const InstanceCache::Occurrences> InstanceCache::Get(
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.etag == object.etag) {
-      return it->second.occurrences;
+      return it->second.series;
     }
   }
   std::optional<std::string> text;
@@ -53,13 +42,17 @@ std::shared_ptr<const InstanceCache::Occurrences> InstanceCache::Get(
   if (!parsed) {
     return nullptr;
   }
-  auto occurrences = std::make_shared<const Occurrences>(parsed->Occurrences(window_));
+  auto series = std::make_shared<CachedSeries>();
+  series->list = parsed->Occurrences(window_);  // InstancesIn sorts by start
+  for (const auto& o : series->list) {
+    series->longest = std::max(series->longest, o.end - o.start);
+  }
   std::lock_guard lock(mu_);
   if (entries_.size() >= max_entries_) {
     entries_.clear();
   }
-  entries_[key] = Entry{object.etag, occurrences};
-  return occurrences;
+  entries_[key] = Entry{object.etag, series};
+  return series;
 }
 
 }  // namespace ruche::cal

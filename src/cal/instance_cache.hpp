@@ -4,6 +4,7 @@
 // instead of parsing iCalendar and expanding rules on every request. Shared by all threads;
 // bounded in entries (cleared when full: recomputing is only slower, never wrong). A range that
 // leaves the window is not answered from the cache: callers parse then.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,28 +19,50 @@
 
 namespace ruche::cal {
 
+// One object's occurrences, sorted by start.
+struct CachedSeries {
+  std::vector<ICalendar::Occurrence> list;
+  int64_t longest = 0;  // the longest occurrence, to bound the binary search below
+
+  // Whether one occurrence overlaps `range` (RFC 4791 §9.9: an instant matches a range that
+  // contains it).
+  bool AnyOverlaps(TimeRange range) const {
+    bool any = false;
+    ForEachOverlapping(range, [&any](const ICalendar::Occurrence&) { any = true; });
+    return any;
+  }
+
+  // Calls fn(occurrence) for each occurrence overlapping `range`, found by binary search.
+  template <class F>
+  void ForEachOverlapping(TimeRange range, F fn) const {
+    auto it =
+        std::lower_bound(list.begin(), list.end(), range.start - longest,
+                         [](const ICalendar::Occurrence& o, int64_t t) { return o.start < t; });
+    for (; it != list.end() && it->start < range.end; ++it) {
+      bool instant = it->end == it->start;
+      if (instant ? it->start >= range.start : it->end > range.start) {
+        fn(*it);
+      }
+    }
+  }
+};
+
 class InstanceCache {
  public:
-  using Occurrences = std::vector<ICalendar::Occurrence>;
-
   explicit InstanceCache(size_t max_entries = 500'000);
 
   // The object's occurrences inside the window, or nullptr when `range` leaves the window or the
   // object cannot be read. `load` gives the object's text when `object.data` is empty.
-  std::shared_ptr<const Occurrences> Get(int64_t calendar_id, const StoredObject& object,
-                                         TimeRange range,
-                                         const std::function<std::optional<std::string>()>& load);
-
-  // Whether `occurrences` has one overlapping `range` (RFC 4791 §9.9: an instant matches a
-  // range that contains it).
-  static bool AnyOverlaps(const Occurrences& occurrences, TimeRange range);
+  std::shared_ptr<const CachedSeries> Get(int64_t calendar_id, const StoredObject& object,
+                                          TimeRange range,
+                                          const std::function<std::optional<std::string>()>& load);
 
   TimeRange window() const { return window_; }
 
  private:
   struct Entry {
     std::string etag;
-    std::shared_ptr<const Occurrences> occurrences;
+    std::shared_ptr<const CachedSeries> series;
   };
   const size_t max_entries_;
   const TimeRange window_;

@@ -31,15 +31,15 @@ TEST(InstanceCache, ComputesOncePerVersionAndOnlyInsideItsWindow) {
   StoredObject v1 = Weekly("\"1\"", "10");
   auto a = cache.Get(1, v1, soon, load);
   ASSERT_TRUE(a);
-  EXPECT_GE(a->size(), 150u);  // weekly from last week to the window's end (~3 years)
-  EXPECT_TRUE(InstanceCache::AnyOverlaps(*a, soon));
+  EXPECT_GE(a->list.size(), 150u);  // weekly from last week to the window's end (~3 years)
+  EXPECT_TRUE(a->AnyOverlaps(soon));
   auto again = cache.Get(1, v1, soon, load);
   EXPECT_EQ(a.get(), again.get());  // the same computed list: not parsed twice
   StoredObject v2 = Weekly("\"2\"", "15");
   auto changed = cache.Get(1, v2, soon, load);
   ASSERT_TRUE(changed);
   EXPECT_NE(changed.get(), a.get());  // a new ETag: computed again
-  EXPECT_NE((*changed)[0].start, (*a)[0].start);
+  EXPECT_NE(changed->list[0].start, a->list[0].start);
   TimeRange far{cache.window().end, cache.window().end + 86400};
   EXPECT_FALSE(cache.Get(1, v2, far, load));  // outside the window: the caller parses
   StoredObject no_text = v1;
@@ -49,13 +49,26 @@ TEST(InstanceCache, ComputesOncePerVersionAndOnlyInsideItsWindow) {
   EXPECT_EQ(loads, 1);
 }
 
-TEST(InstanceCache, InstantsMatchRangesThatContainThem) {
-  InstanceCache::Occurrences instant = {{100, 100, false}};
-  EXPECT_TRUE(InstanceCache::AnyOverlaps(instant, {100, 101}));
-  EXPECT_FALSE(InstanceCache::AnyOverlaps(instant, {101, 200}));
-  InstanceCache::Occurrences span = {{100, 200, true}};
-  EXPECT_TRUE(InstanceCache::AnyOverlaps(span, {199, 300}));
-  EXPECT_FALSE(InstanceCache::AnyOverlaps(span, {200, 300}));
+TEST(InstanceCache, OverlapsFoundByBinarySearch) {
+  CachedSeries instant;
+  instant.list = {{100, 100, false}};
+  EXPECT_TRUE(instant.AnyOverlaps({100, 101}));
+  EXPECT_FALSE(instant.AnyOverlaps({101, 200}));
+  CachedSeries series;
+  for (int64_t i = 0; i < 1000; ++i) {
+    series.list.push_back({i * 1000, i * 1000 + 100, true});
+  }
+  series.list.push_back({2'000'000, 2'900'000, true});  // a long one: `longest` must cover it
+  series.longest = 900'000;
+  std::vector<int64_t> starts;
+  series.ForEachOverlapping({2'500'000, 2'600'000},
+                            [&](const ICalendar::Occurrence& o) { starts.push_back(o.start); });
+  EXPECT_EQ(starts, std::vector<int64_t>{2'000'000});
+  starts.clear();
+  series.ForEachOverlapping({5050, 7001},
+                            [&](const ICalendar::Occurrence& o) { starts.push_back(o.start); });
+  EXPECT_EQ(starts, (std::vector<int64_t>{5000, 6000, 7000}));
+  EXPECT_FALSE(series.AnyOverlaps({5100, 6000}));
 }
 
 }  // namespace

@@ -81,3 +81,32 @@ def test_bad_events_are_refused(server):
     assert call(server, "GET", "/_ruche/v1/calendars/nope/events?from=2027-05-01T00:00:00Z&"
                 "to=2027-05-02T00:00:00Z", token=token).status == 404
     assert call(server, "GET", "/_ruche/v1/calendars").status == 401
+
+
+def test_meeting_with_an_internal_invitee(server):
+    organizer, token = new_user(server)
+    guest, guest_token = new_user(server)
+    body = {"summary": "Point projet", "start": "2027-06-07T08:00:00Z",
+            "end": "2027-06-07T09:00:00Z", "timezone": "Europe/Paris", "video_meeting": True,
+            "attendees": [{"user_id": server.mxid(guest)}]}
+    created = call(server, "POST", "/_ruche/v1/calendars/personal/events", body, token=token)
+    assert created.status == 200, created
+    join = created.json["join_url"]
+    assert "/meet/" in join and "?k=" in join
+    meeting_id, key = join.split("/meet/")[1].split("?k=")
+    assert call(server, "GET", query(f"/_ruche/v1/meetings/{meeting_id}", k=key)).status == 200
+    # The invitee has it in their own calendar, with the join link, waiting for an answer.
+    theirs = events(server, guest_token, "personal", "2027-06-07T00:00:00Z", "2027-06-08T00:00:00Z")
+    assert [e["summary"] for e in theirs] == ["Point projet"]
+    assert theirs[0]["location"] == join
+    assert theirs[0]["attendees"] == [{"user_id": server.mxid(guest), "email": "",
+                                       "name": guest, "partstat": "NEEDS-ACTION"}]
+    # Deleting the organizer's event removes the invitee's copy.
+    obj = created.json["object"]
+    assert call(server, "DELETE", f"/_ruche/v1/calendars/personal/events/{obj}",
+                token=token).status == 200
+    assert events(server, guest_token, "personal", "2027-06-07T00:00:00Z",
+                  "2027-06-08T00:00:00Z") == []
+    bad = call(server, "POST", "/_ruche/v1/calendars/personal/events",
+               dict(body, attendees=[{"user_id": "@nobody:elsewhere.example"}]), token=token)
+    assert bad.status == 400
