@@ -50,6 +50,13 @@ struct Booking {
   int64_t sequence = 0;
 };
 
+// The owner's view of a booking type, with its public page's path.
+json::object TypeWithUrl(const BookingType& t) {
+  json::object o = BookingTypeJson(t);
+  o["url"] = "/book/" + t.owner + "/" + t.slug;
+  return o;
+}
+
 Booking BookingFrom(const store::Row& r) {
   Booking b;
   b.id = r.Text(0);
@@ -299,9 +306,7 @@ class BookingApiImpl final : public BookingApi {
     if (!committed) {
       co_return matrix::Fail(committed.error());
     }
-    json::object out = BookingTypeJson(t);
-    out["url"] = "/book/" + t.owner + "/" + t.slug;
-    co_return Response::Json(out);
+    co_return Response::Json(TypeWithUrl(t));
   }
 
   asio::awaitable<Response> ListTypes(Request& req) {
@@ -319,10 +324,7 @@ class BookingApiImpl final : public BookingApi {
     }
     json::array a;
     for (const auto& r : *rows) {
-      BookingType t = TypeFrom(r);
-      json::object o = BookingTypeJson(t);
-      o["url"] = "/book/" + t.owner + "/" + t.slug;
-      a.push_back(std::move(o));
+      a.push_back(TypeWithUrl(TypeFrom(r)));
     }
     json::object out;
     out["booking_types"] = std::move(a);
@@ -374,9 +376,7 @@ class BookingApiImpl final : public BookingApi {
     if (!committed) {
       co_return matrix::Fail(committed.error());
     }
-    json::object out = BookingTypeJson(t);
-    out["url"] = "/book/" + t.owner + "/" + t.slug;
-    co_return Response::Json(out);
+    co_return Response::Json(TypeWithUrl(t));
   }
 
   asio::awaitable<Response> DeleteType(Request& req) {

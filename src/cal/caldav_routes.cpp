@@ -150,6 +150,19 @@ bool RemoveCalendarProperty(const XmlElement& p, CalendarStore::CalendarPatch& p
   return SetCalendarProperty(blank, patch);
 }
 
+// An object of calendar `cal` as a PROPFIND/REPORT answer describes it.
+DavResource ObjectResource(const DavTarget& calendar_target, const Calendar& cal,
+                           const StoredObject& o) {
+  DavResource r;
+  r.target = calendar_target;
+  r.target.kind = K::kObject;
+  r.target.object = o.name;
+  r.href = r.target.Href();
+  r.calendar = &cal;
+  r.object = &o;
+  return r;
+}
+
 class CalApiImpl final : public CalApi {
  public:
   explicit CalApiImpl(CalDeps deps)
@@ -502,13 +515,7 @@ class CalApiImpl final : public CalApi {
         if (depth > 0) {
           RUCHE_ASSIGN_OR_RETURN(auto objects, calendars_.Objects(cal.id, props.calendar_data));
           for (const auto& o : objects) {
-            DavResource child;
-            child.target = t;
-            child.target.kind = K::kObject;
-            child.target.object = o.name;
-            child.href = child.target.Href();
-            child.calendar = &cal;
-            child.object = &o;
+            DavResource child = ObjectResource(t, cal, o);
             emit(child, &o.data);
           }
         }
@@ -804,13 +811,7 @@ class CalApiImpl final : public CalApi {
           continue;
         }
       }
-      DavResource r;
-      r.target = t;
-      r.target.kind = K::kObject;
-      r.target.object = o.name;
-      r.href = r.target.Href();
-      r.calendar = &cal;
-      r.object = &o;
+      DavResource r = ObjectResource(t, cal, o);
       auto data = DataFor(o, props, parsed ? &*parsed : nullptr);
       writer.Response(w, r, props, data ? &*data : nullptr);
     }
@@ -900,13 +901,7 @@ class CalApiImpl final : public CalApi {
     XmlWriter w;
     w.Root(kDavNs, "multistatus");
     for (const auto& o : changes.changed) {
-      DavResource r;
-      r.target = t;
-      r.target.kind = K::kObject;
-      r.target.object = o.name;
-      r.href = r.target.Href();
-      r.calendar = &cal;
-      r.object = &o;
+      DavResource r = ObjectResource(t, cal, o);
       auto data = DataFor(o, props, nullptr);
       writer.Response(w, r, props, data ? &*data : nullptr);
     }

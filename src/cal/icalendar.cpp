@@ -648,6 +648,33 @@ std::string FormatUtcDateTime(int64_t seconds) {
   return icaltime_as_ical_string(t);
 }
 
+namespace {
+
+icalproperty* Organizer(const std::string& email, const std::string& name) {
+  std::string mailto = "mailto:" + email;
+  icalproperty* org = icalproperty_new_organizer(mailto.c_str());
+  if (!name.empty()) {
+    icalproperty_add_parameter(org, icalparameter_new_cn(name.c_str()));
+  }
+  return org;
+}
+
+icalproperty* Attendee(const std::string& address, const std::string& name,
+                       icalparameter_partstat partstat, bool rsvp) {
+  icalproperty* att = icalproperty_new_attendee(address.c_str());
+  if (!name.empty()) {
+    icalproperty_add_parameter(att, icalparameter_new_cn(name.c_str()));
+  }
+  icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+  icalproperty_add_parameter(att, icalparameter_new_partstat(partstat));
+  if (rsvp) {
+    icalproperty_add_parameter(att, icalparameter_new_rsvp(ICAL_RSVP_TRUE));
+  }
+  return att;
+}
+
+}  // namespace
+
 std::string EventCalendar(const EventFields& e, std::string_view method) {
   icalcomponent* cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
   icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
@@ -675,24 +702,13 @@ std::string EventCalendar(const EventFields& e, std::string_view method) {
   icalcomponent_add_property(
       ev, icalproperty_new_status(icalproperty_string_to_status(e.status.c_str())));
   if (!e.organizer_email.empty()) {
-    std::string mailto = "mailto:" + e.organizer_email;
-    icalproperty* org = icalproperty_new_organizer(mailto.c_str());
-    if (!e.organizer_name.empty()) {
-      icalproperty_add_parameter(org, icalparameter_new_cn(e.organizer_name.c_str()));
-    }
-    icalcomponent_add_property(ev, org);
+    icalcomponent_add_property(ev, Organizer(e.organizer_email, e.organizer_name));
   }
   if (!e.attendee_email.empty()) {
-    std::string mailto = "mailto:" + e.attendee_email;
-    icalproperty* att = icalproperty_new_attendee(mailto.c_str());
-    if (!e.attendee_name.empty()) {
-      icalproperty_add_parameter(att, icalparameter_new_cn(e.attendee_name.c_str()));
-    }
-    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
-    icalproperty_add_parameter(
-        att, icalparameter_new_partstat(e.partstat == "ACCEPTED" ? ICAL_PARTSTAT_ACCEPTED
-                                                                 : ICAL_PARTSTAT_NEEDSACTION));
-    icalcomponent_add_property(ev, att);
+    icalcomponent_add_property(
+        ev, Attendee("mailto:" + e.attendee_email, e.attendee_name,
+                     e.partstat == "ACCEPTED" ? ICAL_PARTSTAT_ACCEPTED : ICAL_PARTSTAT_NEEDSACTION,
+                     false));
   }
   if (!e.booking_id.empty()) {
     icalproperty* x = icalproperty_new_x(e.booking_id.c_str());
@@ -833,33 +849,15 @@ Result<std::string> UserEventCalendar(const UserEvent& e, std::string_view metho
     icalcomponent_add_property(ev, icalproperty_new_url(e.url.c_str()));
   }
   if ((!e.attendees.empty() || !e.internal_attendees.empty()) && !e.organizer_email.empty()) {
-    std::string mailto = "mailto:" + e.organizer_email;
-    icalproperty* org = icalproperty_new_organizer(mailto.c_str());
-    if (!e.organizer_name.empty()) {
-      icalproperty_add_parameter(org, icalparameter_new_cn(e.organizer_name.c_str()));
-    }
-    icalcomponent_add_property(ev, org);
+    icalcomponent_add_property(ev, Organizer(e.organizer_email, e.organizer_name));
   }
   for (const auto& [user_id, name] : e.internal_attendees) {
-    std::string address = "urn:x-ruche:user:" + user_id;
-    icalproperty* att = icalproperty_new_attendee(address.c_str());
-    if (!name.empty()) {
-      icalproperty_add_parameter(att, icalparameter_new_cn(name.c_str()));
-    }
-    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
-    icalproperty_add_parameter(att, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
-    icalcomponent_add_property(ev, att);
+    icalcomponent_add_property(
+        ev, Attendee("urn:x-ruche:user:" + user_id, name, ICAL_PARTSTAT_NEEDSACTION, false));
   }
   for (const auto& [email, name] : e.attendees) {
-    std::string mailto = "mailto:" + email;
-    icalproperty* att = icalproperty_new_attendee(mailto.c_str());
-    if (!name.empty()) {
-      icalproperty_add_parameter(att, icalparameter_new_cn(name.c_str()));
-    }
-    icalproperty_add_parameter(att, icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
-    icalproperty_add_parameter(att, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
-    icalproperty_add_parameter(att, icalparameter_new_rsvp(ICAL_RSVP_TRUE));
-    icalcomponent_add_property(ev, att);
+    icalcomponent_add_property(ev,
+                               Attendee("mailto:" + email, name, ICAL_PARTSTAT_NEEDSACTION, true));
   }
   icalcomponent_add_component(cal, ev);
   std::string text = AsText(cal);
