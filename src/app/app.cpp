@@ -16,6 +16,7 @@
 #include "auth/accounts.hpp"
 #include "cal/booking_routes.hpp"
 #include "cal/caldav_routes.hpp"
+#include "cal/calendar_presence.hpp"
 #include "cal/event_routes.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -244,8 +245,12 @@ int Serve(const core::Config& config) {
   metrics.AddGauge("ruche_store_batched_writes_total", "Writes committed (in group commits).",
                    [store_ptr] { return static_cast<double>(store_ptr->Stats().writes); });
 
+  // Occurrences of calendar events, shared by CalDAV, booking pages and presence (busy in an
+  // event): created before the Matrix API, which asks it through `calendar_busy`.
+  cal::InstanceCache calendar_instances;
   auto matrix_api = matrix::MountClientApi(
-      router, matrix::MatrixDeps{config, **store, accounts, blocking, **blobs});
+      router, matrix::MatrixDeps{config, **store, accounts, blocking, **blobs,
+                                 cal::CalendarBusyProbe(**store, calendar_instances)});
 
   auto listen = net::ParseListenAddress(config.listen);
   if (!listen) {
@@ -258,7 +263,6 @@ int Serve(const core::Config& config) {
     return 1;
   }
   auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
-  cal::InstanceCache calendar_instances;
   auto cal_api = cal::MountCalApi(
       router, cal::CalDeps{config, **store, accounts, blocking, calendar_instances});
   mail::MailQueue mail_queue(config, **store);

@@ -158,6 +158,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_BOOL("presence.enabled", presence.enabled),
       RUCHE_INT("presence.idle_after_ms", presence.idle_after_ms),
       RUCHE_INT("presence.offline_after_ms", presence.offline_after_ms),
+      RUCHE_INT_RANGE("presence.calendar_check_ms", presence.calendar_check_ms, 100, 3'600'000),
       RUCHE_INT("media.max_upload_bytes", media.max_upload_bytes),
       RUCHE_INT("media.max_image_pixels", media.max_image_pixels),
       RUCHE_DBL("media.uploads_per_user_per_second", media.uploads_per_user_per_second),

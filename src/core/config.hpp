@@ -76,6 +76,9 @@ struct PresenceConfig {
   bool enabled = true;
   int64_t idle_after_ms = 5 * 60'000;  // online -> unavailable without activity
   int64_t offline_after_ms = 30'000;   // -> offline once no /sync has been open for this long
+  // How often a connected user's calendars are looked at: busy during an event (shown as
+  // "org.ruche.availability": "busy") unless the user set a state themselves.
+  int64_t calendar_check_ms = 60'000;
 };
 
 // Outgoing e-mail (src/mail): invitations and booking confirmations go through this relay.

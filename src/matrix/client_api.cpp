@@ -31,7 +31,7 @@ class ClientApiImpl final : public ClientApi {
       : notifier_(position),
         events_(std::make_shared<RoomEvents>(deps.accounts.server_name())),
         typing_(core::NowMs() * 1000),
-        presence_(deps.config.presence, deps.store, notifier_, events_),
+        presence_(deps.config.presence, deps.store, notifier_, events_, deps.calendar_busy),
         uia_(deps),
         device_keys_(deps.store, notifier_, events_),
         login_(router, deps, device_keys_),

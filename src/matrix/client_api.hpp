@@ -1,7 +1,10 @@
 #pragma once
 // The Matrix Client-Server API, mounted on the router under /_matrix/client/{v3,r0}/... (and the
 // unversioned /versions, /.well-known/matrix/client).
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -32,6 +35,9 @@ struct MatrixDeps {
   auth::Accounts& accounts;
   boost::asio::thread_pool& blocking;  // password hashing and other slow CPU work
   files::BlobStore& blobs;             // media bytes (<data>/media)
+  // When set: the end (ms) of the calendar event `user_id` is busy with at `now_ms`, if any
+  // (cal/ provides it; presence shows such users busy).
+  std::function<std::optional<int64_t>(const std::string& user_id, int64_t now_ms)> calendar_busy;
 };
 
 // Registers every Matrix route. The returned object owns the handlers' state (rate limiters,

@@ -1,5 +1,7 @@
 #include "matrix/presence.hpp"
 
+#include <algorithm>
+
 #include "core/clock.hpp"
 #include "matrix/route_helpers.hpp"
 
@@ -13,8 +15,13 @@ constexpr int64_t kCurrentlyActiveMs = 60'000;
 }  // namespace
 
 PresenceTracker::PresenceTracker(const core::PresenceConfig& config, store::Store& store,
-                                 Notifier& notifier, std::shared_ptr<RoomEvents> events)
-    : config_(config), store_(store), notifier_(notifier), events_(std::move(events)) {}
+                                 Notifier& notifier, std::shared_ptr<RoomEvents> events,
+                                 CalendarBusy calendar_busy)
+    : config_(config),
+      calendar_busy_(std::move(calendar_busy)),
+      store_(store),
+      notifier_(notifier),
+      events_(std::move(events)) {}
 
 Result<void> PresenceTracker::Load() {
   auto rows = store_.Read()->Query(
@@ -121,15 +128,23 @@ json::object PresenceTracker::Content(const std::string& user, std::string_view 
                                       int64_t stored_last_active_ms) const {
   std::string state(stored_state), status(stored_status);
   int64_t last_active = stored_last_active_ms;
+  int64_t busy_until = 0;
   {
     std::lock_guard lock(mu_);
     if (auto it = users_.find(user); it != users_.end()) {
       state = it->second.state;
       status = it->second.status_msg;
       last_active = it->second.last_active_ms;
+      if (!it->second.explicit_state && state != "offline") {
+        busy_until = it->second.busy_until_ms;
+      }
     }
   }
   json::object content{{"presence", state}};
+  if (busy_until > core::NowMs()) {
+    content["org.ruche.availability"] = "busy";  // in a calendar event
+    content["org.ruche.busy_until"] = busy_until;
+  }
   if (last_active > 0) {
     int64_t ago = std::max<int64_t>(0, core::NowMs() - last_active);
     content["last_active_ago"] = ago;
@@ -212,9 +227,47 @@ asio::awaitable<void> PresenceTracker::Sweep() {
       }
     }
   }
+  CheckCalendars(changed);
   for (const auto& user : changed) {
     auto r = co_await Persist(user);
     (void)r;
+  }
+}
+
+void PresenceTracker::CheckCalendars(std::vector<std::string>& changed) {
+  if (!calendar_busy_) {
+    return;
+  }
+  int64_t now = core::NowMs();
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [user, p] : users_) {
+      bool was_busy = p.busy_until_ms > 0;
+      if (was_busy && p.busy_until_ms <= now) {
+        p.busy_until_ms = 0;  // the event ended
+        if (!p.explicit_state && p.state != "offline") {
+          changed.push_back(user);
+        }
+      }
+      if (p.state != "offline" && now - p.busy_checked_ms >= config_.calendar_check_ms) {
+        p.busy_checked_ms = now;
+        due.push_back(user);
+      }
+    }
+  }
+  for (const auto& user : due) {
+    int64_t until = calendar_busy_(user, now).value_or(0);  // reads the store: outside mu_
+    std::lock_guard lock(mu_);
+    auto it = users_.find(user);
+    if (it == users_.end() || it->second.busy_until_ms == until) {
+      continue;
+    }
+    bool visible = !it->second.explicit_state && (it->second.busy_until_ms > now) != (until > now);
+    it->second.busy_until_ms = until;
+    if (visible && std::find(changed.begin(), changed.end(), user) == changed.end()) {
+      changed.push_back(user);
+    }
   }
 }
 

@@ -11,11 +11,13 @@
 // over the automatic ones (e.g. "offline" to appear invisible while connected).
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/json.hpp"
@@ -27,8 +29,14 @@ namespace ruche::matrix {
 
 class PresenceTracker {
  public:
+  // When `calendar_busy(user_id, now_ms)` gives the end of an event the user is busy with, the
+  // user's presence carries "org.ruche.availability": "busy" and "org.ruche.busy_until" (ms)
+  // until then, unless they set a state themselves. Checked by the sweep every
+  // `presence.calendar_check_ms` for connected users.
+  using CalendarBusy =
+      std::function<std::optional<int64_t>(const std::string& user_id, int64_t now_ms)>;
   PresenceTracker(const core::PresenceConfig& config, store::Store& store, Notifier& notifier,
-                  std::shared_ptr<RoomEvents> events);
+                  std::shared_ptr<RoomEvents> events, CalendarBusy calendar_busy = {});
 
   bool enabled() const { return config_.enabled; }
 
@@ -63,13 +71,19 @@ class PresenceTracker {
     int64_t last_sync_end_ms = 0;
     int syncing = 0;
     bool explicit_state = false;  // set by PUT: automatic transitions leave it alone
+    int64_t busy_until_ms = 0;    // from the calendar; 0 = not busy
+    int64_t busy_checked_ms = 0;
   };
   // Writes the user's current in-memory state (read inside the write, so the last write wins
   // with the latest state) and wakes the syncs of everyone sharing a room with them.
   boost::asio::awaitable<Result<void>> Persist(std::string user);
   UserPresence& Entry(const std::string& user);  // REQUIRES(mu_)
+  // Looks at connected users' calendars (at most every calendar_check_ms each) and adds to
+  // `changed` those whose busy state changed.
+  void CheckCalendars(std::vector<std::string>& changed);
 
   core::PresenceConfig config_;
+  CalendarBusy calendar_busy_;
   store::Store& store_;
   Notifier& notifier_;
   std::shared_ptr<RoomEvents> events_;
