@@ -78,6 +78,7 @@ bench: deps
 	$(MAKE) --no-print-directory web
 	bench/http_vs_nginx.sh build-release/ruche
 	bench/fanout.sh build-release/ruche
+	bench/caldav_report.py build-release/ruche
 
 clean:
 	rm -rf build build-release build-asan build-fuzz web/dist

@@ -1,23 +1,50 @@
 #!/usr/bin/python3
-"""CalDAV figure of the Calendars issue, side by side with Debian's Radicale in the same run.
+"""CalDAV figure of the Calendars issue: REPORT calendar-query with a one-month time range over a
+calendar of 10,000 events, Ruche side by side with Debian's Radicale in the same run.
 
-Both servers hold the same calendar of EVENTS events over two years, 20 % recurring (weekly
-without end, daily with a COUNT, twice-weekly with a COUNT, monthly without end; half in
-Europe/Paris, half in UTC): bench/booking_slots.py's generator. Ruche gets them by PUT (its
-ingest rate is printed); Radicale gets INGEST_SAMPLE of them by PUT (its rate as the calendar
-grows is printed) and the rest written into its storage folder (Radicale's file layout is one
-.ics per object), which would otherwise take tens of minutes.
+Run:   bench/caldav_report.py [RUCHE_BIN]
+       (default build-release/ruche if it exists, else build/ruche; Radicale is `python3 -m
+       radicale` from Debian's python3-radicale). Everything listens on 127.0.0.1 only and both
+       servers are stopped at the end, also on Ctrl-C or an error.
+Env:   EVENTS (10000)   events in the calendar
+       CLIENTS (8)      concurrent clients (threads, one keep-alive http.client connection each)
+       SECONDS (20)     load duration per server
+       RADICALE_PUT (500, or "all")   how many events Radicale gets by PUT, see below
+Takes: about 2 × SECONDS plus ~1 min of loading with the defaults.
 
-Then CLIENTS threads send REPORT calendar-query (getetag + calendar-data, one calendar month,
-a different month each time) for SECONDS to each server in turn, after WARMUP requests; printed:
-requests/s, p50, p99, objects per answer, and the ratio. 127.0.0.1 only; both stop at the end.
+The calendar (the same for both servers, fixed seed): EVENTS events from January 2026 to
+December 2027; 20 % recurring — weekly without end (35 % of those), weekly with a COUNT (25 %),
+daily with a COUNT (30 %), daily without end (10 %); half in Europe/Paris (VTIMEZONE included, as
+RFC 5545 requires), half in UTC; 30 to 90 minutes each.
 
-Usage: bench/caldav_report.py [RUCHE_BIN]   (default build-release/ruche)
-Env: EVENTS (10000), CLIENTS (4), SECONDS (20), WARMUP (3), INGEST_SAMPLE (300).
+Loading: Ruche gets every event by PUT on one keep-alive connection; the PUT rate is printed.
+Radicale gets the first RADICALE_PUT events by PUT (its rate is printed: Radicale looks for a UID
+conflict among all stored items on each PUT, so its rate falls as the calendar grows — about 11/s
+empty, 6/s at 1,500 items on a 2-core VM, which would make 10,000 PUTs take over an hour); the rest
+are written into its storage folder in its own layout (one .ics per object), which Radicale reads
+like any other item. RADICALE_PUT=all PUTs everything.
+
+Load: CLIENTS threads send REPORT calendar-query (DAV:getetag + CALDAV:calendar-data, VEVENT,
+one calendar month, each request a different month of the two years) to one server for SECONDS
+seconds, then to the other (never both at once). Printed per server: requests/s, p50 and p99
+latency, bytes and objects per answer, errors, and the server's CPU time per request (from
+/proc/<pid>/stat). Then the ratio Ruche/Radicale. Before the load, both servers answer the same
+three months (March and October 2026, the DST changes, and June 2027) and the objects they return
+are compared by UID: the figures only mean something if both give the same answers.
+
+The client is Python (one GIL): when Ruche answers faster than the client can read, the client is
+the limit and the printed ratio is a lower bound; the CPU-per-request figure does not have that
+limit.
 """
+from __future__ import annotations
+
 import base64
+import calendar
 import http.client
 import os
+import random
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -28,21 +55,69 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "lib"))
-sys.path.insert(0, str(ROOT / "bench"))
-from booking_slots import busy_calendar, percentile  # noqa: E402
 from ruche_test import RucheServer, run_admin  # noqa: E402
 
 EVENTS = int(os.environ.get("EVENTS", "10000"))
-CLIENTS = int(os.environ.get("CLIENTS", "4"))
+CLIENTS = int(os.environ.get("CLIENTS", "8"))
 SECONDS = float(os.environ.get("SECONDS", "20"))
-WARMUP = int(os.environ.get("WARMUP", "3"))
-INGEST_SAMPLE = int(os.environ.get("INGEST_SAMPLE", "300"))
+RADICALE_PUT = os.environ.get("RADICALE_PUT", "500")
 USER, PASSWORD = "bench", "bench password"
 AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-MONTHS = [(2027 + m // 12, 1 + m % 12) for m in range(0, 18)]
+MONTHS = [(2026 + m // 12, 1 + m % 12) for m in range(24)]
+CHECK_MONTHS = [(2026, 3), (2026, 10), (2027, 6)]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+PARIS_VTIMEZONE = (
+    "BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\n"
+    "TZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\n"
+    "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
 
 
-def query(y, m):
+# -- the calendar -------------------------------------------------------------------------------
+
+
+def calendar_objects(n: int, seed: int = 8) -> list[tuple[str, str]]:
+    """(object name, iCalendar text) for n events; the same list on every run."""
+    rng = random.Random(seed)
+    base = calendar.timegm((2026, 1, 1, 0, 0, 0))
+    out = []
+    for i in range(n):
+        t = time.gmtime(base + rng.randrange(0, 730) * 86400)
+        hour, minute = rng.randrange(7, 19), rng.choice((0, 15, 30, 45))
+        length = rng.choice((30, 45, 60, 90))
+        end_h, end_m = divmod(hour * 60 + minute + length, 60)
+        day = f"{t.tm_year}{t.tm_mon:02d}{t.tm_mday:02d}"
+        paris = i % 2 == 1
+        if paris:
+            when = (f"DTSTART;TZID=Europe/Paris:{day}T{hour:02d}{minute:02d}00\r\n"
+                    f"DTEND;TZID=Europe/Paris:{day}T{end_h:02d}{end_m:02d}00\r\n")
+        else:
+            when = (f"DTSTART:{day}T{hour:02d}{minute:02d}00Z\r\n"
+                    f"DTEND:{day}T{end_h:02d}{end_m:02d}00Z\r\n")
+        rule = ""
+        if i % 5 == 0:  # 20 % recurring
+            kind = rng.random()
+            if kind < 0.35:
+                rule = "RRULE:FREQ=WEEKLY\r\n"
+            elif kind < 0.60:
+                rule = f"RRULE:FREQ=WEEKLY;COUNT={rng.randrange(4, 53)}\r\n"
+            elif kind < 0.90:
+                rule = f"RRULE:FREQ=DAILY;COUNT={rng.randrange(3, 31)}\r\n"
+            else:
+                rule = "RRULE:FREQ=DAILY\r\n"
+        text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ruche bench//EN\r\n"
+                + (PARIS_VTIMEZONE if paris else "") + "BEGIN:VEVENT\r\n"
+                f"UID:bench-{i}@ruche.test\r\nDTSTAMP:20251201T000000Z\r\n{when}{rule}"
+                f"SUMMARY:Event {i}\r\nLOCATION:Room {i % 40}\r\n"
+                f"DESCRIPTION:Agenda item {i} for the weekly review\r\n"
+                "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        out.append((f"ev{i}.ics", text))
+    return out
+
+
+def month_query(y: int, m: int) -> bytes:
     ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
     return ('<?xml version="1.0" encoding="utf-8"?><c:calendar-query xmlns:d="DAV:" '
             'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/>'
@@ -51,7 +126,22 @@ def query(y, m):
             '</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>').encode()
 
 
-def put_all(host, port, path, items):
+REPORT_HEADERS = {"Authorization": AUTH, "Depth": "1",
+                  "Content-Type": "application/xml; charset=utf-8"}
+CALENDAR_DATA_END = re.compile(rb"</(?:[A-Za-z0-9]+:)?calendar-data>")
+UID = re.compile(rb"UID:([^\r\n&]+)")
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def put_all(host, port, path, items) -> float:
+    """PUTs items one by one on one connection; events per second."""
     conn = http.client.HTTPConnection(host, port, timeout=600)
     t0 = time.perf_counter()
     for name, text in items:
@@ -59,145 +149,212 @@ def put_all(host, port, path, items):
                      headers={"Authorization": AUTH, "Content-Type": "text/calendar"})
         r = conn.getresponse()
         r.read()
-        assert r.status in (201, 204), (r.status, name)
+        if r.status not in (201, 204):
+            raise RuntimeError(f"PUT {path}{name}: {r.status} {r.reason}")
+    conn.close()
     return len(items) / (time.perf_counter() - t0)
 
 
-def load(host, port, path, seconds):
-    latencies, objects, errors = [], [], []
+def uids_in_month(host, port, path, y, m) -> set[bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=600)
+    conn.request("REPORT", path, body=month_query(y, m), headers=REPORT_HEADERS)
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    if r.status != 207:
+        raise RuntimeError(f"REPORT {path}: {r.status}")
+    return set(UID.findall(body))
+
+
+def load(host, port, path, pid) -> dict:
+    latencies, sizes, objects, errors = [], [], [], []
     lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
+    start = threading.Barrier(CLIENTS + 1)
+    deadline = [0.0]
 
     def client(k):
-        conn = http.client.HTTPConnection(host, port, timeout=600)
+        conn = http.client.HTTPConnection(host, port, timeout=120)
+        mine_lat, mine_size, mine_obj, mine_err = [], [], [], []
         i = k
-        mine, counts = [], []
-        while time.perf_counter() < stop_at:
+        start.wait()
+        while time.perf_counter() < deadline[0]:
             y, m = MONTHS[i % len(MONTHS)]
             i += CLIENTS
             t = time.perf_counter()
-            conn.request("REPORT", path, body=query(y, m),
-                         headers={"Authorization": AUTH, "Depth": "1",
-                                  "Content-Type": "application/xml; charset=utf-8"})
-            r = conn.getresponse()
-            body = r.read()
-            mine.append(time.perf_counter() - t)
-            if r.status != 207:
-                errors.append(r.status)
+            try:
+                conn.request("REPORT", path, body=month_query(y, m), headers=REPORT_HEADERS)
+                r = conn.getresponse()
+                body = r.read()
+            except (OSError, http.client.HTTPException) as e:
+                mine_err.append(type(e).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=120)
                 continue
-            counts.append(body.count(b"calendar-data>") // 2)
+            mine_lat.append(time.perf_counter() - t)
+            if r.status != 207:
+                mine_err.append(r.status)
+                continue
+            mine_size.append(len(body))
+            mine_obj.append(len(CALENDAR_DATA_END.findall(body)))
+        conn.close()
         with lock:
-            latencies.extend(mine)
-            objects.extend(counts)
+            latencies.extend(mine_lat)
+            sizes.extend(mine_size)
+            objects.extend(mine_obj)
+            errors.extend(mine_err)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(CLIENTS)]
     for t in threads:
         t.start()
+    cpu0 = cpu_seconds(pid)
+    t0 = time.perf_counter()
+    deadline[0] = t0 + SECONDS
+    start.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
-    return len(latencies) / elapsed, latencies, objects, errors
+    cpu = cpu_seconds(pid) - cpu0
+    done = len(sizes)
+    return {"rate": done / elapsed, "lat": sorted(latencies), "bytes": sizes,
+            "objects": objects, "errors": errors, "cpu_per_req": cpu / max(1, done),
+            "requests": done}
 
 
-def names_in(host, port, path, y, m):
-    """The object names a one-month query returns (to check both servers agree)."""
-    import re
-    conn = http.client.HTTPConnection(host, port, timeout=600)
-    conn.request("REPORT", path, body=query(y, m),
-                 headers={"Authorization": AUTH, "Depth": "1",
-                          "Content-Type": "application/xml; charset=utf-8"})
-    body = conn.getresponse().read().decode()
-    return set(re.findall(r"/(ev\d+\.ics)<", body))
+def pct(sorted_values, p):
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
 
 
-def warm(host, port, path):
-    conn = http.client.HTTPConnection(host, port, timeout=600)
-    for y, m in MONTHS[:WARMUP]:
-        conn.request("REPORT", path, body=query(y, m),
-                     headers={"Authorization": AUTH, "Depth": "1",
-                              "Content-Type": "application/xml; charset=utf-8"})
-        r = conn.getresponse()
-        r.read()
-        assert r.status == 207, r.status
+def show(name, res):
+    mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
+    print(f"| {name} | {res['rate']:.1f} | {pct(res['lat'], .5) * 1e3:.1f} | "
+          f"{pct(res['lat'], .99) * 1e3:.1f} | {mean(res['bytes']) / 1024:.0f} KiB | "
+          f"{mean(res['objects']):.0f} | {res['cpu_per_req'] * 1e3:.1f} ms | "
+          f"{res['requests']} | {len(res['errors'])} |")
 
 
-def report(name, result):
-    rate, lat, objects, errors = result
-    print(f"  {name:8s} {rate:8.1f} req/s  p50 {percentile(lat, 0.5) * 1000:7.1f} ms  "
-          f"p99 {percentile(lat, 0.99) * 1000:7.1f} ms  {sum(objects) / max(1, len(objects)):.0f} "
-          f"objects/answer  errors {len(errors)}")
+# -- servers ------------------------------------------------------------------------------------
 
 
-def free_port():
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+def wait_listening(port, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"radicale exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("radicale did not listen")
+
+
+class Radicale:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.storage = tmp / "radicale"
+        self.config = tmp / "radicale.conf"
+        self.config.write_text(
+            f"[server]\nhosts = 127.0.0.1:{self.port}\nmax_connections = {CLIENTS * 2}\n"
+            "[auth]\ntype = none\n[rights]\ntype = owner_only\n"
+            f"[storage]\nfilesystem_folder = {self.storage}\n[logging]\nlevel = warning\n")
+        self.proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config",
+                                      str(self.config)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        wait_listening(self.port, self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def ruche_binary() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1]).resolve()
+    release = ROOT / "build-release" / "ruche"
+    return release if release.exists() else ROOT / "build" / "ruche"
+
+
 def main():
-    binary = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build-release" / "ruche")
+    binary = ruche_binary()
     os.environ["RUCHE_BIN"] = str(binary)
-    items = list(busy_calendar(EVENTS))
-    results = {}
+    items = calendar_objects(EVENTS)
+    n_put = len(items) if RADICALE_PUT == "all" else min(len(items), int(RADICALE_PUT))
+    print(f"caldav_report: {EVENTS} events ({sum('RRULE' in t.split('BEGIN:VEVENT')[1] for _, t in items)} recurring), "
+          f"{CLIENTS} clients, {SECONDS:.0f} s per server; ruche: {binary}; "
+          f"{os.cpu_count()} CPUs", flush=True)
+    results, ingest = {}, {}
     with tempfile.TemporaryDirectory(prefix="ruche-bench-caldav-") as tmp:
         tmp = Path(tmp)
-        # --- Radicale ---
-        port = free_port()
-        storage = tmp / "radicale"
-        config = tmp / "radicale.conf"
-        config.write_text(f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n"
-                          f"[storage]\nfilesystem_folder = {storage}\n[logging]\nlevel = warning\n"
-                          "[rights]\ntype = owner_only\n")
-        radicale = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            cal_path = f"/{USER}/calendar/"
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("MKCALENDAR", cal_path, headers={"Authorization": AUTH})
-            r = conn.getresponse()
-            r.read()
-            assert r.status == 201, r.status
-            radicale_ingest = put_all("127.0.0.1", port, cal_path, items[:INGEST_SAMPLE])
-            folder = storage / "collection-root" / USER / "calendar"
-            for name, text in items[INGEST_SAMPLE:]:
-                (folder / name).write_text(text)
-            warm("127.0.0.1", port, cal_path)
-            radicale_names = [names_in("127.0.0.1", port, cal_path, *mo) for mo in MONTHS[:3]]
-            results["radicale"] = load("127.0.0.1", port, cal_path, SECONDS)
-        finally:
-            radicale.terminate()
-            radicale.wait(10)
-        # --- Ruche ---
         web = tmp / "web"
         web.mkdir()
         (web / "index.html").write_text("<!doctype html><title>bench</title>")
         data = tmp / "data"
-        run_admin("create-user", USER, "--password", PASSWORD, data_dir=data)
-        with RucheServer(web_root=web, data_dir=data) as server:
-            path = f"/dav/calendars/{USER}/personal/"
-            ruche_ingest = put_all(server.host, server.port, path, items)
-            warm(server.host, server.port, path)
-            ruche_names = [names_in(server.host, server.port, path, *mo) for mo in MONTHS[:3]]
-            results["ruche"] = load(server.host, server.port, path, SECONDS)
-    print(f"caldav_report: {EVENTS} events ({EVENTS // 5} recurring), {CLIENTS} clients, "
-          f"{SECONDS:.0f} s each, one-month calendar-query with calendar-data")
-    print(f"  ingest: ruche {ruche_ingest:.0f} PUT/s (all {EVENTS}); radicale "
-          f"{radicale_ingest:.1f} PUT/s (first {INGEST_SAMPLE})")
-    for mo, a, b in zip(MONTHS, ruche_names, radicale_names):
-        same = "same objects" if a == b else (f"DIFFER: only ruche {sorted(a - b)[:5]}, "
-                                              f"only radicale {sorted(b - a)[:5]}")
-        print(f"  {mo[0]}-{mo[1]:02d}: ruche {len(a)}, radicale {len(b)} objects: {same}")
-    report("ruche", results["ruche"])
-    report("radicale", results["radicale"])
-    print(f"  ratio ruche/radicale: {results['ruche'][0] / results['radicale'][0]:.1f}x "
-          "requests/s")
+        made = run_admin("create-user", USER, "--password", PASSWORD, data_dir=data)
+        if made.returncode != 0:
+            raise RuntimeError(f"ruche admin create-user: {made.stdout}{made.stderr}")
+        radicale = Radicale(tmp)
+        try:
+            with RucheServer(web_root=web, data_dir=data) as ruche:
+                r_path = f"/dav/calendars/{USER}/personal/"
+                q_path = f"/{USER}/calendar/"
+                # -- loading --
+                ingest["ruche"] = put_all(ruche.host, ruche.port, r_path, items)
+                print(f"  ruche: {len(items)} PUT at {ingest['ruche']:.0f} events/s", flush=True)
+                conn = http.client.HTTPConnection("127.0.0.1", radicale.port, timeout=60)
+                conn.request("MKCALENDAR", q_path, headers={"Authorization": AUTH})
+                r = conn.getresponse()
+                r.read()
+                if r.status != 201:
+                    raise RuntimeError(f"radicale MKCALENDAR: {r.status}")
+                ingest["radicale"] = put_all("127.0.0.1", radicale.port, q_path, items[:n_put])
+                folder = radicale.storage / "collection-root" / USER / "calendar"
+                for name, text in items[n_put:]:
+                    (folder / name).write_bytes(text.encode())
+                print(f"  radicale: {n_put} PUT at {ingest['radicale']:.1f} events/s (from an "
+                      f"empty calendar), {len(items) - n_put} written to its folder", flush=True)
+                # -- same answers? (also warms both: Radicale builds its item cache here) --
+                agree = []
+                for y, m in CHECK_MONTHS:
+                    a = uids_in_month(ruche.host, ruche.port, r_path, y, m)
+                    b = uids_in_month("127.0.0.1", radicale.port, q_path, y, m)
+                    if a == b:
+                        agree.append(f"{y}-{m:02d}: both {len(a)} objects, same UIDs")
+                    else:
+                        agree.append(f"{y}-{m:02d}: DIFFER ruche {len(a)} radicale {len(b)}; "
+                                     f"only ruche {sorted(a - b)[:3]}, "
+                                     f"only radicale {sorted(b - a)[:3]}")
+                for line in agree:
+                    print("  " + line, flush=True)
+                # -- load, one server at a time --
+                results["ruche"] = load(ruche.host, ruche.port, r_path, ruche.proc.pid)
+                results["radicale"] = load("127.0.0.1", radicale.port, q_path,
+                                           radicale.proc.pid)
+        finally:
+            radicale.stop()
+    print()
+    print("| server | req/s | p50 ms | p99 ms | bytes/answer | objects/answer | "
+          "server CPU/req | requests | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    show("Ruche", results["ruche"])
+    show("Radicale 3.1.8", results["radicale"])
+    ratio = results["ruche"]["rate"] / max(results["radicale"]["rate"], 1e-9)
+    cpu_ratio = results["radicale"]["cpu_per_req"] / max(results["ruche"]["cpu_per_req"], 1e-9)
+    print(f"\nratio Ruche/Radicale: {ratio:.1f}x requests/s, {cpu_ratio:.1f}x less server CPU "
+          f"per request; ingest {ingest['ruche']:.0f} vs {ingest['radicale']:.1f} PUT/s")
 
 
 if __name__ == "__main__":

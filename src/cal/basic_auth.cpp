@@ -63,6 +63,14 @@ boost::asio::awaitable<Result<BasicUser>> BasicAuthenticator::Authenticate(
   }
   auto decoded = core::Base64Decode(header->substr(kScheme.size()));
   size_t colon = decoded ? decoded->find(':') : std::string::npos;
+  // RFC 7617 user-ids hold no colon, but a full Matrix ID does ("@alice:server"): when the
+  // credentials start with one of this server's IDs, the password begins after it.
+  if (decoded && decoded->starts_with('@')) {
+    std::string own = ":" + accounts_.server_name() + ":";
+    if (size_t at = decoded->find(own); at != std::string::npos && at < colon + 1) {
+      colon = at + own.size() - 1;
+    }
+  }
   if (!decoded || colon == std::string::npos) {
     co_return Unauthorized("malformed Basic credentials");
   }

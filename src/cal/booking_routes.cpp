@@ -101,7 +101,7 @@ json::object BookingJson(const Booking& b) {
   if (auto it = b.details.find("answers"); it != b.details.end()) {
     o["answers"] = it->value();
   }
-  if (!b.meeting_url.empty()) {
+  if (!b.meeting_url.empty() && b.status != "cancelled") {
     o["join_url"] = b.meeting_url;
   }
   return o;
@@ -266,6 +266,13 @@ class BookingApiImpl final : public BookingApi {
   }
 
   std::string BaseUrl(const Request& req) const { return PublicBaseUrl(deps_.config, req); }
+
+  // The owner's display name (their profile), else their user name.
+  std::string OwnerName(const std::string& localpart) {
+    auto lease = deps_.store.Read();
+    auto row = lease->QueryOne("SELECT displayname FROM profiles WHERE localpart = ?", {localpart});
+    return row && *row && !(*row)->Text(0).empty() ? (*row)->Text(0) : localpart;
+  }
 
   // ---- owner ----
   asio::awaitable<Response> CreateType(Request& req) {
@@ -441,9 +448,7 @@ class BookingApiImpl final : public BookingApi {
       co_return matrix::Fail(t.error());
     }
     json::object out = PublicBookingTypeJson(*t);
-    auto lease = deps_.store.Read();
-    auto row = lease->QueryOne("SELECT displayname FROM profiles WHERE localpart = ?", {t->owner});
-    out["owner_name"] = row && *row && !(*row)->Text(0).empty() ? (*row)->Text(0) : t->owner;
+    out["owner_name"] = OwnerName(t->owner);
     co_return Response::Json(out);
   }
 
@@ -484,6 +489,7 @@ class BookingApiImpl final : public BookingApi {
   // The owner's calendar event, the visitor's and the owner's e-mails for booking `b`.
   store::WriteFn Effects(const BookingType& t, const Booking& b, MailKind visitor_kind,
                          const std::string& manage_url) {
+    std::string owner_name = OwnerName(t.owner);
     std::string server = deps_.config.server_name;
     EventFields e;
     e.uid = b.id + "@" + server;
@@ -502,7 +508,7 @@ class BookingApiImpl final : public BookingApi {
         }
       }
     }
-    e.organizer_name = t.owner;
+    e.organizer_name = owner_name;
     e.organizer_email = t.notify_email.empty() ? deps_.mail.sender() : t.notify_email;
     e.attendee_name = b.name;
     e.attendee_email = b.email;
@@ -782,7 +788,7 @@ class BookingApiImpl final : public BookingApi {
   asio::awaitable<Response> Change(const Request& req, Booking b, std::optional<int64_t> new_start,
                                    bool confirm = false) {
     if (b.status == "cancelled") {
-      co_return matrix::Fail(Error(409, "M_INVALID_PARAM", "this booking is cancelled"));
+      co_return matrix::Fail(Error(409, "M_BOOKING_CANCELLED", "this booking is cancelled"));
     }
     auto t = LoadType("booking_type_id = ?", b.type_id);
     if (!t) {

@@ -34,7 +34,7 @@ std::optional<int> ParseHhMm(std::string_view s) {
 }
 
 std::string FormatHhMm(int minutes) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
   return buf;
 }
@@ -228,6 +228,8 @@ json::object PublicBookingTypeJson(const BookingType& t) {
   o["location"] = std::move(location);
   o["timezone"] = t.timezone;
   o["duration_min"] = t.rules.duration_min;
+  o["min_notice_min"] = t.rules.min_notice_min;  // what a visitor's page may offer
+  o["horizon_days"] = t.rules.horizon_days;
   o["seats"] = t.rules.seats;
   o["requires_confirmation"] = t.requires_confirmation;
   json::array qs;
@@ -247,8 +249,6 @@ json::object BookingTypeJson(const BookingType& t) {
   o["slot_interval_min"] = t.rules.interval_min;
   o["buffer_before_min"] = t.rules.buffer_before_min;
   o["buffer_after_min"] = t.rules.buffer_after_min;
-  o["min_notice_min"] = t.rules.min_notice_min;
-  o["horizon_days"] = t.rules.horizon_days;
   o["max_per_day"] = t.rules.max_per_day;
   o["notify_email"] = t.notify_email;
   json::object weekly;

@@ -108,21 +108,18 @@ Result<std::optional<XmlElement>> ParseBody(const Request& req) {
   return std::optional<XmlElement>(std::move(root));
 }
 
-// Conditions from If-Match / If-None-Match (one ETag or "*": what CalDAV clients send).
+// Conditions from If-Match / If-None-Match (RFC 9110 §13.1), compared in the write.
 Preconditions ReadPreconditions(const Request& req) {
   Preconditions pre;
   if (auto m = req.Header("If-Match")) {
-    std::string_view v = Trim(*m);
-    if (size_t comma = v.find(','); comma != std::string_view::npos) {
-      v = Trim(v.substr(0, comma));
-    }
-    if (v.starts_with("W/")) {
-      v.remove_prefix(2);
-    }
-    pre.if_match = std::string(v);
+    pre.if_match = std::string(Trim(*m));
   }
-  if (auto n = req.Header("If-None-Match"); n && Trim(*n) == "*") {
-    pre.if_none_match_any = true;
+  if (auto n = req.Header("If-None-Match")) {
+    if (Trim(*n) == "*") {
+      pre.if_none_match_any = true;
+    } else {
+      pre.if_none_match = std::string(Trim(*n));
+    }
   }
   return pre;
 }
@@ -301,7 +298,7 @@ class CalApiImpl final : public CalApi {
     std::string method(req.method);
     Result<Response> r = Error::Internal("unhandled");
     if (method == "GET" || method == "HEAD") {
-      r = Get(*target);
+      r = Get(req, *target);
     } else if (method == "PUT") {
       r = co_await Put(req, *target);
     } else if (method == "DELETE") {
@@ -349,7 +346,7 @@ class CalApiImpl final : public CalApi {
     return std::move(*cal);
   }
 
-  Result<Response> Get(const DavTarget& t) {
+  Result<Response> Get(const Request& req, const DavTarget& t) {
     if (t.kind != K::kObject) {
       Response r = Empty(405);
       r.Header("Allow", "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE");
@@ -360,6 +357,12 @@ class CalApiImpl final : public CalApi {
     RUCHE_ASSIGN_OR_RETURN(auto obj, calendars_.FindObject(cal.id, t.object, true));
     if (!obj) {
       return NotFound();
+    }
+    if (auto inm = req.Header("If-None-Match");
+        inm && Preconditions::ListHas(Trim(*inm), obj->etag, false)) {
+      Response not_modified = Empty(304);  // RFC 9110 §13.1.2: the client has this version
+      not_modified.Header("ETag", obj->etag);
+      return not_modified;
     }
     Response r;
     r.content_type = "text/calendar; charset=utf-8";
@@ -891,7 +894,7 @@ class CalApiImpl final : public CalApi {
     if (token.empty()) {
       RUCHE_ASSIGN_OR_RETURN(changes.changed, calendars_.Objects(cal.id, props.calendar_data));
     } else {
-      auto seq = ParseSyncToken(token, cal.id);
+      auto seq = ParseSyncToken(token, cal);
       if (!seq || *seq > cal.sync_seq) {
         return Error(403, "D:valid-sync-token", "unknown sync-token: start again without one");
       }
@@ -912,7 +915,7 @@ class CalApiImpl final : public CalApi {
       w.Open(kDavNs, "response").Element(kDavNs, "href", gone.Href());
       w.Element(kDavNs, "status", "HTTP/1.1 404 Not Found").Close();
     }
-    w.Element(kDavNs, "sync-token", SyncToken(cal.id, cal.sync_seq));
+    w.Element(kDavNs, "sync-token", SyncToken(cal, cal.sync_seq));
     return Multistatus(w.Finish());
   }
 

@@ -81,11 +81,15 @@ Result<void> CheckPreconditions(const std::optional<store::Row>& existing,
   if (pre.if_none_match_any && existing) {
     return Error(412, "M_PRECONDITION_FAILED", "the resource exists (If-None-Match: *)");
   }
+  if (!pre.if_none_match.empty() && existing &&
+      Preconditions::ListHas(pre.if_none_match, existing->Text(0), false)) {
+    return Error(412, "M_PRECONDITION_FAILED", "the resource is that version (If-None-Match)");
+  }
   if (pre.if_match) {
     if (!existing) {
       return Error(412, "M_PRECONDITION_FAILED", "the resource does not exist (If-Match)");
     }
-    if (*pre.if_match != "*" && *pre.if_match != existing->Text(0)) {
+    if (!Preconditions::ListHas(*pre.if_match, existing->Text(0), true)) {
       return Error(412, "M_PRECONDITION_FAILED", "the resource changed (If-Match)");
     }
   }
@@ -109,6 +113,37 @@ Result<void> SetDead(store::Connection& c, const std::string& path,
 }
 
 }  // namespace
+
+bool Preconditions::ListHas(std::string_view list, std::string_view etag, bool strong) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+      v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+      v.remove_suffix(1);
+    }
+    return v;
+  };
+  if (trim(list) == "*") {
+    return true;
+  }
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view tag = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    bool weak = tag.starts_with("W/");
+    if (weak) {
+      if (strong) {
+        continue;
+      }
+      tag.remove_prefix(2);
+    }
+    if (tag == etag) {
+      return true;
+    }
+  }
+  return false;
+}
 
 bool Calendar::Accepts(std::string_view component) const {
   size_t pos = 0;

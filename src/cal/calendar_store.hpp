@@ -57,8 +57,13 @@ struct DeadProperty {
 
 // Conditions of a PUT or DELETE (RFC 9110 §13.1).
 struct Preconditions {
-  std::optional<std::string> if_match;  // an ETag, or "*"
+  std::optional<std::string> if_match;  // an ETag list as sent ("*" for any)
   bool if_none_match_any = false;       // If-None-Match: *
+  std::string if_none_match;            // an ETag list, else ""
+
+  // RFC 9110 §13.1.1: If-Match compares strongly (a weak tag never matches); §13.1.2:
+  // If-None-Match weakly.
+  static bool ListHas(std::string_view list, std::string_view etag, bool strong);
 };
 
 class CalendarStore {

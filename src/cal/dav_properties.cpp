@@ -112,16 +112,17 @@ bool IsProtected(std::string_view ns, std::string_view name) {
   return ns == kCalServerNs && name == "getctag";
 }
 
-std::string SyncToken(int64_t calendar_id, int64_t seq) {
-  return std::string(kSyncPrefix) + std::to_string(calendar_id) + "-" + std::to_string(seq);
+std::string SyncToken(const Calendar& calendar, int64_t seq) {
+  return std::string(kSyncPrefix) + std::to_string(calendar.id) + "." +
+         std::to_string(calendar.created_ts) + "-" + std::to_string(seq);
 }
 
-std::optional<int64_t> ParseSyncToken(std::string_view token, int64_t calendar_id) {
+std::optional<int64_t> ParseSyncToken(std::string_view token, const Calendar& calendar) {
   if (!token.starts_with(kSyncPrefix)) {
     return std::nullopt;
   }
   token.remove_prefix(kSyncPrefix.size());
-  std::string want = std::to_string(calendar_id) + "-";
+  std::string want = std::to_string(calendar.id) + "." + std::to_string(calendar.created_ts) + "-";
   if (!token.starts_with(want)) {
     return std::nullopt;
   }
@@ -226,7 +227,7 @@ bool PropertyWriter::Live(XmlWriter& w, const DavResource& r, std::string_view n
       return true;
     }
     if (name == "sync-token" && cal != nullptr && kind == K::kCalendar) {
-      w.Element(kDavNs, "sync-token", SyncToken(cal->id, cal->sync_seq));
+      w.Element(kDavNs, "sync-token", SyncToken(*cal, cal->sync_seq));
       return true;
     }
     return false;

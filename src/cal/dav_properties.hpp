@@ -43,8 +43,10 @@ Result<PropRequest> ReadPropRequest(const XmlElement* parent);
 bool IsProtected(std::string_view ns, std::string_view name);
 
 // The sync-token URI of a calendar at `seq` (RFC 6578 §3.2), and its parse.
-std::string SyncToken(int64_t calendar_id, int64_t seq);
-std::optional<int64_t> ParseSyncToken(std::string_view token, int64_t calendar_id);
+// The token names the calendar by id and creation time, so a token of a deleted calendar is
+// refused by a new one that got the same id.
+std::string SyncToken(const Calendar& calendar, int64_t seq);
+std::optional<int64_t> ParseSyncToken(std::string_view token, const Calendar& calendar);
 
 // Appends one <D:response> for `r` to `w`. `calendar_text(obj)` gives the calendar-data to send
 // for an object (the stored text, or its expansion).

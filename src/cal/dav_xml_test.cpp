@@ -114,11 +114,19 @@ TEST(DavPath, ParsesTheUrlSpace) {
 }
 
 TEST(DavProperties, SyncTokensBelongToTheirCalendar) {
-  std::string t = SyncToken(7, 42);
-  EXPECT_EQ(ParseSyncToken(t, 7), 42);
-  EXPECT_FALSE(ParseSyncToken(t, 8));
-  EXPECT_FALSE(ParseSyncToken("https://ruche.invalid/ns/sync/7-x", 7));
-  EXPECT_FALSE(ParseSyncToken("", 7));
+  Calendar cal;
+  cal.id = 7;
+  cal.created_ts = 1000;
+  std::string t = SyncToken(cal, 42);
+  EXPECT_EQ(ParseSyncToken(t, cal), 42);
+  Calendar other = cal;
+  other.id = 8;
+  EXPECT_FALSE(ParseSyncToken(t, other));
+  Calendar reborn = cal;  // deleted and made again: same id, another creation time
+  reborn.created_ts = 2000;
+  EXPECT_FALSE(ParseSyncToken(t, reborn));
+  EXPECT_FALSE(ParseSyncToken("https://ruche.invalid/ns/sync/7.1000-x", cal));
+  EXPECT_FALSE(ParseSyncToken("", cal));
 }
 
 }  // namespace

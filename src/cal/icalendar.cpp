@@ -284,14 +284,76 @@ icaltimetype UtcTime(int64_t seconds) {
   return icaltime_from_timet_with_zone(static_cast<time_t>(seconds), 0, Utc());
 }
 
+bool IsCleanUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
+        return false;
+      }
+      ++p;
+      continue;
+    }
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : -1;
+    if (extra < 0 || c > 0xf4 || end - p <= extra) {
+      return false;
+    }
+    uint32_t cp = c & (0x3f >> extra);
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xc0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    bool overlong = (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000);
+    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+        cp == 0xffff || (cp >= 0x80 && cp < 0xa0)) {
+      return false;
+    }
+    p += extra + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<ICalendar> ICalendar::Parse(std::string_view text) {
   if (text.size() > kMaxObjectBytes) {
     return Error(413, "M_TOO_LARGE", "calendar object too large");
   }
-  if (text.find('\0') != std::string_view::npos) {
-    return InvalidData("calendar data contains a NUL byte");
+  if (!IsCleanUtf8(text)) {
+    // RFC 5545 §3.1: UTF-8, no control characters but HTAB (and the line ends); and what XML
+    // cannot carry either (U+FFFE, U+FFFF), since objects are sent inside REPORT answers.
+    return InvalidData("calendar data must be UTF-8 text without control characters");
+  }
+  // libical forgives an END that closes the wrong component; RFC 5545 §3.4 does not.
+  {
+    std::vector<std::string_view> open;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t eol = text.find('\n', pos);
+      std::string_view line = text.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
+      pos = eol == std::string_view::npos ? text.size() : eol + 1;
+      if (!line.empty() && line.back() == '\r') {
+        line.remove_suffix(1);
+      }
+      if (line.starts_with("BEGIN:")) {
+        if (open.size() >= 16) {
+          return InvalidData("components nested too deeply");
+        }
+        open.push_back(line.substr(6));
+      } else if (line.starts_with("END:")) {
+        if (open.empty() || open.back() != line.substr(4)) {
+          return InvalidData("END:" + std::string(line.substr(4)) + " closes no open component");
+        }
+        open.pop_back();
+      }
+    }
+    if (!open.empty()) {
+      return InvalidData("BEGIN:" + std::string(open.back()) + " is never closed");
+    }
   }
   std::string copy(text);
   icalcomponent* root = icalparser_parse_string(copy.c_str());
@@ -365,6 +427,32 @@ Result<ObjectSummary> ICalendar::Validate() const {
          p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
       if (const char* tzid = TzidOf(p); tzid != nullptr && ResolveZone(root_, tzid) == nullptr) {
         return Error(403, "C:valid-calendar-data", std::string("unknown time zone: ") + tzid);
+      }
+    }
+    // Dates that are not dates, an end before the start, rules too dense to serve.
+    auto start = PropTime(root_, c, ICAL_DTSTART_PROPERTY);
+    auto end_prop = kind == ICAL_VTODO_COMPONENT ? ICAL_DUE_PROPERTY : ICAL_DTEND_PROPERTY;
+    auto end = PropTime(root_, c, end_prop);
+    for (const auto& t : {start, end}) {
+      if (t && (!icaltime_is_valid_time(*t) || t->month < 1 || t->month > 12 || t->day < 1 ||
+                t->day > icaltime_days_in_month(t->month, t->year) || t->hour > 23 ||
+                t->minute > 59 || t->second > 60)) {
+        return InvalidData("a date or time that does not exist");
+      }
+    }
+    if (start && end && ToUtc(*end) < ToUtc(*start)) {
+      return InvalidData("the end comes before the start");
+    }
+    for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY); p != nullptr;
+         p = icalcomponent_get_next_property(c, ICAL_RRULE_PROPERTY)) {
+      icalrecurrencetype rule = icalproperty_get_rrule(p);
+      if (rule.freq == ICAL_SECONDLY_RECURRENCE || rule.freq == ICAL_MINUTELY_RECURRENCE) {
+        return Error(403, "C:valid-calendar-data",
+                     "recurrence every second or minute is not served (RFC 5545 allows it; no "
+                     "calendar needs it)");
+      }
+      if (rule.count > static_cast<int>(kMaxIterations)) {
+        return Error(403, "C:valid-calendar-data", "a rule of more than 100000 instances");
       }
     }
     if (auto rid = PropTime(root_, c, ICAL_RECURRENCEID_PROPERTY)) {

@@ -82,16 +82,27 @@ TEST(ICalendar, AllDayEventCoversItsDay) {
   EXPECT_FALSE(cal->Overlaps({Utc("20270311T000000Z"), Utc("20270312T000000Z")}));
 }
 
-TEST(ICalendar, AbsurdRuleCostsBoundedWork) {
-  auto cal = ICalendar::Parse(
+TEST(ICalendar, AbsurdRulesAreRefusedAndCostBoundedWork) {
+  auto secondly = ICalendar::Parse(
       Calendar("BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:19000101T000000Z\r\n"
                "RRULE:FREQ=SECONDLY;COUNT=1000000000\r\nEND:VEVENT\r\n"));
-  ASSERT_TRUE(cal);
-  auto s = cal->Validate();
-  ASSERT_TRUE(s);
-  EXPECT_FALSE(s->last_end);  // stopped by the bound, so treated as endless
-  auto in = cal->InstancesIn({Utc("20270101T000000Z"), Utc("20270102T000000Z")});
-  EXPECT_TRUE(in.empty());  // the bound stops long before 2027: no crash, no hang
+  ASSERT_TRUE(secondly);
+  auto s = secondly->Validate();
+  ASSERT_FALSE(s);  // not stored: no time range could be answered for it
+  EXPECT_EQ(s.error().http_status, 403);
+  // Expanding it anyway (a REPORT of an object stored before) stops at the bound.
+  EXPECT_TRUE(secondly->InstancesIn({Utc("20270101T000000Z"), Utc("20270102T000000Z")}).empty());
+  auto huge = ICalendar::Parse(
+      Calendar("BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270101T000000Z\r\n"
+               "RRULE:FREQ=DAILY;COUNT=200000\r\nEND:VEVENT\r\n"));
+  ASSERT_TRUE(huge);
+  EXPECT_FALSE(huge->Validate());
+  auto backwards = ICalendar::Parse(
+      Calendar("BEGIN:VEVENT\r\nUID:c\r\nDTSTART:20270104T110000Z\r\nDTEND:20270104T100000Z\r\n"
+               "END:VEVENT\r\n"));
+  ASSERT_TRUE(backwards);
+  EXPECT_FALSE(backwards->Validate());
+  EXPECT_FALSE(ICalendar::Parse(Calendar("BEGIN:VEVENT\r\nUID:d\r\nEND:VTODO\r\n")));
 }
 
 TEST(ICalendar, RejectsWhatCalDavForbids) {

@@ -10,6 +10,7 @@ Standard library only. Each suite's conftest.py puts this folder on sys.path.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import gzip
 import http.client
@@ -414,6 +415,12 @@ def call(server: RucheServer, method: str, path: str, body=None, *, token: str |
     finally:
         if own:
             c.close()
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The Authorization header of HTTP Basic (RFC 7617), as CalDAV clients send it."""
+    token = base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
 
 
 def client_path(path: str, version: str = "v3") -> str:
