@@ -900,6 +900,18 @@ class CalApiImpl final : public CalApi {
       }
       RUCHE_ASSIGN_OR_RETURN(changes, calendars_.ChangesSince(cal.id, *seq, props.calendar_data));
     }
+    // RFC 6578 §3.7: a client's DAV:limit is honoured by refusing what does not fit (the
+    // client asks again without a limit or with a larger one).
+    if (const XmlElement* limit = root.Child(kDavNs, "limit")) {
+      const XmlElement* n = limit->Child(kDavNs, "nresults");
+      char* end = nullptr;
+      long long max =
+          n != nullptr ? std::strtoll(std::string(Trim(n->text)).c_str(), &end, 10) : -1;
+      if (max < 0 || changes.changed.size() + changes.deleted.size() > static_cast<size_t>(max)) {
+        return Error(403, "D:number-of-matches-within-limits",
+                     "more changes than DAV:limit allows: ask again without a limit");
+      }
+    }
     PropertyWriter writer(PrincipalHref(me));
     XmlWriter w;
     w.Root(kDavNs, "multistatus");
