@@ -57,12 +57,15 @@ export async function newContext(browser, options) {
 
 // chromium's console line for a fetch answered with an HTTP error status.
 const kApiHttpErrorRe = /^Failed to load resource: the server responded with a status of 4\d\d/;
+// The Matrix /sync long-poll (v3 or r0).
+const kSyncPathRe = /^\/_matrix\/client\/(v3|r0)\/sync$/;
 
 /**
  * Collects console errors, uncaught exceptions and failed requests of `page`, except those
  * matching one of `allow` (regexes tried on the message). An HTTP error answer of the Matrix
  * or Ruche API (401, 403, 404, 429) is the app's business, not a page error: chromium logs
- * "Failed to load resource" for those, so they are always allowed.
+ * "Failed to load resource" for those, so they are always allowed; so is a cancelled /sync
+ * long-poll (reload, sign-out).
  */
 export function watchPage(page, { allow = [] } = {}) {
   const problems = [];
@@ -80,7 +83,12 @@ export function watchPage(page, { allow = [] } = {}) {
   });
   page.on('pageerror', (error) => report(`uncaught exception: ${error.message}`));
   page.on('requestfailed', (request) => {
-    report(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+    const errorText = request.failure()?.errorText;
+    // The chat holds a /sync long-poll open at all times: a reload, a sign-out or the end of the
+    // page cancels it, which is not a page problem either.
+    const path = new URL(request.url()).pathname;
+    if (errorText === 'net::ERR_ABORTED' && kSyncPathRe.test(path)) return;
+    report(`request failed: ${request.url()} ${errorText}`);
   });
   return problems;
 }

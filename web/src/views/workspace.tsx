@@ -1,9 +1,17 @@
 import { useSignal, useSignalEffect } from '@preact/signals';
+import { KnownMembership } from 'matrix-js-sdk/lib/matrix.js';
+import { useEffect, useMemo } from 'preact/hooks';
 import logoUrl from '../assets/ruche-logo.svg';
+import { Chat } from '../chat/chat_client';
 import { LanguageSelect } from '../components/language_select';
 import { Logo } from '../components/logo';
 import { t } from '../i18n';
 import { signOut, type Session } from '../session';
+import { CreateRoomDialog } from './create_room_dialog';
+import { InviteDialog } from './invite_dialog';
+import { RoomSidebar } from './room_sidebar';
+import { RoomView } from './room_view';
+import { TeamsRail } from './teams_rail';
 
 /** "@alice:example.org" → "alice"; "example.org". */
 function splitUserId(userId: string): { localpart: string; server: string } {
@@ -11,11 +19,42 @@ function splitUserId(userId: string): { localpart: string; server: string } {
   return match ? { localpart: match[1], server: match[2] } : { localpart: userId, server: '' };
 }
 
-/** The signed-in shell: top bar, teams rail, conversation sidebar and main pane (empty for now). */
+type DialogKind = 'team' | 'channel' | 'invite' | null;
+
+/**
+ * The signed-in shell: top bar, teams rail, conversation sidebar and the open room (or a welcome
+ * page). Owns the Matrix client for as long as the session lasts.
+ */
 export function WorkspaceView({ session }: { session: Session }) {
   const { localpart, server } = splitUserId(session.userId);
   const navOpen = useSignal(false); // the navigation drawer, on narrow screens only
   const signingOut = useSignal(false);
+  const teamId = useSignal<string | null>(null);
+  const roomId = useSignal<string | null>(null);
+  const dialog = useSignal<DialogKind>(null);
+
+  const chat = useMemo(() => new Chat(session), [session.accessToken]);
+  useEffect(() => {
+    void chat.start();
+    return () => chat.stop();
+  }, [chat]);
+  chat.revision.value; // re-render on every change
+
+  // A team just created may not have come down /sync yet, and one left is gone: either way the
+  // sidebar shows Home until the team is there.
+  const selectedTeam = chat.room(teamId.value);
+  const team = selectedTeam?.getMyMembership() === KnownMembership.Join ? selectedTeam : null;
+  const channelTeam = useSignal<string | null>(null); // the team of the channel being created
+  const room = chat.room(roomId.value);
+  const openRoom = room?.getMyMembership() === KnownMembership.Join ? room : null;
+  const direct = openRoom ? chat.directRoomIds().has(openRoom.roomId) : false;
+
+  function selectRoom(id: string) {
+    roomId.value = id;
+    navOpen.value = false;
+    // After the click that chose it, the reader is in the room: put them in its composer.
+    setTimeout(() => document.getElementById('room-composer')?.focus(), 0);
+  }
 
   useSignalEffect(() => {
     if (!navOpen.value) return;
@@ -28,6 +67,7 @@ export function WorkspaceView({ session }: { session: Session }) {
 
   async function onSignOut() {
     signingOut.value = true;
+    chat.stop();
     await signOut();
   }
 
@@ -68,65 +108,83 @@ export function WorkspaceView({ session }: { session: Session }) {
       </header>
 
       <div class="workspace__nav" id="workspace-nav">
-        <nav class="rail" aria-label={t('workspace.teams')}>
-          <ul class="rail__list">
-            <li>
-              <button
-                type="button"
-                class="rail__item rail__item--active"
-                aria-current="page"
-                aria-label={t('workspace.home')}
-                title={t('workspace.home')}
-              >
-                <img src={logoUrl} alt="" class="rail__icon" />
-              </button>
-            </li>
-            <li>
-              <button
-                type="button"
-                class="rail__item rail__item--add"
-                disabled
-                aria-label={t('workspace.create_team')}
-                title={t('workspace.create_team')}
-              >
-                <span class="plus-icon" aria-hidden="true" />
-              </button>
-            </li>
-          </ul>
-        </nav>
-        <nav class="sidebar" aria-label={t('workspace.conversations')}>
-          <p class="sidebar__server">{server}</p>
-          <section class="sidebar__section" aria-labelledby="sidebar-channels">
-            <h2 id="sidebar-channels" class="sidebar__heading">
-              {t('workspace.channels')}
-            </h2>
-            <p class="sidebar__empty">{t('workspace.channels_empty')}</p>
-          </section>
-          <section class="sidebar__section" aria-labelledby="sidebar-direct">
-            <h2 id="sidebar-direct" class="sidebar__heading">
-              {t('workspace.direct_messages')}
-            </h2>
-            <p class="sidebar__empty">{t('workspace.direct_messages_empty')}</p>
-          </section>
-        </nav>
+        <TeamsRail
+          chat={chat}
+          teamId={team?.roomId ?? null}
+          onSelect={(id) => (teamId.value = id)}
+          onCreateTeam={() => (dialog.value = 'team')}
+        />
+        <RoomSidebar
+          chat={chat}
+          teamId={team?.roomId ?? null}
+          title={team?.name ?? server}
+          selectedRoomId={openRoom?.roomId ?? null}
+          onSelect={selectRoom}
+          onCreateChannel={() => {
+            channelTeam.value = team?.roomId ?? null;
+            dialog.value = 'channel';
+          }}
+        />
       </div>
       <div class="workspace__backdrop" aria-hidden="true" onClick={() => (navOpen.value = false)} />
 
       <main class="workspace__main" id="main" tabIndex={-1}>
-        <div class="welcome">
-          <img src={logoUrl} alt="" class="welcome__mark" />
-          <h1 class="welcome__heading">{t('workspace.welcome', { name: localpart })}</h1>
-          <p class="welcome__body">{t('workspace.welcome_body')}</p>
-          <section class="welcome__tips" aria-labelledby="welcome-tips">
-            <h2 id="welcome-tips">{t('workspace.getting_started')}</h2>
-            <ul>
-              <li>{t('workspace.tip_channels')}</li>
-              <li>{t('workspace.tip_direct')}</li>
-              <li>{t('workspace.tip_language')}</li>
-            </ul>
-          </section>
-        </div>
+        {openRoom ? (
+          <RoomView
+            key={openRoom.roomId}
+            chat={chat}
+            room={openRoom}
+            direct={direct}
+            onInvite={() => (dialog.value = 'invite')}
+          />
+        ) : (
+          <div class="welcome">
+            <img src={logoUrl} alt="" class="welcome__mark" />
+            <h1 class="welcome__heading">{t('workspace.welcome', { name: localpart })}</h1>
+            <p class="welcome__body">{t('workspace.welcome_body')}</p>
+            <section class="welcome__tips" aria-labelledby="welcome-tips">
+              <h2 id="welcome-tips">{t('workspace.getting_started')}</h2>
+              <ul>
+                <li>{t('workspace.tip_channels')}</li>
+                <li>{t('workspace.tip_direct')}</li>
+                <li>{t('workspace.tip_language')}</li>
+              </ul>
+            </section>
+          </div>
+        )}
       </main>
+
+      {dialog.value === 'team' ? (
+        <CreateRoomDialog
+          kind="team"
+          create={(name, topic) => chat.createTeam(name, topic)}
+          onCreated={(id) => {
+            dialog.value = null;
+            teamId.value = id;
+          }}
+          onClose={() => (dialog.value = null)}
+        />
+      ) : null}
+      {dialog.value === 'channel' ? (
+        <CreateRoomDialog
+          kind="channel"
+          teamName={chat.room(channelTeam.value)?.name ?? null}
+          create={(name, topic) => chat.createChannel(name, topic, channelTeam.value)}
+          onCreated={(id) => {
+            dialog.value = null;
+            selectRoom(id);
+          }}
+          onClose={() => (dialog.value = null)}
+        />
+      ) : null}
+      {dialog.value === 'invite' && openRoom ? (
+        <InviteDialog
+          roomName={openRoom.name}
+          serverName={chat.serverName}
+          invite={(userId) => chat.client.invite(openRoom.roomId, userId).then(() => undefined)}
+          onClose={() => (dialog.value = null)}
+        />
+      ) : null}
     </div>
   );
 }

@@ -1,0 +1,358 @@
+// The signed-in user's Matrix client: npm's matrix-js-sdk against our own origin, without
+// end-to-end encryption. Views read the SDK's rooms directly and re-render when `revision`
+// changes; every SDK event they care about bumps it, coalesced to one bump per task so a sync
+// with a hundred events renders once. Writes go through the methods below so the views never
+// build event contents themselves.
+//
+// NOTE: everything imports lib/matrix.js, not the package's browser entry, which also registers
+// an IndexedDB store for the legacy crypto we do not use (about 20 KB gzip less).
+import { signal } from '@preact/signals';
+import {
+  ClientEvent,
+  createClient,
+  EventTimeline,
+  EventType,
+  MatrixEventEvent,
+  Preset,
+  ReceiptType,
+  RoomEvent,
+  RoomMemberEvent,
+  RoomStateEvent,
+  SyncState,
+  type MatrixClient,
+  type MatrixEvent,
+  type Room,
+} from 'matrix-js-sdk/lib/matrix.js';
+import { logger } from 'matrix-js-sdk/lib/logger.js';
+import type { Session } from '../session';
+import { markdownToHtml } from './markdown';
+
+/** starting: before the first sync; offline: syncs fail and the SDK keeps retrying. */
+export type ChatState = 'starting' | 'ready' | 'offline' | 'failed';
+
+const kInitialSyncLimit = 30;
+const kPageSize = 30;
+const kTypingTimeoutMs = 20_000;
+export const kSpaceType = 'm.space';
+
+export interface SendOptions {
+  /** The event this message answers (m.in_reply_to). */
+  replyTo?: MatrixEvent | null;
+  /** The thread root, when the message goes into a thread (rel_type m.thread). */
+  threadRoot?: string | null;
+}
+
+/** What a message says: `body` always, `formatted_body` when the Markdown had formatting. */
+function messageContent(text: string): Record<string, unknown> {
+  const html = markdownToHtml(text);
+  const content: Record<string, unknown> = { msgtype: 'm.text', body: text };
+  if (html !== null) {
+    content.format = 'org.matrix.custom.html';
+    content.formatted_body = html;
+  }
+  return content;
+}
+
+// The SDK types each event type's content; our contents are built at run time, so the calls
+// below go through this looser view of the same methods.
+interface LooseSender {
+  sendEvent(roomId: string, type: string, content: Record<string, unknown>): Promise<unknown>;
+  sendStateEvent(
+    roomId: string,
+    type: string,
+    content: Record<string, unknown>,
+    stateKey?: string,
+  ): Promise<unknown>;
+  setAccountData(type: string, content: Record<string, unknown>): Promise<unknown>;
+}
+
+export class Chat {
+  readonly client: MatrixClient;
+  readonly userId: string;
+  readonly serverName: string;
+  /** Bumped whenever rooms, timelines, receipts, typing or account data change. */
+  readonly revision = signal(0);
+  readonly state = signal<ChatState>('starting');
+  /** Thread replies fetched with /relations, by thread root (the live timeline may miss old ones). */
+  private readonly threadEvents = new Map<string, MatrixEvent[]>();
+  private bumpQueued = false;
+  private typingRoom: string | null = null;
+
+  constructor(session: Session) {
+    // The SDK logs at error level for things that are not errors of ours (no TURN server, state
+    // of a room it has not stored yet); keep the console for the app's own problems.
+    const level = import.meta.env.DEV ? 'warn' : 'silent';
+    logger.setLevel(level, false);
+    // Module loggers are made at import time with their own level: name the noisy ones.
+    (logger.getChild('MatrixRTCSessionManager') as typeof logger).setLevel(level, false);
+    this.userId = session.userId;
+    this.serverName = session.userId.slice(session.userId.indexOf(':') + 1);
+    this.client = createClient({
+      baseUrl: location.origin,
+      accessToken: session.accessToken,
+      userId: session.userId,
+      deviceId: session.deviceId || undefined,
+      timelineSupport: false,
+    });
+    const bump = () => this.bump();
+    const client = this.client;
+    client.on(ClientEvent.Sync, (syncState) => {
+      if (syncState === SyncState.Prepared || syncState === SyncState.Syncing) {
+        this.state.value = 'ready';
+      } else if (syncState === SyncState.Error || syncState === SyncState.Reconnecting) {
+        if (this.state.value !== 'starting') this.state.value = 'offline';
+      }
+      bump();
+    });
+    client.on(ClientEvent.Room, bump);
+    client.on(ClientEvent.DeleteRoom, bump);
+    client.on(ClientEvent.AccountData, bump);
+    client.on(RoomEvent.Timeline, bump);
+    client.on(RoomEvent.TimelineReset, bump);
+    client.on(RoomEvent.Redaction, bump);
+    client.on(RoomEvent.Receipt, bump);
+    client.on(RoomEvent.Name, bump);
+    client.on(RoomEvent.MyMembership, bump);
+    client.on(RoomEvent.LocalEchoUpdated, bump);
+    client.on(RoomMemberEvent.Typing, bump);
+    client.on(RoomMemberEvent.Name, bump);
+    client.on(RoomStateEvent.Events, bump);
+    client.on(MatrixEventEvent.Replaced, bump);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.client.startClient({
+        initialSyncLimit: kInitialSyncLimit,
+        lazyLoadMembers: false,
+        threadSupport: false,
+      });
+    } catch {
+      this.state.value = 'failed';
+    }
+  }
+
+  stop(): void {
+    this.client.stopClient();
+    this.client.removeAllListeners();
+  }
+
+  private bump(): void {
+    if (this.bumpQueued) return;
+    this.bumpQueued = true;
+    setTimeout(() => {
+      this.bumpQueued = false;
+      this.revision.value += 1;
+    }, 0);
+  }
+
+  private get loose(): LooseSender {
+    return this.client as unknown as LooseSender;
+  }
+
+  // ---- Reading ------------------------------------------------------------------------------
+
+  room(roomId: string | null): Room | null {
+    return roomId ? this.client.getRoom(roomId) : null;
+  }
+
+  /** A member's display name in `room`, else the user ID's localpart. */
+  displayName(room: Room | null, userId: string): string {
+    const name = room?.getMember(userId)?.name || this.client.getUser(userId)?.displayName;
+    return name && name !== userId ? name : localpart(userId);
+  }
+
+  /** Room IDs of direct chats, from the m.direct account data. */
+  directRoomIds(): Set<string> {
+    const content = this.client.getAccountData(EventType.Direct)?.getContent() ?? {};
+    const ids = new Set<string>();
+    for (const value of Object.values(content)) {
+      if (Array.isArray(value)) for (const id of value) if (typeof id === 'string') ids.add(id);
+    }
+    return ids;
+  }
+
+  /** Thread replies fetched for `rootId` (see fetchThread). */
+  fetchedThread(rootId: string): MatrixEvent[] {
+    return this.threadEvents.get(rootId) ?? [];
+  }
+
+  // ---- Writing ------------------------------------------------------------------------------
+
+  async sendText(roomId: string, text: string, options: SendOptions = {}): Promise<void> {
+    const content = messageContent(text);
+    const relation: Record<string, unknown> = {};
+    if (options.threadRoot) {
+      relation.rel_type = 'm.thread';
+      relation.event_id = options.threadRoot;
+      // Spec 11.24.1: clients without threads show a thread reply as a reply to the latest
+      // event; `is_falling_back` says this reply is only that fallback.
+      relation.is_falling_back = !options.replyTo;
+      relation['m.in_reply_to'] = { event_id: options.replyTo?.getId() ?? options.threadRoot };
+    } else if (options.replyTo) {
+      relation['m.in_reply_to'] = { event_id: options.replyTo.getId() };
+    }
+    if (Object.keys(relation).length) content['m.relates_to'] = relation;
+    this.stopTyping();
+    await this.loose.sendEvent(roomId, EventType.RoomMessage, content);
+  }
+
+  /** Replaces the text of one of our messages (rel_type m.replace). */
+  async edit(roomId: string, original: MatrixEvent, text: string): Promise<void> {
+    const newContent = messageContent(text);
+    const content: Record<string, unknown> = {
+      ...newContent,
+      body: `* ${text}`,
+      'm.new_content': newContent,
+      'm.relates_to': { rel_type: 'm.replace', event_id: original.getId() },
+    };
+    if (typeof newContent.formatted_body === 'string') {
+      content.formatted_body = `* ${newContent.formatted_body}`;
+    }
+    this.stopTyping();
+    await this.loose.sendEvent(roomId, EventType.RoomMessage, content);
+  }
+
+  async redact(roomId: string, eventId: string): Promise<void> {
+    await this.client.redactEvent(roomId, eventId);
+  }
+
+  /** Adds our `key` reaction to an event, or removes it (`ownReactionId`) when we had one. */
+  async toggleReaction(
+    roomId: string,
+    eventId: string,
+    key: string,
+    ownReactionId: string | null,
+  ): Promise<void> {
+    if (ownReactionId) {
+      await this.client.redactEvent(roomId, ownReactionId);
+      return;
+    }
+    await this.loose.sendEvent(roomId, EventType.Reaction, {
+      'm.relates_to': { rel_type: 'm.annotation', event_id: eventId, key },
+    });
+  }
+
+  /** Tells the room we are typing; repeated calls within the timeout send nothing new. */
+  typing(roomId: string, isTyping: boolean): void {
+    if (isTyping && this.typingRoom === roomId) return;
+    if (!isTyping && this.typingRoom !== roomId) return;
+    this.typingRoom = isTyping ? roomId : null;
+    this.client.sendTyping(roomId, isTyping, kTypingTimeoutMs).catch(() => {
+      this.typingRoom = null;
+    });
+    if (isTyping) {
+      // The server forgets after the timeout; so must we, or we would never announce it again.
+      setTimeout(() => {
+        if (this.typingRoom === roomId) this.typingRoom = null;
+      }, kTypingTimeoutMs - 2_000);
+    }
+  }
+
+  private stopTyping(): void {
+    if (this.typingRoom) this.typing(this.typingRoom, false);
+  }
+
+  /** Sends m.read for the newest event of the room when it is not already read. */
+  markRead(room: Room): void {
+    const events = room.getLiveTimeline().getEvents();
+    for (let i = events.length - 1; i >= 0; i--) {
+      const event = events[i];
+      if (!event.getId()?.startsWith('$')) continue; // local echo: not on the server yet
+      if (room.getEventReadUpTo(this.userId, true) === event.getId()) return;
+      this.client.sendReadReceipt(event, ReceiptType.Read, true).catch(() => undefined);
+      return;
+    }
+  }
+
+  /** Loads older messages; false once the start of the room is reached. */
+  async loadOlder(room: Room): Promise<boolean> {
+    if (!this.canLoadOlder(room)) return false;
+    await this.client.scrollback(room, kPageSize);
+    this.bump();
+    return this.canLoadOlder(room);
+  }
+
+  canLoadOlder(room: Room): boolean {
+    const timeline = room.getLiveTimeline();
+    if (timeline.getPaginationToken(EventTimeline.BACKWARDS) === null) return false;
+    // The room's first event is loaded: nothing is older.
+    return timeline.getEvents()[0]?.getType() !== EventType.RoomCreate;
+  }
+
+  /** Fetches every reply of a thread with /relations (newest first, all pages). */
+  async fetchThread(roomId: string, rootId: string): Promise<void> {
+    const found: MatrixEvent[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const answer = await this.client.relations(roomId, rootId, 'm.thread', null, {
+        from,
+        limit: 50,
+      } as never);
+      found.push(...answer.events);
+      if (!answer.nextBatch) break;
+      from = answer.nextBatch;
+    }
+    this.threadEvents.set(rootId, found);
+    this.bump();
+  }
+
+  async createChannel(name: string, topic: string, teamId: string | null): Promise<string> {
+    const initialState: { type: string; state_key: string; content: Record<string, unknown> }[] =
+      [];
+    if (teamId) {
+      initialState.push({
+        type: 'm.space.parent',
+        state_key: teamId,
+        content: { via: [this.serverName], canonical: true },
+      });
+    }
+    const { room_id: roomId } = await this.client.createRoom({
+      name,
+      topic: topic || undefined,
+      preset: Preset.PrivateChat,
+      initial_state: initialState,
+    });
+    if (teamId) {
+      await this.loose.sendStateEvent(teamId, 'm.space.child', { via: [this.serverName] }, roomId);
+    }
+    return roomId;
+  }
+
+  async createTeam(name: string, topic: string): Promise<string> {
+    const { room_id: roomId } = await this.client.createRoom({
+      name,
+      topic: topic || undefined,
+      preset: Preset.PrivateChat,
+      creation_content: { type: kSpaceType },
+      // A space's timeline is not a chat: only admins post there.
+      power_level_content_override: { events_default: 100 },
+    });
+    return roomId;
+  }
+
+  async join(roomId: string): Promise<void> {
+    const room = this.client.getRoom(roomId);
+    const inviter = room?.getDMInviter();
+    await this.client.joinRoom(roomId);
+    if (inviter) await this.addDirect(inviter, roomId);
+  }
+
+  async decline(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+  }
+
+  private async addDirect(userId: string, roomId: string): Promise<void> {
+    const content = { ...(this.client.getAccountData(EventType.Direct)?.getContent() ?? {}) };
+    const list: unknown[] = Array.isArray(content[userId]) ? content[userId] : [];
+    if (list.includes(roomId)) return;
+    content[userId] = [...list, roomId];
+    await this.loose.setAccountData(EventType.Direct, content);
+  }
+}
+
+/** "@alice:example.org" → "alice". */
+export function localpart(userId: string): string {
+  const match = /^@([^:]+):/.exec(userId);
+  return match ? match[1] : userId;
+}

@@ -1,0 +1,193 @@
+import { useSignal } from '@preact/signals';
+import type { Room } from 'matrix-js-sdk/lib/matrix.js';
+import type { Chat } from '../chat/chat_client';
+import { sidebarLists, unreadCount } from '../chat/room_lists';
+import { t } from '../i18n';
+
+interface Props {
+  chat: Chat;
+  teamId: string | null;
+  /** The heading above the lists: the team's name, else the server's. */
+  title: string;
+  selectedRoomId: string | null;
+  onSelect: (roomId: string) => void;
+  onCreateChannel: () => void;
+}
+
+function Badge({ count }: { count: number }) {
+  if (count === 0) return null;
+  return (
+    <span class="badge" aria-hidden="true">
+      {count > 99 ? '99+' : count}
+    </span>
+  );
+}
+
+function RoomLink({
+  chat,
+  room,
+  direct,
+  selected,
+  onSelect,
+}: {
+  chat: Chat;
+  room: Room;
+  direct: boolean;
+  selected: boolean;
+  onSelect: (roomId: string) => void;
+}) {
+  const unread = selected ? 0 : unreadCount(room, chat.userId);
+  const label = unread ? t('workspace.room_unread', { name: room.name, count: unread }) : room.name;
+  return (
+    <li>
+      <button
+        type="button"
+        class={`room-link${selected ? ' room-link--active' : ''}${unread ? ' room-link--unread' : ''}`}
+        aria-current={selected ? 'page' : undefined}
+        aria-label={label}
+        onClick={() => onSelect(room.roomId)}
+      >
+        <span class="room-link__icon" aria-hidden="true">
+          {direct ? '@' : '#'}
+        </span>
+        <span class="room-link__name">{room.name}</span>
+        <Badge count={unread} />
+      </button>
+    </li>
+  );
+}
+
+/** The sidebar: invitations, the team's (or Home's) channels, and direct messages. */
+export function RoomSidebar({
+  chat,
+  teamId,
+  title,
+  selectedRoomId,
+  onSelect,
+  onCreateChannel,
+}: Props) {
+  chat.revision.value;
+  const busy = useSignal<string | null>(null);
+  const error = useSignal('');
+  const { channels, directs, invites } = sidebarLists(chat, teamId);
+
+  async function answer(room: Room, accept: boolean) {
+    busy.value = room.roomId;
+    error.value = '';
+    try {
+      if (accept) {
+        await chat.join(room.roomId);
+        onSelect(room.roomId);
+      } else {
+        await chat.decline(room.roomId);
+      }
+    } catch {
+      error.value = t('workspace.invite_failed');
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  return (
+    <nav class="sidebar" aria-label={t('workspace.conversations')}>
+      <p class="sidebar__server">{title}</p>
+      {chat.state.value === 'offline' ? (
+        <p class="sidebar__offline" role="status">
+          {t('workspace.offline')}
+        </p>
+      ) : null}
+      {invites.length ? (
+        <section class="sidebar__section" aria-labelledby="sidebar-invites">
+          <h2 id="sidebar-invites" class="sidebar__heading">
+            {t('workspace.invitations')}
+          </h2>
+          <ul class="sidebar__list">
+            {invites.map((room) => (
+              <li key={room.roomId} class="invite">
+                <span class="invite__name">{room.name}</span>
+                <span class="invite__actions">
+                  <button
+                    type="button"
+                    class="button invite__join"
+                    disabled={busy.value === room.roomId}
+                    aria-label={t('workspace.join_named', { name: room.name })}
+                    onClick={() => answer(room, true)}
+                  >
+                    {t('workspace.join')}
+                  </button>
+                  <button
+                    type="button"
+                    class="button button--quiet"
+                    disabled={busy.value === room.roomId}
+                    aria-label={t('workspace.decline_named', { name: room.name })}
+                    onClick={() => answer(room, false)}
+                  >
+                    {t('workspace.decline')}
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+          <p class="form-error" role="alert">
+            {error.value}
+          </p>
+        </section>
+      ) : null}
+      <section class="sidebar__section" aria-labelledby="sidebar-channels">
+        <div class="sidebar__section-head">
+          <h2 id="sidebar-channels" class="sidebar__heading">
+            {t('workspace.channels')}
+          </h2>
+          <button
+            type="button"
+            class="icon-button sidebar__add"
+            aria-label={t('workspace.create_channel')}
+            title={t('workspace.create_channel')}
+            onClick={onCreateChannel}
+          >
+            <span class="plus-icon plus-icon--small" aria-hidden="true" />
+          </button>
+        </div>
+        {channels.length ? (
+          <ul class="sidebar__list">
+            {channels.map((room) => (
+              <RoomLink
+                key={room.roomId}
+                chat={chat}
+                room={room}
+                direct={false}
+                selected={room.roomId === selectedRoomId}
+                onSelect={onSelect}
+              />
+            ))}
+          </ul>
+        ) : (
+          <p class="sidebar__empty">
+            {chat.state.value === 'starting' ? t('app.loading') : t('workspace.channels_empty')}
+          </p>
+        )}
+      </section>
+      <section class="sidebar__section" aria-labelledby="sidebar-direct">
+        <h2 id="sidebar-direct" class="sidebar__heading">
+          {t('workspace.direct_messages')}
+        </h2>
+        {directs.length ? (
+          <ul class="sidebar__list">
+            {directs.map((room) => (
+              <RoomLink
+                key={room.roomId}
+                chat={chat}
+                room={room}
+                direct
+                selected={room.roomId === selectedRoomId}
+                onSelect={onSelect}
+              />
+            ))}
+          </ul>
+        ) : (
+          <p class="sidebar__empty">{t('workspace.direct_messages_empty')}</p>
+        )}
+      </section>
+    </nav>
+  );
+}
