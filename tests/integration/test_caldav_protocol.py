@@ -9,7 +9,10 @@ tests/interop/test_caldav_client.py, test_vdirsyncer.py and test_litmus.py.
 """
 from __future__ import annotations
 
+import http.client
+import random
 import re
+import signal
 import threading
 import time
 import urllib.parse
@@ -287,6 +290,23 @@ def test_full_matrix_id_signs_in_with_account_or_app_password(server):
         tree = multistatus(r)
         el = prop(tree.find(D + "response"), D + "current-user-principal")
         assert href_path(el.findtext(D + "href")) == f"/dav/principals/{user}/"
+
+
+def test_wrong_passwords_are_throttled_per_user(start_server):
+    # Basic credentials come with every request, so guessing them must be rationed like logins:
+    # after a few failures the account answers 429 with Retry-After, even to the right password
+    # (which would otherwise tell the guesser it found it), and other accounts are unaffected.
+    srv = start_server(relaxed_limits=False)
+    user, _ = new_user(srv, PASSWORD)
+    other, _ = new_user(srv, PASSWORD)
+    cal = paths(user)[1]
+    statuses = [propfind(srv, user, cal, "<d:displayname/>", password=f"guess {i}").status
+                for i in range(30)]
+    assert set(statuses) <= {401, 429} and 429 in statuses, statuses
+    assert statuses.index(429) <= 20, statuses
+    r = propfind(srv, user, cal, "<d:displayname/>")
+    assert r.status == 429 and r.header("Retry-After"), r
+    assert propfind(srv, other, paths(other)[1], "<d:displayname/>").status == 207
 
 
 def test_options_advertises_calendar_access(server, user):
@@ -827,6 +847,34 @@ def test_sync_collection_reports_additions_changes_and_deletions(server, user):
         assert r.status in (403, 409) and b"valid-sync-token" in r.body, r
 
 
+def test_sync_collection_honours_a_client_limit(server, user):
+    # RFC 6578 §3.7: with DAV:limit/DAV:nresults the server either truncates at or below the
+    # number (§3.6: a 507 response for the Request-URI, and a token for the part returned, from
+    # which the client asks again) or fails the request (DAV:number-of-matches-within-limits).
+    _, cal = paths(user)
+    for i in range(5):
+        assert put_ics(server, user, cal + f"l{i}.ics", event(f"l{i}")).status == 201
+    seen, token = set(), ""
+    for _ in range(10):
+        body = (f'<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token>'
+                '<d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit>'
+                '<d:prop><d:getetag/></d:prop></d:sync-collection>')
+        r = dav(server, "REPORT", cal, user, body)
+        if r.status != 207:
+            assert r.status in (403, 507) and b"number-of-matches-within-limits" in r.body, r
+            return
+        tree = ET.fromstring(r.body)
+        found = responses(tree)
+        truncated = cal in found and status_of(found[cal]) == 507
+        members = {p for p in found if p != cal}
+        assert len(members) <= 2, f"nresults 2, got {len(members)} members: {sorted(members)}"
+        seen |= members
+        token = tree.findtext(D + "sync-token")
+        if not truncated:
+            break
+    assert seen == {cal + f"l{i}.ics" for i in range(5)}, sorted(seen)
+
+
 def freebusy_periods(ics: str) -> list[tuple[str, str, str]]:
     """(fbtype, start, end-or-duration) for each FREEBUSY period of each VFREEBUSY."""
     out = []
@@ -1012,6 +1060,71 @@ def test_a_token_of_a_deleted_calendar_does_not_hide_the_new_one(server, user):
             f"{r.body.decode()}"
     else:
         assert r.status in (403, 409) and b"valid-sync-token" in r.body, r
+
+
+def test_acknowledged_writes_and_sync_tokens_survive_kill_9(start_server, workdir):
+    # What a 201/204 acknowledged is on disk: after kill -9 and a restart on the same folder,
+    # every acknowledged PUT is there with its text, every acknowledged DELETE stays deleted, and
+    # a token handed out before the kill still reports what changed after it (tokens neither
+    # repeat nor go back).
+    data = workdir / "data"
+    srv = start_server(data_dir=data)
+    user, _ = new_user(srv, PASSWORD)
+    cal = paths(user)[1]
+    rng = random.Random(4791)
+    created, deleted, deleting = {}, set(), set()
+    for round_no in range(4):
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def writer(w):
+            n = 0
+            while not stop.is_set():
+                name = f"r{round_no}-w{w}-{n}.ics"
+                try:
+                    r = put_ics(srv, user, cal + name, event(name[:-4]))
+                except (OSError, http.client.HTTPException):
+                    return  # killed under us: never acknowledged
+                if r.status == 201:
+                    with lock:
+                        created[name] = name[:-4]
+                    if n % 3 == 2:
+                        victim = f"r{round_no}-w{w}-{n - 1}.ics"
+                        with lock:
+                            deleting.add(victim)  # may be applied even if never answered
+                        try:
+                            d = dav(srv, "DELETE", cal + victim, user)
+                        except (OSError, http.client.HTTPException):
+                            return
+                        if d.status in (200, 204):
+                            with lock:
+                                deleted.add(victim)
+                n += 1
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+        [t.start() for t in threads]
+        time.sleep(rng.uniform(0.2, 0.8))
+        token = sync_token(srv, user, cal)
+        time.sleep(rng.uniform(0.05, 0.3))
+        srv.stop(signal.SIGKILL)
+        stop.set()
+        [t.join(10) for t in threads]
+        srv = start_server(data_dir=data)
+        present = set(listing(srv, user, cal))
+        missing = set(created) - deleting - present
+        assert not missing, (round_no, sorted(missing)[:10])
+        assert not (deleted & present), (round_no, sorted(deleted & present)[:10])
+        for name in sorted(set(created) - deleting)[-20:]:
+            got = dav(srv, "GET", cal + name, user)
+            assert f"UID:{created[name]}".encode() in got.body, (round_no, name, got)
+        assert put_ics(srv, user, cal + f"after-{round_no}.ics",
+                       event(f"after-{round_no}")).status == 201
+        r = sync_report(srv, user, cal, token)
+        assert r.status == 207, (round_no, token, r)
+        assert cal + f"after-{round_no}.ics" in responses(ET.fromstring(r.body)), \
+            (round_no, token, r.body[-500:])
+        assert ET.fromstring(r.body).findtext(D + "sync-token") != token
+    assert len(created) > 20, "the writers got few answers: the test proves little"
 
 
 # -- bad input ----------------------------------------------------------------------------------
@@ -1291,6 +1404,17 @@ def test_a_user_cannot_see_or_touch_another_users_calendars(server):
         r = raw_exchange(server, http_request_bytes("GET", raw_path, headers=auth))
         assert r is None or r.status in (400, 403, 404), (raw_path, r)
         assert r is None or not leaks(r.body), (raw_path, r.body)
+    # No listing names other users, and alice's principal looks like a user that does not exist.
+    for path in ("/dav/", "/dav/principals/", "/dav/calendars/"):
+        r = propfind(server, bob, path, "<d:displayname/><d:resourcetype/>", depth="1")
+        assert r.status in (207, 403, 404), (path, r)
+        assert alice.encode() not in r.body, (path, r.body)
+    ghost = unique_name("ghost")
+    for template in ("/dav/principals/{}/", "/dav/calendars/{}/"):
+        a = propfind(server, bob, template.format(alice), "<d:displayname/>")
+        g = propfind(server, bob, template.format(ghost), "<d:displayname/>")
+        assert (a.status, a.body.replace(alice.encode(), b"X")) == \
+            (g.status, g.body.replace(ghost.encode(), b"X")), (template, a, g)
     # Alice's calendar is exactly as she left it.
     got = dav(server, "GET", a_cal + "secret.ics", alice)
     assert got.status == 200 and got.header("ETag") == etag

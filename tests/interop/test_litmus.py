@@ -3,9 +3,9 @@
 Where litmus runs: litmus starts every group with `MKCOL <url>/litmus/` and works inside that
 collection. Pointed at a calendar collection (…/personal/), that MKCOL makes a collection inside
 a calendar, which CalDAV rules out (RFC 4791 §4.2, §5.3.1.2 calendar-collection-location-ok),
-so nothing would run: the first test below checks exactly that. Pointed at the calendar home,
-litmus's MKCOL makes a calendar collection (a MKCOL in a home makes a calendar here, RFC 5689
-style), and litmus's tests then run *inside a calendar collection*, which is what the issue asks.
+so nothing would run: the last test below checks exactly that. Pointed at the calendar home,
+litmus's MKCOL makes a calendar collection (Ruche's homes hold only calendars, so a plain MKCOL
+there makes one), and litmus's tests then run *inside a calendar collection*, as the issue asks.
 
 Inside a calendar, only iCalendar objects may be stored (RFC 4791 §4.1, §5.3.2.1
 supported-calendar-data / valid-calendar-data) and no collection may be made. litmus PUTs plain
