@@ -36,19 +36,32 @@ export interface WhoamiResponse {
   device_id?: string;
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   token?: string;
   body?: unknown;
 }
 
-async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+/** The Client-Server API of this origin (`/_matrix/client/v3` + path). */
+function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  return requestJson<T>(method, kClientApi + path, options);
+}
+
+/**
+ * One JSON request to this origin's `url` (Matrix or Ruche's `/_ruche/v1`): a MatrixError when
+ * the server answered with an error, a NetworkError when it did not answer.
+ */
+export async function requestJson<T>(
+  method: string,
+  url: string,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
 
   let response: Response;
   try {
-    response = await fetch(kClientApi + path, {
+    response = await fetch(url, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -2,7 +2,7 @@
 // slots, booking one, and the manage link's view, cancel and reschedule. No account: visitors
 // are identified by nothing, a booking by its manage token. Errors are the MatrixError /
 // NetworkError of the Matrix client, so views explain them the same way.
-import { MatrixError, NetworkError } from '../api/matrix_client';
+import { MatrixError, NetworkError, requestJson } from '../api/matrix_client';
 
 export type BookingLocation = { kind: 'video' } | { kind: 'in_person'; address: string };
 
@@ -76,28 +76,8 @@ export interface BookingRequest {
   consent: true;
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let response: Response;
-  try {
-    response = await fetch(`/_ruche/v1${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-    });
-  } catch (cause) {
-    throw new NetworkError(cause);
-  }
-  // NOTE: a proxy in front of the server may answer with HTML; an unreadable body is empty.
-  const payload: Record<string, unknown> = await response.json().catch(() => ({}));
-  if (response.ok) return payload as T;
-  const errcode = typeof payload.errcode === 'string' ? payload.errcode : 'M_UNKNOWN';
-  const message = typeof payload.error === 'string' ? payload.error : response.statusText;
-  const retryAfterMs =
-    typeof payload.retry_after_ms === 'number' ? payload.retry_after_ms : undefined;
-  throw new MatrixError(response.status, errcode, message, retryAfterMs);
+function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  return requestJson<T>(method, `/_ruche/v1${path}`, { body });
 }
 
 const enc = encodeURIComponent;
