@@ -77,10 +77,18 @@ class EventApiImpl final : public EventApi {
     if (!session) {
       co_return session.error();
     }
-    auto ensure = CalendarStore::EnsureDefaultCalendar(session->localpart, "Personal");
-    auto ensured = co_await matrix::Commit(deps_.store, std::move(ensure));
-    if (!ensured) {
-      co_return ensured.error();
+    // A user without any calendar gets the default one; everyone else costs one read, not a
+    // write per request.
+    auto existing = calendars_.Calendars(session->localpart);
+    if (!existing) {
+      co_return existing.error();
+    }
+    if (existing->empty()) {
+      auto ensure = CalendarStore::EnsureDefaultCalendar(session->localpart, "Personal");
+      auto ensured = co_await matrix::Commit(deps_.store, std::move(ensure));
+      if (!ensured) {
+        co_return ensured.error();
+      }
     }
     std::string cal_name(req.Param("cal"));
     if (cal_name.empty()) {
