@@ -63,7 +63,7 @@ asan: asan-ci
 asan-ci: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
-	ctest --test-dir build-asan --output-on-failure
+	ctest --test-dir build-asan --output-on-failure --timeout 900
 	RUCHE_BIN=build-asan/ruche scripts/run-tests.sh integration
 
 fuzz: deps

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   launchBrowser,
   newContext,
+  reportFailure,
   screenshot,
   visibleRawKeys,
   watchPage,
@@ -63,6 +64,32 @@ const threadPanel = (page) => page.getByRole('complementary', { name: 'Thread' }
 /** The timeline row of the message whose text contains `text`. */
 const messageRow = (scope, text) => scope.locator('li.message').filter({ hasText: text });
 
+/** Opens `name` from the sidebar unless it is already open: each test starts where it expects. */
+async function openRoom(page, name = kChannel) {
+  const heading = page.getByRole('heading', { name: `# ${name}`, level: 1 });
+  if (await heading.isVisible()) return;
+  const button = sidebar(page).getByRole('button', { name: new RegExp(`^${name}`) });
+  if (!(await button.count())) {
+    await page.getByRole('navigation', { name: 'Teams' }).getByRole('button', { name: 'Home' }).click();
+  }
+  await button.click();
+  await heading.waitFor();
+}
+
+/**
+ * A test of the story: `it`, plus what every page showed when it failed (the tests build on
+ * each other, so the first failure is the one to read).
+ */
+const step = (name, fn) =>
+  it(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      await reportFailure(name, people);
+      throw error;
+    }
+  });
+
 async function roomIdByName(token, name) {
   const { joined_rooms: rooms } = await api(token, 'GET', '/joined_rooms');
   for (const roomId of rooms) {
@@ -88,7 +115,7 @@ after(async () => {
 describe('two people chatting', () => {
   let roomId;
 
-  it('alice creates a channel from the sidebar', async () => {
+  step('alice creates a channel from the sidebar', async () => {
     const { page, token } = people.alice;
     await page.getByRole('button', { name: 'Create a channel' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a channel' });
@@ -105,7 +132,7 @@ describe('two people chatting', () => {
     roomId = await roomIdByName(token, kChannel);
   });
 
-  it('bob accepts the invitation in the UI', async () => {
+  step('bob accepts the invitation in the UI', async () => {
     const { page } = people.bob;
     await api(people.alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/invite`, {
       user_id: people.bob.userId,
@@ -121,7 +148,7 @@ describe('two people chatting', () => {
     await log(people.alice.page).getByText('bob joined').waitFor();
   });
 
-  it('alice types, and bob sees the typing indicator, then the message in real time', async () => {
+  step('alice types, and bob sees the typing indicator, then the message in real time', async () => {
     const alice = people.alice.page;
     const bob = people.bob.page;
     const composer = alice.getByLabel(`Message ${kChannel}`, { exact: true });
@@ -147,7 +174,9 @@ describe('two people chatting', () => {
     await messageRow(log(alice), 'second line').getByText('Seen by bob').waitFor();
   });
 
-  it('bob replies in a thread and alice sees the thread reply', async () => {
+  step('bob replies in a thread and alice sees the thread reply', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     await messageRow(log(bob), 'second line').hover();
@@ -174,7 +203,9 @@ describe('two people chatting', () => {
     await threadPanel(bob).waitFor({ state: 'detached' });
   });
 
-  it('alice reacts and bob sees the count; each toggles their own', async () => {
+  step('alice reacts and bob sees the count; each toggles their own', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     const aliceRow = messageRow(log(alice), 'second line');
@@ -203,7 +234,9 @@ describe('two people chatting', () => {
     );
   });
 
-  it('alice edits her message and bob sees the new text, marked edited', async () => {
+  step('alice edits her message and bob sees the new text, marked edited', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     const row = messageRow(log(alice), 'second line');
@@ -224,7 +257,9 @@ describe('two people chatting', () => {
     await edited.getByRole('button', { name: '1 reply' }).waitFor();
   });
 
-  it('alice deletes her message and bob sees it gone', async () => {
+  step('alice deletes her message and bob sees it gone', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     // The answer to /redact comes only after /sync has brought the redaction, as it can on a
@@ -250,7 +285,9 @@ describe('two people chatting', () => {
     assert.equal(await log(bob).getByRole('button', { name: /^👍/ }).count(), 0);
   });
 
-  it('replies quote the message they answer', async () => {
+  step('replies quote the message they answer', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     await send(people.bob.token, roomId, { msgtype: 'm.text', body: 'Lunch at noon?' });
@@ -266,7 +303,8 @@ describe('two people chatting', () => {
     await reply.locator('blockquote').getByText('Lunch at noon?').waitFor();
   });
 
-  it('shows an unread badge for another channel until it is opened', async () => {
+  step('shows an unread badge for another channel until it is opened', async () => {
+    await openRoom(people.bob.page);
     const bob = people.bob.page;
     const { room_id: other } = await api(people.alice.token, 'POST', '/createRoom', {
       name: 'random',
@@ -285,7 +323,7 @@ describe('two people chatting', () => {
     await sidebar(bob).getByRole('button', { name: kChannel, exact: true }).click();
   });
 
-  it('pages back through history when scrolled to the top', async () => {
+  step('pages back through history when scrolled to the top', async () => {
     const bob = people.bob.page;
     const { room_id: history } = await api(people.alice.token, 'POST', '/createRoom', {
       name: 'history',
@@ -317,7 +355,7 @@ describe('two people chatting', () => {
     await sidebar(bob).getByRole('button', { name: new RegExp(`^${kChannel}`) }).click();
   });
 
-  it('alice creates a team and a channel in it', async () => {
+  step('alice creates a team and a channel in it', async () => {
     const alice = people.alice.page;
     await alice.getByRole('button', { name: 'Create a team' }).click();
     const dialog = alice.getByRole('dialog', { name: 'Create a team' });
@@ -344,7 +382,9 @@ describe('two people chatting', () => {
     await sidebar(alice).getByRole('button', { name: kChannel, exact: true }).click();
   });
 
-  it('messages crafted to run scripts render inert', async () => {
+  step('messages crafted to run scripts render inert', async () => {
+    await openRoom(people.alice.page);
+    await openRoom(people.bob.page);
     const alice = people.alice.page;
     const bob = people.bob.page;
     const html = (formatted_body, body) => ({
@@ -443,7 +483,8 @@ describe('two people chatting', () => {
     });
   });
 
-  it('speaks French, with dates and times in the French way', async () => {
+  step('speaks French, with dates and times in the French way', async () => {
+    await openRoom(people.bob.page);
     const bob = people.bob.page;
     await bob.getByLabel('Language').selectOption({ label: 'Français' });
     const timeline = bob.getByRole('log', { name: `Messages de ${kChannel}` });
@@ -462,7 +503,7 @@ describe('two people chatting', () => {
     await log(bob).waitFor();
   });
 
-  it('on a phone, the rooms are in the navigation drawer', async () => {
+  step('on a phone, the rooms are in the navigation drawer', async () => {
     const bob = people.bob.page;
     await bob.setViewportSize({ width: 390, height: 800 });
     const menu = bob.locator('[aria-controls="workspace-nav"]'); // "Show" / "Hide navigation"
@@ -480,7 +521,7 @@ describe('two people chatting', () => {
     await bob.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('shows no untranslated keys and logged no console errors or CSP violations', async () => {
+  step('shows no untranslated keys and logged no console errors or CSP violations', async () => {
     for (const [name, person] of Object.entries(people)) {
       assert.deepEqual(await visibleRawKeys(person.page), [], `${name}: raw i18n keys`);
       await screenshot(person.page, `chat-${name}.png`);

@@ -23,6 +23,9 @@ export function launchBrowser({ extraArgs = [] } = {}) {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // /dev/shm is 64 MiB in many containers (CI's included, perhaps): past it, chromium's
+      // renderers crash ("Aw, Snap") and every wait times out. Temp files do not run out.
+      '--disable-dev-shm-usage',
       ...extraArgs,
     ],
   });
@@ -82,6 +85,7 @@ export function watchPage(page, { allow = [] } = {}) {
     if (!apiError) report(`console error: ${message.text()} (${url})`);
   });
   page.on('pageerror', (error) => report(`uncaught exception: ${error.message}`));
+  page.on('crash', () => report('the page crashed'));
   page.on('requestfailed', (request) => {
     const errorText = request.failure()?.errorText;
     // The chat holds a /sync long-poll open at all times: a reload, a sign-out or the end of the
@@ -119,4 +123,41 @@ export async function visibleRawKeys(page) {
     if (keyRe.test(document.title)) found.push(`title=${document.title}`);
     return found;
   });
+}
+
+/** `promise`, or `fallback` when it has not settled within `ms` (a crashed page never answers). */
+function within(promise, ms, fallback) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([promise.catch((error) => `(${error.message.split('\n')[0]})`), late]).finally(
+    () => clearTimeout(timer),
+  );
+}
+
+/**
+ * Prints what each page shows when a test failed — its URL, heading, the names of its buttons
+ * and the problems its watcher collected — and saves a screenshot of each as
+ * fail-<test>-<name>.png. CI keeps only the output, so this is what tells a failure there.
+ * `pages`: {name: {page, problems}}. Bounded in time: a crashed page never answers.
+ */
+export async function reportFailure(testName, pages) {
+  const slug = testName.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60);
+  for (const [name, { page, problems = [] }] of Object.entries(pages)) {
+    if (!page) continue;
+    const seen = await within(
+      page.evaluate(() => ({
+        heading: document.querySelector('h1')?.textContent ?? '',
+        buttons: [...document.querySelectorAll('button, [role=button]')]
+          .map((b) => b.getAttribute('aria-label') || b.textContent.trim())
+          .filter(Boolean)
+          .slice(0, 40),
+        dialogs: [...document.querySelectorAll('[role=dialog]')].map((d) => d.getAttribute('aria-label')),
+      })),
+      5_000,
+      '(the page did not answer within 5 s)',
+    );
+    console.log(`[${testName}] ${name} at ${page.url()}: ${JSON.stringify(seen)}`);
+    if (problems.length) console.log(`[${testName}] ${name} problems: ${JSON.stringify(problems)}`);
+    await within(screenshot(page, `fail-${slug}-${name}.png`), 10_000, null);
+  }
 }
