@@ -33,7 +33,7 @@ std::string Lang(std::string_view l) {
 std::string FormatWhen(std::string_view language, int64_t utc, const TimeZone& zone) {
   LocalDate d = zone.DateOf(utc);
   int minutes = zone.MinutesOf(utc);
-  char hhmm[8];
+  char hhmm[16];  // "HH:MM"; room for any int so the compiler sees no truncation
   std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", minutes / 60, minutes % 60);
   std::string lang = Lang(language);
   const Words& w = lang == "fr" ? kFr : lang == "es" ? kEs : kEn;

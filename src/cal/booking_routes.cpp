@@ -737,8 +737,9 @@ class BookingApiImpl final : public BookingApi {
     co_return Response::Json(out);
   }
 
+  // The visitor cancels with the manage link's token; the owner, signed in, from their list.
   asio::awaitable<Response> Cancel(Request& req) {
-    auto b = Managed(req);
+    auto b = req.QueryParam("t") ? Managed(req) : Owned(req);
     if (!b) {
       co_return matrix::Fail(b.error());
     }
@@ -765,22 +766,25 @@ class BookingApiImpl final : public BookingApi {
     co_return co_await Change(req, *b, *when);
   }
 
-  asio::awaitable<Response> Confirm(Request& req) {
-    auto session = matrix::Authenticate(deps_.accounts, req);
-    if (!session) {
-      co_return matrix::Fail(session.error());
+  // The booking `{id}` of the signed-in owner, or 404 (another user's reveals nothing).
+  Result<Booking> Owned(const Request& req) {
+    RUCHE_ASSIGN_OR_RETURN(auto session, matrix::Authenticate(deps_.accounts, req));
+    RUCHE_ASSIGN_OR_RETURN(auto b, LoadBooking(std::string(req.Param("id"))));
+    if (!b || b->owner != session.localpart) {
+      return Error::NotFound("no such booking");
     }
-    auto b = LoadBooking(std::string(req.Param("id")));
+    return std::move(*b);
+  }
+
+  asio::awaitable<Response> Confirm(Request& req) {
+    auto b = Owned(req);
     if (!b) {
       co_return matrix::Fail(b.error());
     }
-    if (!*b || (*b)->owner != session->localpart) {
-      co_return matrix::Fail(Error::NotFound("no such booking"));
-    }
-    if ((*b)->status != "pending") {
+    if (b->status != "pending") {
       co_return matrix::Fail(Error(409, "M_INVALID_PARAM", "only a pending booking is confirmed"));
     }
-    co_return co_await Change(req, **b, (*b)->start, true);
+    co_return co_await Change(req, *b, b->start, true);
   }
 
   // Cancels (`new_start` empty), reschedules or confirms a booking, with its calendar event and

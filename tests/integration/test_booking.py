@@ -280,3 +280,39 @@ def test_queued_mail_survives_a_restart(start_server, smtp, workdir):
     assert mails[0][0] == ["emile@example.org"]
     assert "DTSTART:20270329T070000Z" in calendar_part(mails[0][1])[0]
     assert second.alive()
+
+
+def test_the_owner_cancels_from_their_list(start_server, smtp):
+    controller, inbox = smtp
+    server = start_server(registration="open", settings=mail_settings(controller))
+    owner, token = new_user(server)
+    _, stranger = new_user(server)
+    create_type(server, token)
+    r = book(server, owner, "consult", "2027-03-29T07:00:00Z")
+    assert r.status == 200
+    booking_id = r.json["id"]
+    path = f"/_ruche/v1/bookings/{booking_id}/cancel"
+    # Neither anonymous nor another user can; the other user learns nothing (404, not 403).
+    assert call(server, "POST", path).status == 401
+    denied = call(server, "POST", path, token=stranger)
+    assert denied.status == 404
+    assert call(server, "POST", "/_ruche/v1/bookings/nope/cancel", token=stranger).json == \
+        denied.json
+    listed = call(server, "GET", "/_ruche/v1/bookings", token=token).json["bookings"]
+    assert [b["status"] for b in listed] == ["confirmed"]
+
+    cancelled = call(server, "POST", path, token=token)
+    assert cancelled.status == 200 and cancelled.json["status"] == "cancelled"
+    listed = call(server, "GET", "/_ruche/v1/bookings", token=token).json["bookings"]
+    assert [b["status"] for b in listed] == ["cancelled"]
+    # The slot is free again, the owner's calendar event is gone, the visitor is told.
+    assert "2027-03-29T07:00:00Z" in slots(server, owner, "consult", "2027-03-29T00:00:00Z",
+                                           "2027-03-30T00:00:00Z")
+    events = call(server, "GET", query("/_ruche/v1/calendars/personal/events",
+                                       **{"from": "2027-03-29T00:00:00Z",
+                                          "to": "2027-03-30T00:00:00Z"}), token=token)
+    assert events.status == 200 and events.json["events"] == []
+    mails = inbox.wait_for(2)
+    assert mails[1][0] == ["emile@example.org"]
+    assert calendar_part(mails[1][1])[1] == "CANCEL"
+    assert call(server, "POST", path, token=token).status == 409
