@@ -16,12 +16,16 @@ namespace {
 constexpr size_t kBatch = 500;
 constexpr int64_t kMaxReferences = 100;
 
-json::object& Relations(json::object& ev) {
+json::object& Unsigned(json::object& ev) {
   json::value& u = ev["unsigned"];
   if (!u.is_object()) {
     u = json::object{};
   }
-  json::value& r = u.as_object()["m.relations"];
+  return u.as_object();
+}
+
+json::object& Relations(json::object& ev) {
+  json::value& r = Unsigned(ev)["m.relations"];
   if (!r.is_object()) {
     r = json::object{};
   }
@@ -162,10 +166,38 @@ Result<void> AggregateBatch(store::Connection& conn, const std::vector<json::obj
   return {};
 }
 
+// One point lookup per event the reader sent (by others', the common case, none).
+Result<void> AddTransactionIds(store::Connection& conn, const std::vector<json::object*>& events,
+                               std::string_view user_id, std::string_view device_id) {
+  if (device_id.empty() || user_id.size() < 2) {
+    return {};
+  }
+  // transaction_ids is keyed by localpart: "@alice:server" → "alice".
+  std::string_view localpart = user_id.substr(1, user_id.find(':') - 1);
+  for (json::object* ev : events) {
+    const json::value* sender = ev->if_contains("sender");
+    const json::value* id = ev->if_contains("event_id");
+    if (!sender || !id || !sender->is_string() || !id->is_string() ||
+        sender->get_string() != user_id) {
+      continue;
+    }
+    RUCHE_ASSIGN_OR_RETURN(
+        auto row, conn.QueryOne("SELECT txn_id FROM transaction_ids WHERE event_id = ? AND "
+                                "localpart = ? AND device_id = ?",
+                                {std::string(id->get_string()), std::string(localpart),
+                                 std::string(device_id)}));
+    if (row) {
+      Unsigned(*ev)["transaction_id"] = row->Text(0);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> AddAggregations(store::Connection& conn, const std::vector<json::object*>& events,
-                             std::string_view user_id) {
+                             std::string_view user_id, std::string_view device_id) {
+  RUCHE_RETURN_IF_ERROR(AddTransactionIds(conn, events, user_id, device_id));
   for (size_t i = 0; i < events.size(); i += kBatch) {
     std::vector<json::object*> batch(
         events.begin() + static_cast<std::ptrdiff_t>(i),

@@ -14,9 +14,12 @@
 namespace ruche::matrix {
 
 // Adds the aggregations of `events` (client-form events with event_id), in a few queries for
-// the whole list. `user_id` is the reader (for current_user_participated).
+// the whole list. `user_id` is the reader (for current_user_participated); `device_id` the
+// reader's device: the events it sent itself get `unsigned.transaction_id` (spec: "if the
+// client being given the event is the same one which sent it"), which is how clients match
+// their local echo with the event that came back.
 Result<void> AddAggregations(store::Connection& conn,
                              const std::vector<core::json::object*>& events,
-                             std::string_view user_id);
+                             std::string_view user_id, std::string_view device_id);
 
 }  // namespace ruche::matrix

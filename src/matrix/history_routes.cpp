@@ -96,7 +96,8 @@ asio::awaitable<Response> HistoryRoutes::Context(Request& req) {
   for (auto& [s, ev] : after) {
     to_aggregate.push_back(&ev);
   }
-  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id); !agg) {
+  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id, session->device_id);
+      !agg) {
     co_return Fail(agg.error());
   }
   // Tokens follow /messages: going back from `start` gives what precedes events_before,
@@ -185,7 +186,8 @@ asio::awaitable<Response> HistoryRoutes::Threads(Request& req) {
   for (auto& ev : roots) {
     to_aggregate.push_back(&ev);
   }
-  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id); !agg) {
+  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id, session->device_id);
+      !agg) {
     co_return Fail(agg.error());
   }
   json::array chunk;

@@ -651,7 +651,8 @@ asio::awaitable<Response> RoomRoutes::GetEvent(Request& req) {
   if (!ev) {
     co_return Fail(ev.error());
   }
-  if (auto agg = AddAggregations(lease.conn(), {&*ev}, session->user_id); !agg) {
+  if (auto agg = AddAggregations(lease.conn(), {&*ev}, session->user_id, session->device_id);
+      !agg) {
     co_return Fail(agg.error());
   }
   co_return Response::Json(*ev);
@@ -718,7 +719,8 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
   for (auto& ev : chunk) {
     to_aggregate.push_back(&ev);
   }
-  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id); !agg) {
+  if (auto agg = AddAggregations(lease.conn(), to_aggregate, session->user_id, session->device_id);
+      !agg) {
     co_return Fail(agg.error());
   }
   json::object out{{"chunk", EventsToArray(std::move(chunk))}, {"start", StreamToken(from)}};

@@ -378,7 +378,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         to_aggregate.push_back(&ev);
       }
     }
-    if (auto agg = AddAggregations(lease.conn(), to_aggregate, user); !agg) {
+    if (auto agg = AddAggregations(lease.conn(), to_aggregate, user, session->device_id); !agg) {
       co_return Response::FromError(agg.error());
     }
   }

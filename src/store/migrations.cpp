@@ -474,6 +474,11 @@ CREATE TABLE mail_queue (
 );
 CREATE INDEX mail_queue_due ON mail_queue (status, next_attempt_ts);
 )sql"},
+      // /sync, /messages and friends give the sending device its transaction ID back in
+      // `unsigned.transaction_id`: found from the event.
+      {14, "transaction_ids_by_event", R"sql(
+CREATE INDEX transaction_ids_by_event ON transaction_ids (event_id);
+)sql"},
   };
   return migrations;
 }

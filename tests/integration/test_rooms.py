@@ -4,7 +4,8 @@ Each test creates its own users and rooms on the module's shared server."""
 import threading
 import urllib.parse
 
-from ruche_test import bodies, call, client_path, create_room, new_user, q, query, send, sync
+from ruche_test import (bodies, call, client_path, create_room, login, new_user, q, query, send,
+                        sync)
 
 
 def test_create_room_sets_up_state_and_creator_joins(server):
@@ -48,6 +49,40 @@ def test_send_is_idempotent_per_transaction_id(server):
     history = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b",
                                         limit="50"), token=token).json
     assert bodies({"events": history["chunk"]}) == ["hello"]
+
+
+def test_the_sending_device_gets_its_transaction_id_back(server):
+    """Spec: unsigned.transaction_id is given to the client that sent the event, and only to it
+    (clients match their local echo with it): in /sync, /messages, /context and /event."""
+    name, token = new_user(server)
+    other_device = login(server, name).json["access_token"]
+    _, bob = new_user(server)
+    room = create_room(server, token, preset="public_chat")
+    call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {}, token=bob)
+    sent = send(server, token, room, "echo me", "txn-echo-1").json["event_id"]
+    redaction = call(server, "PUT", client_path(f"/rooms/{q(room)}/redact/{q(sent)}/txn-redact"),
+                     {"reason": "typo"}, token=token)
+    assert redaction.status == 200, redaction
+    redaction_id = redaction.json["event_id"]
+
+    def txn_ids(events):
+        return {e["event_id"]: e.get("unsigned", {}).get("transaction_id") for e in events
+                if e["event_id"] in (sent, redaction_id)}
+
+    want = {sent: "txn-echo-1", redaction_id: "txn-redact"}
+    nobody = {sent: None, redaction_id: None}
+    for tok, expected in [(token, want), (other_device, nobody), (bob, nobody)]:
+        timeline = sync(server, tok)["rooms"]["join"][room]["timeline"]["events"]
+        assert txn_ids(timeline) == expected
+        history = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"), dir="b"),
+                       token=tok).json["chunk"]
+        assert txn_ids(history) == expected
+        ev = call(server, "GET", client_path(f"/rooms/{q(room)}/event/{q(redaction_id)}"),
+                  token=tok).json
+        assert ev.get("unsigned", {}).get("transaction_id") == expected[redaction_id]
+        context = call(server, "GET", client_path(f"/rooms/{q(room)}/context/{q(sent)}"),
+                       token=tok).json
+        assert context["event"].get("unsigned", {}).get("transaction_id") == expected[sent]
 
 
 def test_concurrent_retries_of_one_transaction_create_one_event(server):
