@@ -25,6 +25,7 @@
 #include "mail/mail_queue.hpp"
 #include "matrix/client_api.hpp"
 #include "matrix/device_keys.hpp"
+#include "matrix/media_routes.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/room_events.hpp"
 #include "meet/meet_routes.hpp"
@@ -220,6 +221,12 @@ int Serve(const core::Config& config) {
   if (!blobs) {
     RUCHE_LOG_ERROR("{}", blobs.error().message);
     return 1;
+  }
+  if (auto swept = matrix::SweepUnreferencedMedia(**store, **blobs); !swept) {
+    RUCHE_LOG_ERROR("media: the sweep of unreferenced blobs failed: {}", swept.error().message);
+  } else if (swept->blobs > 0) {
+    RUCHE_LOG_INFO("media: removed {} unreferenced blobs ({} bytes) left by an interrupted upload",
+                   swept->blobs, swept->bytes);
   }
   if (auto vips = files::InitImageLibrary(); !vips) {
     RUCHE_LOG_ERROR("{}", vips.error().message);

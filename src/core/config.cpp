@@ -188,6 +188,11 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_STR("mail.from_name", mail.from_name),
       RUCHE_DBL("limits.bookings_per_ip_per_second", limits.bookings_per_ip_per_second),
       RUCHE_INT("limits.bookings_per_ip_burst", limits.bookings_per_ip_burst),
+      RUCHE_DBL("limits.send_per_user_per_second", limits.send_per_user_per_second),
+      RUCHE_INT("limits.send_per_user_burst", limits.send_per_user_burst),
+      RUCHE_DBL("limits.send_per_room_per_second", limits.send_per_room_per_second),
+      RUCHE_INT("limits.send_per_room_burst", limits.send_per_room_burst),
+      RUCHE_INT("media.upload_bytes_per_user_per_day", media.upload_bytes_per_user_per_day),
   };
   return keys;
 }

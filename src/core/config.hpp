@@ -45,6 +45,13 @@ struct LimitsConfig {
   // Public booking pages: bookings made per visitor IP.
   double bookings_per_ip_per_second = 0.1;
   int64_t bookings_per_ip_burst = 10;
+  // Room events (send, state, redact) per user, and into one room from all its members: a
+  // script or a compromised account cannot flood a room nor the store. Far above a person's
+  // pace; a bot that needs more gets its own settings.
+  double send_per_user_per_second = 10.0;
+  int64_t send_per_user_burst = 100;
+  double send_per_room_per_second = 50.0;
+  int64_t send_per_room_burst = 500;
 };
 
 // argon2id cost of new password hashes; defaults are libsodium's INTERACTIVE limits. Lower
@@ -59,6 +66,9 @@ struct MediaConfig {
   int64_t max_image_pixels = 50'000'000;  // larger images get no thumbnail (never decoded)
   double uploads_per_user_per_second = 1.0;
   int64_t uploads_per_user_burst = 30;
+  // Bytes one user may upload in any 24 hours (0 = no quota). Past it: 429 M_LIMIT_EXCEEDED
+  // with retry_after_ms = when enough of the window's uploads have aged out.
+  int64_t upload_bytes_per_user_per_day = 4LL * 1024 * 1024 * 1024;
 };
 
 struct StoreConfig {

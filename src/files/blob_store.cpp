@@ -211,4 +211,52 @@ bool BlobStore::Contains(std::string_view sha256) const {
   return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+Result<std::vector<std::string>> BlobStore::List() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  // <root>/ab/cd/<digest>: two levels of folders, then the files.
+  for (const auto& level1 : fs::directory_iterator(root_, ec)) {
+    std::string name1 = level1.path().filename().string();
+    if (name1.size() != 2 || !level1.is_directory()) {
+      continue;  // tmp/ and anything else
+    }
+    for (const auto& level2 : fs::directory_iterator(level1.path(), ec)) {
+      if (!level2.is_directory()) {
+        continue;
+      }
+      for (const auto& file : fs::directory_iterator(level2.path(), ec)) {
+        std::string digest = file.path().filename().string();
+        if (file.is_regular_file() && PathOf(digest) == file.path().string()) {
+          out.push_back(std::move(digest));
+        }
+      }
+      if (ec) {
+        return Error::Internal("cannot list " + level2.path().string() + ": " + ec.message());
+      }
+    }
+    if (ec) {
+      return Error::Internal("cannot list " + level1.path().string() + ": " + ec.message());
+    }
+  }
+  if (ec) {
+    return Error::Internal("cannot list " + root_ + ": " + ec.message());
+  }
+  return out;
+}
+
+Result<int64_t> BlobStore::Remove(std::string_view sha256) {
+  std::string path = PathOf(sha256);
+  if (path.empty()) {
+    return Error::BadRequest("malformed blob digest", "M_INVALID_PARAM");
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? Result<int64_t>(0) : Error::Internal(Errno("cannot stat", path));
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Error::Internal(Errno("cannot remove", path));
+  }
+  return static_cast<int64_t>(st.st_size);
+}
+
 }  // namespace ruche::files

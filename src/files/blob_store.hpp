@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -42,6 +43,13 @@ class BlobStore {
 
   // Whether a blob with this digest is stored.
   bool Contains(std::string_view sha256) const;
+
+  // Every stored digest (files at their content address; anything else is ignored).
+  Result<std::vector<std::string>> List() const;
+
+  // Deletes the blob; its size in bytes (0 if it was not there). Only for blobs nothing refers
+  // to and nothing can be storing at the same time (see matrix's SweepUnreferencedMedia).
+  Result<int64_t> Remove(std::string_view sha256);
 
   // <root>/ab/cd/<sha256>, or "" when `sha256` is not 64 lowercase hex digits: a path is only
   // ever built from a validated digest, so no input can name a file outside the store.

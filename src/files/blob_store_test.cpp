@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <utility>
@@ -138,6 +139,38 @@ TEST_F(BlobStoreTest, StoresTheEmptyBlob) {
   auto back = store->Read(*digest);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, "");
+}
+
+TEST_F(BlobStoreTest, ListsStoredDigestsAndRemovesThem) {
+  auto store = Open();
+  auto a = store->Put("first blob");
+  auto b = store->Put("second, longer blob");
+  ASSERT_TRUE(a && b);
+  // Stray files are not blobs: a temp file, a misplaced name, a file named like no digest.
+  std::ofstream(root_ / "tmp" / "put-123") << "partial";
+  std::ofstream(root_ / a->substr(0, 2) / a->substr(2, 2) / "notes.txt") << "x";
+  fs::create_directories(root_ / "ff" / "ee");
+  std::ofstream(root_ / "ff" / "ee" / *b) << "second, longer blob";  // wrong folder for b
+
+  auto listed = store->List();
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::sort(listed->begin(), listed->end());
+  std::vector<std::string> want{*a, *b};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(*listed, want);
+
+  auto freed = store->Remove(*a);
+  ASSERT_TRUE(freed) << freed.error().message;
+  EXPECT_EQ(*freed, 10);
+  EXPECT_FALSE(store->Contains(*a));
+  EXPECT_TRUE(store->Contains(*b));
+  auto again = store->Remove(*a);  // already gone
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0);
+  EXPECT_FALSE(store->Remove("../../etc/passwd"));
+  listed = store->List();
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(*listed, std::vector<std::string>{*b});
 }
 
 }  // namespace

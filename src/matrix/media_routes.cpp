@@ -1,6 +1,7 @@
 #include "matrix/media_routes.hpp"
 
 #include <charconv>
+#include <unordered_set>
 
 #include "auth/accounts.hpp"
 #include "core/clock.hpp"
@@ -259,6 +260,65 @@ asio::awaitable<Response> MediaRoutes::Config(Request& req, bool authenticated) 
   co_return Response::Json(json::object{{"m.upload.size", deps_.config.media.max_upload_bytes}});
 }
 
+Result<MediaSweep> SweepUnreferencedMedia(store::Store& store, files::BlobStore& blobs) {
+  RUCHE_ASSIGN_OR_RETURN(auto stored, blobs.List());
+  std::unordered_set<std::string> referenced;
+  {
+    auto lease = store.Read();
+    RUCHE_ASSIGN_OR_RETURN(auto rows,
+                           lease.conn().Query("SELECT sha256 FROM media WHERE sha256 IS NOT NULL "
+                                              "UNION SELECT sha256 FROM media_thumbnails",
+                                              {}));
+    for (const auto& row : rows) {
+      referenced.insert(row.Text(0));
+    }
+  }
+  MediaSweep sweep;
+  for (const auto& digest : stored) {
+    if (!referenced.contains(digest)) {
+      RUCHE_ASSIGN_OR_RETURN(int64_t bytes, blobs.Remove(digest));
+      sweep.blobs += 1;
+      sweep.bytes += bytes;
+    }
+  }
+  return sweep;
+}
+
+Result<void> MediaRoutes::CheckDailyQuota(const std::string& user_id, int64_t size) {
+  const int64_t quota = deps_.config.media.upload_bytes_per_user_per_day;
+  if (quota <= 0) {
+    return {};
+  }
+  if (size > quota) {
+    return Error::TooLarge("The file is larger than your daily upload quota");
+  }
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  const int64_t now = core::NowMs();
+  // Checked before the upload is stored, not inside its write: two uploads at once may both
+  // pass, so the quota can be overshot by the uploads in flight (each ≤ m.upload.size).
+  auto lease = deps_.store.Read();
+  RUCHE_ASSIGN_OR_RETURN(auto rows, lease.conn().Query("SELECT created_ms, size FROM media WHERE "
+                                                       "uploader = ? AND created_ms > ? AND size "
+                                                       "IS NOT NULL ORDER BY created_ms",
+                                                       {user_id, now - kDayMs}));
+  int64_t used = 0;
+  for (const auto& row : rows) {
+    used += row.Int(1);
+  }
+  int64_t excess = used + size - quota;
+  if (excess <= 0) {
+    return {};
+  }
+  // The oldest uploads leave the window first: wait until those covering the excess have.
+  for (const auto& row : rows) {
+    excess -= row.Int(1);
+    if (excess <= 0) {
+      return Error::LimitExceeded(std::max<int64_t>(1, row.Int(0) + kDayMs - now));
+    }
+  }
+  return Error::LimitExceeded(kDayMs);  // not reached: size ≤ quota
+}
+
 asio::awaitable<Response> MediaRoutes::Upload(Request& req) {
   auto session = Authenticate(deps_.accounts, req);
   if (!session) {
@@ -269,6 +329,10 @@ asio::awaitable<Response> MediaRoutes::Upload(Request& req) {
   }
   if (static_cast<int64_t>(req.body.size()) > deps_.config.media.max_upload_bytes) {
     co_return Response::FromError(Error::TooLarge("The file is larger than m.upload.size"));
+  }
+  if (auto quota = CheckDailyQuota(session->user_id, static_cast<int64_t>(req.body.size()));
+      !quota) {
+    co_return Response::FromError(quota.error());
   }
   auto info = ParseUploadInfo(req);
   if (!info) {
@@ -362,6 +426,10 @@ asio::awaitable<Response> MediaRoutes::UploadTo(Request& req) {
   }
   if (int64_t wait = uploads_per_user_.Take(session->user_id, core::MonotonicMs())) {
     co_return Response::FromError(Error::LimitExceeded(wait));
+  }
+  if (auto quota = CheckDailyQuota(session->user_id, static_cast<int64_t>(req.body.size()));
+      !quota) {
+    co_return Response::FromError(quota.error());
   }
   auto info = ParseUploadInfo(req);
   if (!info) {

@@ -158,7 +158,14 @@ Result<int64_t> ParseStreamToken(std::string_view token) {
 
 RoomRoutes::RoomRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                        std::shared_ptr<RoomEvents> events, PresenceTracker& presence)
-    : deps_(deps), notifier_(notifier), events_(std::move(events)), presence_(presence) {
+    : deps_(deps),
+      notifier_(notifier),
+      events_(std::move(events)),
+      presence_(presence),
+      send_per_user_(deps.config.limits.send_per_user_per_second,
+                     deps.config.limits.send_per_user_burst),
+      send_per_room_(deps.config.limits.send_per_room_per_second,
+                     deps.config.limits.send_per_room_burst) {
   AddClientRoute(router, "POST", "/createRoom", [this](Request& r) { return CreateRoom(r); });
   AddClientRoute(router, "PUT", "/rooms/{roomId}/send/{eventType}/{txnId}",
                  [this](Request& r) { return Send(r); });
@@ -411,13 +418,16 @@ asio::awaitable<Response> RoomRoutes::SendOnce(const auth::Session& session, std
   if (txn.size() > kMaxTxnIdLength) {
     co_return Fail(core::Error::BadRequest("Transaction ID too long", "M_INVALID_PARAM"));
   }
+  if (int64_t wait = send_per_user_.Take(session.user_id, core::MonotonicMs())) {
+    co_return Fail(core::Error::LimitExceeded(wait));
+  }
   auto stored = std::make_shared<StoredEvent>();
   auto existing = std::make_shared<std::string>();
   std::string localpart = session.localpart, device = session.device_id;
   // The transaction is looked up inside the write, so two concurrent retries create one event;
   // a retry answers with the event the first attempt created.
-  store::WriteFn write = [make = std::move(make), stored, existing, localpart, device,
-                          txn](store::Connection& c) -> Result<void> {
+  store::WriteFn write = [make = std::move(make), stored, existing, localpart, device, txn,
+                          room_budget = &send_per_room_](store::Connection& c) -> Result<void> {
     auto seen = c.QueryOne(
         "SELECT event_id FROM transaction_ids WHERE localpart = ? AND device_id = ? AND "
         "txn_id = ?",
@@ -430,6 +440,12 @@ asio::awaitable<Response> RoomRoutes::SendOnce(const auth::Session& session, std
       return {};
     }
     RUCHE_ASSIGN_OR_RETURN(*stored, make(c));
+    // The room's budget is charged only once the event is authorized (and rolled back with
+    // it otherwise): someone outside a room can neither drain it nor learn from a 429 that
+    // the room exists or is busy.
+    if (int64_t wait = room_budget->Take(stored->room_id, core::MonotonicMs())) {
+      return core::Error::LimitExceeded(wait);
+    }
     RUCHE_RETURN_IF_ERROR((c.Execute(
         "INSERT INTO transaction_ids (localpart, device_id, txn_id, event_id) VALUES (?, ?, ?, ?)",
         {localpart, device, txn, stored->event_id})));
@@ -493,6 +509,9 @@ asio::awaitable<Response> RoomRoutes::PutState(Request& req) {
   auto content = core::ParseJsonObject(req.body);
   if (!content) {
     co_return Fail(content.error());
+  }
+  if (int64_t wait = send_per_user_.Take(session->user_id, core::MonotonicMs())) {
+    co_return Fail(core::Error::LimitExceeded(wait));
   }
   std::vector<NewEvent> events;
   events.push_back(NewEvent{std::string(req.Param("roomId")), type, session->user_id,

@@ -10,6 +10,7 @@
 #include "matrix/notifier.hpp"
 #include "matrix/presence.hpp"
 #include "matrix/room_events.hpp"
+#include "net/rate_limiter.hpp"
 #include "net/router.hpp"
 
 namespace ruche::matrix {
@@ -28,6 +29,7 @@ class RoomRoutes {
   using EventMaker = std::function<Result<StoredEvent>(store::Connection&)>;
   // Runs `make` once per (device, txn): the write that records the transaction ID is the one
   // that creates the event. Answers {event_id} and wakes the room's syncs.
+  // Charges the sender's and (once authorized) the room's budget: 429 past either.
   boost::asio::awaitable<net::Response> SendOnce(const auth::Session& session, std::string txn,
                                                  EventMaker make);
   boost::asio::awaitable<net::Response> CreateRoom(net::Request& req);
@@ -54,6 +56,8 @@ class RoomRoutes {
   Notifier& notifier_;
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes
   PresenceTracker& presence_;           // sending counts as activity
+  net::RateLimiter send_per_user_;      // send, state, redact
+  net::RateLimiter send_per_room_;      // send, redact; touched inside writes (it locks itself)
 };
 
 // "s<stream ordering>" <-> stream ordering. Malformed -> M_INVALID_PARAM. Also accepts a sync

@@ -263,6 +263,33 @@ def test_uploads_are_rate_limited_per_user(start_server):
     upload(srv, other, b"4")
 
 
+def test_daily_upload_quota_per_user(start_server):
+    """media.upload_bytes_per_user_per_day: 429 with the time until the window frees enough,
+    413 for a file larger than the quota itself; both upload routes; per user."""
+    srv = start_server(settings={"media.upload_bytes_per_user_per_day": 1000})
+    _, token = new_user(srv)
+    upload(srv, token, b"a" * 600)
+    resp = upload(srv, token, b"b" * 500, expect=429)
+    assert resp.errcode == "M_LIMIT_EXCEEDED"
+    # The 600 bytes leave the window 24 hours after their upload.
+    assert 23 * 3600_000 < resp.json["retry_after_ms"] <= 24 * 3600_000
+    assert resp.header("Retry-After") is not None
+    upload(srv, token, b"c" * 400)  # exactly at the quota: allowed
+    assert upload(srv, token, b"d", expect=429).errcode == "M_LIMIT_EXCEEDED"
+    assert upload(srv, token, b"e" * 1001, expect=413).errcode == "M_TOO_LARGE"
+    # The asynchronous route (create, then upload) counts against the same quota.
+    created = call(srv, "POST", "/_matrix/media/v1/create", token=token)
+    assert created.status == 200, created
+    media_id = created.json["content_uri"].rsplit("/", 1)[1]
+    put = call(srv, "PUT", f"/_matrix/media/v3/upload/{srv.server_name}/{media_id}",
+               raw_body=b"f" * 10, token=token,
+               headers={"Content-Type": "application/octet-stream"})
+    assert put.status == 429 and put.errcode == "M_LIMIT_EXCEEDED", put
+    # Another user has a quota of their own.
+    _, other = new_user(srv)
+    upload(srv, other, b"g" * 1000)
+
+
 def test_unknown_and_remote_media_are_404(server):
     _, token = new_user(server)
     resp = download(server, server.server_name, "NoSuchMediaId123")

@@ -47,6 +47,10 @@ RELAXED_LIMITS = {
     "limits.login_failures_per_user_per_second": "1000",
     "limits.register_per_ip_burst": "1000000",
     "limits.register_per_ip_per_second": "1000",
+    "limits.send_per_user_burst": "1000000",
+    "limits.send_per_user_per_second": "1000000",
+    "limits.send_per_room_burst": "1000000",
+    "limits.send_per_room_per_second": "1000000",
 }
 
 FAKE_INDEX_HTML = (

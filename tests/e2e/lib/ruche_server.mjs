@@ -24,6 +24,10 @@ export const kRelaxedLimits = {
   'limits.login_per_ip_per_second': '1000',
   'limits.login_failures_per_user_burst': '1000000',
   'limits.login_failures_per_user_per_second': '1000',
+  'limits.send_per_user_burst': '1000000',
+  'limits.send_per_user_per_second': '1000000',
+  'limits.send_per_room_burst': '1000000',
+  'limits.send_per_room_per_second': '1000000',
 };
 
 /** Our environment without RUCHE_*: the server reads RUCHE_<KEY> as configuration. */
