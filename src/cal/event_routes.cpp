@@ -318,6 +318,14 @@ class EventApiImpl final : public EventApi {
       if (!*existing) {
         co_return matrix::Fail(Error::NotFound("no such event"));
       }
+      auto copy = IsInvitationCopy(ctx->calendar.id, name, ctx->session.localpart);
+      if (!copy) {
+        co_return matrix::Fail(copy.error());
+      }
+      if (*copy) {
+        co_return matrix::Fail(
+            Error(409, "M_INVALID_PARAM", "an invitation is changed by its organizer, not here"));
+      }
       existing_text = (*existing)->data;
       event->uid = (*existing)->uid;
       event->sequence = SequenceOf((*existing)->data) + 1;
@@ -426,7 +434,9 @@ class EventApiImpl final : public EventApi {
     return out;
   }
 
-  // Writes (or replaces) the event in each invitee's first calendar, under the same UID.
+  // Writes (or replaces) the event in each invitee's first calendar, under the same UID. Only
+  // a copy this organizer wrote before is replaced: an object of the invitee's own with that
+  // UID (or another organizer's copy) is left alone, and then the invitee gets no copy.
   static store::WriteFn InviteeCopies(std::vector<std::string> invitees, std::string text,
                                       std::string uid, std::string organizer) {
     return [invitees = std::move(invitees), text = std::move(text), uid = std::move(uid),
@@ -444,12 +454,23 @@ class EventApiImpl final : public EventApi {
           continue;
         }
         int64_t calendar_id = cal->Int(0);
-        RUCHE_ASSIGN_OR_RETURN(auto existing,
-                               c.QueryOne("SELECT name FROM calendar_objects WHERE calendar_id = ? "
-                                          "AND uid = ?",
-                                          {calendar_id, uid}));
+        RUCHE_ASSIGN_OR_RETURN(
+            auto existing,
+            c.QueryOne("SELECT o.name, i.organizer FROM calendar_objects o LEFT JOIN "
+                       "calendar_invitations i ON i.calendar_id = o.calendar_id AND i.name = "
+                       "o.name WHERE o.calendar_id = ? AND o.uid = ?",
+                       {calendar_id, uid}));
+        if (existing && (existing->IsNull(1) || existing->Text(1) != organizer)) {
+          continue;  // not ours to replace
+        }
         std::string name =
             existing ? existing->Text(0) : "invite-" + core::RandomToken(12) + ".ics";
+        if (!existing) {
+          RUCHE_RETURN_IF_ERROR(c.Execute(
+              "INSERT INTO calendar_invitations (calendar_id, name, organizer) VALUES (?, ?, ?) "
+              "ON CONFLICT (calendar_id, name) DO UPDATE SET organizer = excluded.organizer",
+              {calendar_id, name, organizer}));
+        }
         auto parsed = ICalendar::Parse(text);
         if (!parsed) {
           return parsed.error();
@@ -462,6 +483,17 @@ class EventApiImpl final : public EventApi {
       }
       return Ok();
     };
+  }
+
+  // Whether `name` in `calendar_id` is a copy another user's invitation put there.
+  Result<bool> IsInvitationCopy(int64_t calendar_id, const std::string& name,
+                                const std::string& owner) {
+    auto lease = deps_.store.Read();
+    RUCHE_ASSIGN_OR_RETURN(auto row,
+                           lease.conn().QueryOne("SELECT organizer FROM calendar_invitations WHERE "
+                                                 "calendar_id = ? AND name = ?",
+                                                 {calendar_id, name}));
+    return row && row->Text(0) != owner;
   }
 
   // The URL property of stored text (a meeting's join link), "" when none.
@@ -502,7 +534,14 @@ class EventApiImpl final : public EventApi {
     std::vector<Invitee> mails;
     std::vector<std::string> internal;  // invitees with an account: their copies go too
     std::string uid = (*existing)->uid;
-    if (auto parsed = ICalendar::Parse((*existing)->data)) {
+    // An invitee removing the copy of someone else's event removes only that copy: no
+    // cancellation goes to the organizer's guests.
+    auto copy = IsInvitationCopy(ctx->calendar.id, name, ctx->session.localpart);
+    if (!copy) {
+      co_return matrix::Fail(copy.error());
+    }
+    auto parsed = ICalendar::Parse((*existing)->data);
+    if (parsed && !*copy) {
       auto views = parsed->Views(
           {std::numeric_limits<int64_t>::min() / 2, std::numeric_limits<int64_t>::max() / 2}, 1);
       if (!views.empty()) {
@@ -532,21 +571,31 @@ class EventApiImpl final : public EventApi {
     auto del = CalendarStore::DeleteObject(
         ctx->calendar.id, name,
         CalendarHref(ctx->session.localpart, ctx->calendar.name) + EncodeSegment(name), pre);
+    // The invitees' copies go too — only those this organizer wrote (calendar_invitations).
     store::WriteFn all = [del = Compose(std::move(del), std::move(mails)),
-                          internal = std::move(internal),
-                          uid](store::Connection& c) -> Result<void> {
+                          internal = std::move(internal), uid, organizer = ctx->session.localpart,
+                          calendar_id = ctx->calendar.id,
+                          name](store::Connection& c) -> Result<void> {
       RUCHE_RETURN_IF_ERROR(del(c));
+      RUCHE_RETURN_IF_ERROR(
+          c.Execute("DELETE FROM calendar_invitations WHERE calendar_id = ? AND name = ?",
+                    {calendar_id, name}));
       for (const auto& who : internal) {
         RUCHE_ASSIGN_OR_RETURN(
-            auto copy, c.QueryOne("SELECT o.calendar_id, o.name FROM calendar_objects o JOIN "
-                                  "calendars k ON k.calendar_id = o.calendar_id WHERE k.owner = ? "
-                                  "AND o.uid = ?",
-                                  {who, uid}));
+            auto copy,
+            c.QueryOne("SELECT o.calendar_id, o.name FROM calendar_objects o JOIN calendars k ON "
+                       "k.calendar_id = o.calendar_id JOIN calendar_invitations i ON "
+                       "i.calendar_id = o.calendar_id AND i.name = o.name WHERE k.owner = ? AND "
+                       "o.uid = ? AND i.organizer = ?",
+                       {who, uid, organizer}));
         if (copy) {
           auto gone = CalendarStore::DeleteObject(copy->Int(0), copy->Text(1), "", {})(c);
           if (!gone && gone.error().http_status != 404) {
             return gone.error();
           }
+          RUCHE_RETURN_IF_ERROR(
+              c.Execute("DELETE FROM calendar_invitations WHERE calendar_id = ? AND name = ?",
+                        {copy->Int(0), copy->Text(1)}));
         }
       }
       return Ok();

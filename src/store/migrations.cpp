@@ -479,6 +479,17 @@ CREATE INDEX mail_queue_due ON mail_queue (status, next_attempt_ts);
       {14, "transaction_ids_by_event", R"sql(
 CREATE INDEX transaction_ids_by_event ON transaction_ids (event_id);
 )sql"},
+      // The copies of an event Ruche writes into its internal invitees' calendars, and whose
+      // they are: only the organizer's own changes may replace or delete them (a UID alone
+      // proves nothing — invitees and e-mailed guests know it).
+      {15, "calendar_invitations", R"sql(
+CREATE TABLE calendar_invitations (
+  calendar_id BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  organizer TEXT NOT NULL,
+  PRIMARY KEY (calendar_id, name)
+);
+)sql"},
   };
   return migrations;
 }

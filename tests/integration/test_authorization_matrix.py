@@ -32,10 +32,12 @@ user does not have permission to read this event", relations.yaml); /threads and
 spec is silent: POST /delete_devices naming another user's device answers 200 and skips it (as
 Synapse); writes on another user's data are 403 M_FORBIDDEN (docs/api.md: "your own").
 
-Not covered because the endpoints do not exist yet (rows get added when they do): the admin HTTP
-API (`/_synapse/admin`-like or `/_ruche/v1/admin/...`: there is none, admins only have the CLI),
-meetings and calendars (`/_ruche/v1/...`), files (`/dav`), and POST /rooms/{id}/forget (not in
-docs/api.md; the server answers 404 M_UNRECOGNIZED).
+Ruche's own endpoints (meetings and their signalling, app passwords, calendars, booking types,
+bookings and booking pages under `/_ruche/v1/...`, and CalDAV under `/dav/`) have their own
+matrix in test_authorization_ruche_api.py. Not covered because the endpoints do not exist yet
+(rows get added when they do): the admin HTTP API (`/_synapse/admin`-like or
+`/_ruche/v1/admin/...`: there is none, admins only have the CLI), files (WebDAV), and POST
+/rooms/{id}/forget (not in docs/api.md; the server answers 404 M_UNRECOGNIZED).
 
 The world is built once per module (one server, ~20 users; the file runs in ~20 s); tests run
 in file order and never undo each other's assumptions (fresh users for joins, leaves, kicks and

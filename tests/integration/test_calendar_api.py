@@ -110,3 +110,37 @@ def test_meeting_with_an_internal_invitee(server):
     bad = call(server, "POST", "/_ruche/v1/calendars/personal/events",
                dict(body, attendees=[{"user_id": "@nobody:elsewhere.example"}]), token=token)
     assert bad.status == 400
+
+
+def test_an_invitee_removes_only_their_copy_and_tells_nobody(start_server, smtp):  # noqa: F811
+    controller, inbox = smtp
+    server = start_server(registration="open", settings=mail_settings(controller))
+    organizer, token = new_user(server)
+    guest, guest_token = new_user(server)
+    body = {"summary": "Revue", "start": "2027-06-08T08:00:00Z", "end": "2027-06-08T09:00:00Z",
+            "attendees": [{"user_id": server.mxid(guest)},
+                          {"email": "ext@example.org", "name": "Ext"}]}
+    created = call(server, "POST", "/_ruche/v1/calendars/personal/events", body, token=token)
+    assert created.status == 200, created
+    assert inbox.wait_for(1)[0][0] == ["ext@example.org"]
+    day = ("2027-06-08T00:00:00Z", "2027-06-09T00:00:00Z")
+    copy = events(server, guest_token, "personal", *day)[0]["object"]
+    # The invitee cannot rewrite the organizer's invitation (it would mail everyone)…
+    changed = call(server, "PUT", f"/_ruche/v1/calendars/personal/events/{copy}",
+                   dict(body, summary="Hijacked"), token=guest_token)
+    assert changed.status == 409 and changed.errcode == "M_INVALID_PARAM", changed
+    # …but may remove it from their calendar: only their copy goes, and no one is mailed.
+    assert call(server, "DELETE", f"/_ruche/v1/calendars/personal/events/{copy}",
+                token=guest_token).status == 200
+    assert events(server, guest_token, "personal", *day) == []
+    assert [e["summary"] for e in events(server, token, "personal", *day)] == ["Revue"]
+    # The organizer's next change mails the external guest again (the second message), which
+    # shows that the invitee's delete queued none before it.
+    obj = created.json["object"]
+    assert call(server, "PUT", f"/_ruche/v1/calendars/personal/events/{obj}",
+                dict(body, summary="Revue (2)"), token=token).status == 200
+    mails = inbox.wait_for(2)
+    assert len(mails) == 2 and calendar_part(mails[1][1])[1] == "REQUEST"
+    assert "Revue (2)" in calendar_part(mails[1][1])[0]
+    # The organizer's update gives the invitee a copy again.
+    assert [e["summary"] for e in events(server, guest_token, "personal", *day)] == ["Revue (2)"]
