@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:8008
 DATA ?= var
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test build deps web format lint asan asan-ci tsan fuzz bench e2e unit integration interop clean
+.PHONY: run test build deps web format lint asan asan-ci tsan fuzz bench soak e2e unit integration interop clean
 
 deps:
 	@scripts/install-deps.sh
@@ -60,16 +60,25 @@ asan: asan-ci
 # What CI runs under ASan + UBSan: unit tests, fuzz corpora and the integration suite (crash
 # safety and the authorization matrix included). Trimmed: interop (the same server paths through
 # real clients) and the browser tests, which add minutes and no new server code.
+# The same build carries the libFuzzer targets: each then runs CI_FUZZ_SECONDS from its corpus.
+CI_FUZZ_SECONDS ?= 10
 asan-ci: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure --timeout 900
 	RUCHE_BIN=build-asan/ruche scripts/run-tests.sh integration
+	scripts/run-fuzzers.sh build-asan $(CI_FUZZ_SECONDS)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+# 1,000 syncing clients for 10 minutes (SOAK_S, CLIENTS, RATE…: see bench/soak.sh).
+soak: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bench/soak.sh build-release/ruche
 
 bench: deps
 	@scripts/install-deps.sh --bench

@@ -6,7 +6,9 @@
 #   *_bench.cpp  -> one Google Benchmark binary `ruche_<name>_bench` (RUCHE_BUILD_BENCH=ON)
 #   *_fuzz.cpp   -> one libFuzzer binary per file (RUCHE_FUZZ=ON, clang); without RUCHE_FUZZ each
 #                   fuzz target is still built against a small driver that replays its checked-in
-#                   corpus (<file>_corpus/), so every corpus entry runs in `make test`.
+#                   corpus (<file>_corpus/), so every corpus entry runs in `make test`. With both
+#                   RUCHE_FUZZ and tests (the asan preset), ctest replays the corpus through the
+#                   libFuzzer binary itself (-runs=0).
 function(ruche_module)
   cmake_parse_arguments(M "" "NAME" "SOURCES;DEPS;TEST_DEPS" ${ARGN})
   set(lib ruche_${M_NAME})
@@ -37,6 +39,9 @@ function(ruche_module)
       target_compile_options(${exe} PRIVATE -fsanitize=fuzzer)
       target_link_options(${exe} PRIVATE -fsanitize=fuzzer)
       target_link_libraries(${exe} PRIVATE ${lib})
+      if(RUCHE_BUILD_TESTS)
+        add_test(NAME ${exe}_corpus COMMAND ${exe} -runs=0 ${CMAKE_CURRENT_SOURCE_DIR}/${fz_name}_corpus)
+      endif()
     elseif(RUCHE_BUILD_TESTS)
       add_executable(${exe}_replay ${fz} ${PROJECT_SOURCE_DIR}/cmake/fuzz_replay_main.cpp)
       target_link_libraries(${exe}_replay PRIVATE ${lib})
