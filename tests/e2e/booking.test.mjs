@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, newContext, screenshot, visibleRawKeys, watchPage } from './lib/browser.mjs';
 import { kRelaxedLimits, startServer } from './lib/ruche_server.mjs';
+import { addDays, isoUtc, wallClock, zonedInstant } from './lib/dates.mjs';
 
 const kOwner = 'camille';
 const kPassword = 'correct horse 1';
@@ -32,42 +33,6 @@ let booked = null;
 
 // ---- dates through Intl --------------------------------------------------------------------
 
-/** The civil date and wall time of `instant` in `zone`: {day: '2027-03-29', time: '09:00'}. */
-function wallClock(instant, zone) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(instant);
-  const part = (type) => parts.find((p) => p.type === type).value;
-  return {
-    day: `${part('year')}-${part('month')}-${part('day')}`,
-    time: `${part('hour')}:${part('minute')}`,
-  };
-}
-
-/** The instant that is `time` on `day` in `zone`, found by asking Intl (not by offsets). */
-function zonedInstant(day, time, zone) {
-  const [y, m, d] = day.split('-').map(Number);
-  const [hh, mm] = time.split(':').map(Number);
-  const naive = Date.UTC(y, m - 1, d, hh, mm);
-  for (let shift = -14 * 60; shift <= 14 * 60; shift += 15) {
-    const candidate = new Date(naive - shift * 60_000);
-    const wall = wallClock(candidate, zone);
-    if (wall.day === day && wall.time === time) return candidate;
-  }
-  throw new Error(`${day} ${time} does not exist in ${zone}`);
-}
-
-const isoUtc = (instant) => instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
-const addDays = (day, n) => {
-  const [y, m, d] = day.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-};
 const monthIndex = (day) => Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1;
 /** Normalises the spaces ICU puts in dates and times (narrow no-break before AM, etc.). */
 const spaces = (text) => text.replace(/\s+/g, ' ').trim();
