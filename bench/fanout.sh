@@ -37,46 +37,10 @@ want() { [[ ",$FIGURES," == *",$1,"* ]]; }
 if want ejabberd; then
   command -v ejabberdctl >/dev/null || { echo "missing ejabberd: scripts/install-deps.sh --bench"; exit 1; }
 fi
-ulimit -n 65536 2>/dev/null || true
-
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 ejabberd_node=""
-cleanup() {
-  if [[ -n $ejabberd_node ]]; then
-    ejabberdctl --config-dir "$work/ejabberd" --node "$ejabberd_node" stop >/dev/null 2>&1 || true
-  fi
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-loadgen() {
-  taskset -c 1 "$LOADGEN" "$@" 2>>"$work/loadgen.log" || { tail -5 "$work/loadgen.log" >&2; return 1; }
-}
-
-# start_ruche NAME [--set k=v ...]: one I/O thread on core 0, open registration, rate limits
-# and argon2id cost relaxed for the set-up only (the defaults are unchanged elsewhere). Presence is
-# off (RUCHE_PRESENCE=true turns it on): 1,000 members coming online at once is an O(N²) presence
-# storm that would be measured instead of the message fanout.
-start_ruche() {
-  local name=$1; shift
-  ruche_port=$(free_port)
-  taskset -c 0 "$RUCHE" serve --listen "127.0.0.1:$ruche_port" --data "$work/$name" \
-    --registration open --log-level warn --set io_threads=1 --set bootstrap_admin=false \
-    --set auth.password_hash_ops=1 --set auth.password_hash_mem_kib=8 \
-    --set limits.register_per_ip_per_second=1000000 --set limits.register_per_ip_burst=1000000 \
-    --set "presence.enabled=${RUCHE_PRESENCE:-false}" \
-    "$@" > "$work/$name.log" 2>&1 &
-  ruche_pid=$!
-  pids+=("$ruche_pid")
-  for _ in $(seq 400); do curl -sf -o /dev/null "http://127.0.0.1:$ruche_port/healthz" && return; sleep 0.025; done
-  echo "ruche did not start"; cat "$work/$name.log"; exit 1
-}
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+cleanup_hooks+=('[[ -z $ejabberd_node ]] || ejabberdctl --config-dir "$work/ejabberd" --node "$ejabberd_node" stop >/dev/null 2>&1')
 
 # start_ejabberd: Debian's ejabberd as its own node, config and spool in $work, one core.
 start_ejabberd() {
@@ -193,7 +157,6 @@ if want big; then
 fi
 
 # ---- tables ----
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 fmt() { awk -v v="$1" 'BEGIN { printf "%\047d", v }' 2>/dev/null || echo "$1"; }
 echo
 if want fanout || want ejabberd; then

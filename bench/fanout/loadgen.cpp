@@ -104,7 +104,7 @@ Options ParseOptions(int argc, char** argv) {
   }
   // Bounds: this runs on a shared 2-core machine.
   if (o.connected < 1 || o.connected > 20000 || o.rooms < 1 || o.rooms > o.connected ||
-      o.rates.empty() || o.rates.size() > 20 || o.step_s <= 0 || o.step_s > 600 || o.senders < 1 ||
+      o.rates.empty() || o.rates.size() > 200 || o.step_s <= 0 || o.step_s > 600 || o.senders < 1 ||
       o.senders > 1000 || o.sender_conns < 1 || o.sender_conns > 64) {
     Fatal("option out of bounds");
   }
@@ -294,6 +294,9 @@ class MatrixBench {
   }
 
   void RunFanout() {
+    // The set-up's connections are done: left open and idle they would meet the server's
+    // keep-alive timeout (a close the generator takes for a failure) during a long run.
+    pool_.clear();
     Log("matrix: %s long-polls", std::to_string(o_.connected));
     for (int i = 1; i <= o_.connected; ++i) {
       ++connected_in_room_[RoomOf(i)];
@@ -403,8 +406,10 @@ class MatrixBench {
     while (!queue_.empty() && !free_senders_.empty()) {
       auto [step, seq] = queue_.front();
       queue_.pop_front();
-      HttpConn* c = free_senders_.back();
-      free_senders_.pop_back();
+      // Oldest free first, so every sender connection keeps being used: one left unused past
+      // the server's header timeout (10 s) is closed by it, as a slow client would be.
+      HttpConn* c = free_senders_.front();
+      free_senders_.pop_front();
       std::string target = "/_matrix/client/v3/rooms/" + UrlEncode(rooms_[seq % rooms_.size()]) +
                            "/send/m.room.message/m" + std::to_string(seq);
       ++g_steps[step].sent;
@@ -422,7 +427,7 @@ class MatrixBench {
   const Options& o_;
   Loop loop_;
   std::vector<std::unique_ptr<HttpConn>> pool_, receivers_, senders_;
-  std::vector<HttpConn*> free_senders_;
+  std::deque<HttpConn*> free_senders_;
   std::deque<std::pair<size_t, int64_t>> queue_;
   std::vector<MatrixUser> users_;
   std::vector<std::string> rooms_;
