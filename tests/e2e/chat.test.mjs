@@ -4,15 +4,9 @@
 // an edit, a deletion, unread badges, teams, history paged back when scrolling up, and messages
 // crafted to run scripts through formatted_body, which must render inert.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  launchBrowser,
-  newContext,
-  reportFailure,
-  screenshot,
-  visibleRawKeys,
-  watchPage,
-} from './lib/browser.mjs';
+import { after, before, describe } from 'node:test';
+import { launchBrowser, screenshot, visibleRawKeys } from './lib/browser.mjs';
+import { matrixApi, signInThroughPage, storyStep } from './lib/chat_session.mjs';
 import { startServer } from './lib/ruche_server.mjs';
 
 const kUsers = { alice: 'alice password 1', bob: 'bob password 1' };
@@ -23,40 +17,12 @@ let server;
 let browser;
 const people = {}; // name → { context, page, problems, token, userId }
 
-/** A Client-Server API call as `token`; throws on an error status. */
-async function api(token, method, path, body) {
-  const response = await fetch(`${server.url}/_matrix/client/v3${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(payload)}`);
-  return payload;
-}
-
-let txn = 0;
-const send = (token, roomId, content) =>
-  api(token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${Date.now()}-${txn++}`, content);
+let api;
+let send;
 
 /** Signs `name` in through the login page and waits for the workspace. */
-async function signedIn(name, contextOptions = {}) {
-  const context = await newContext(browser, {
-    locale: 'en-US',
-    viewport: { width: 1280, height: 800 },
-    ...contextOptions,
-  });
-  context.setDefaultTimeout(kTimeoutMs);
-  const page = await context.newPage();
-  const problems = watchPage(page);
-  await page.goto(server.url);
-  await page.getByLabel('Username', { exact: true }).fill(name);
-  await page.getByLabel('Password', { exact: true }).fill(kUsers[name]);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: `Welcome, ${name}!` }).waitFor();
-  const session = await page.evaluate(() => JSON.parse(localStorage.getItem('ruche.session')));
-  return { context, page, problems, token: session.accessToken, userId: session.userId };
-}
+const signedIn = (name, contextOptions = {}) =>
+  signInThroughPage(browser, server, name, kUsers[name], { contextOptions, timeoutMs: kTimeoutMs });
 
 const sidebar = (page) => page.getByRole('navigation', { name: 'Conversations' });
 const log = (page, room = kChannel) => page.getByRole('log', { name: `Messages in ${room}` });
@@ -76,19 +42,7 @@ async function openRoom(page, name = kChannel) {
   await heading.waitFor();
 }
 
-/**
- * A test of the story: `it`, plus what every page showed when it failed (the tests build on
- * each other, so the first failure is the one to read).
- */
-const step = (name, fn) =>
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (error) {
-      await reportFailure(name, people);
-      throw error;
-    }
-  });
+const step = storyStep(people);
 
 async function roomIdByName(token, name) {
   const { joined_rooms: rooms } = await api(token, 'GET', '/joined_rooms');
@@ -101,6 +55,7 @@ async function roomIdByName(token, name) {
 
 before(async () => {
   server = await startServer({ users: kUsers });
+  ({ api, send } = matrixApi(server));
   browser = await launchBrowser();
   people.alice = await signedIn('alice');
   people.bob = await signedIn('bob');

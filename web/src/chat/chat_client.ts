@@ -10,15 +10,21 @@ import { signal } from '@preact/signals';
 import {
   ClientEvent,
   createClient,
+  Direction,
   EventTimeline,
   EventType,
+  KnownMembership,
   MatrixEventEvent,
+  Method,
   Preset,
   ReceiptType,
   RoomEvent,
   RoomMemberEvent,
   RoomStateEvent,
+  SearchOrderBy,
   SyncState,
+  type IContextResponse,
+  type IResultRoomEvents,
   type MatrixClient,
   type MatrixEvent,
   type Room,
@@ -75,6 +81,8 @@ export class Chat {
   readonly state = signal<ChatState>('starting');
   /** Thread replies fetched with /relations, by thread root (the live timeline may miss old ones). */
   private readonly threadEvents = new Map<string, MatrixEvent[]>();
+  /** Pages of older messages being fetched, by room: one at a time per room. */
+  private readonly paging = new Map<string, Promise<boolean>>();
   private bumpQueued = false;
   private typingRoom: string | null = null;
 
@@ -162,6 +170,31 @@ export class Chat {
     return name && name !== userId ? name : localpart(userId);
   }
 
+  /**
+   * A room's name: its m.room.name or alias when it has one, else the people in it by our
+   * display rules. NOTE: the SDK's own fallback shows an invitee without a display name by
+   * user ID, and an invitation whose stripped state lacks the inviter as "Empty room".
+   */
+  roomName(room: Room): string {
+    const named = room.currentState.getStateEvents(EventType.RoomName, '')?.getContent().name;
+    if ((typeof named === 'string' && named) || room.getCanonicalAlias()) return room.name;
+    const others = room
+      .getMembers()
+      .filter((member) => {
+        if (member.userId === this.userId) return false;
+        const membership = member.membership;
+        return membership === KnownMembership.Join || membership === KnownMembership.Invite;
+      })
+      .map((member) => this.displayName(room, member.userId))
+      .sort((a, b) => a.localeCompare(b));
+    if (others.length) return others.join(', ');
+    const inviter =
+      room.getMyMembership() === KnownMembership.Invite
+        ? room.currentState.getStateEvents(EventType.RoomMember, this.userId)?.getSender()
+        : undefined;
+    return inviter && inviter !== this.userId ? this.displayName(room, inviter) : room.name;
+  }
+
   /** Room IDs of direct chats, from the m.direct account data. */
   directRoomIds(): Set<string> {
     const content = this.client.getAccountData(EventType.Direct)?.getContent() ?? {};
@@ -177,7 +210,107 @@ export class Chat {
     return this.threadEvents.get(rootId) ?? [];
   }
 
+  /** Another person's direct chat with us that we are joined to (the newest), or null. */
+  directRoomWith(userId: string): Room | null {
+    const content = this.client.getAccountData(EventType.Direct)?.getContent() ?? {};
+    const ids: unknown[] = Array.isArray(content[userId]) ? content[userId] : [];
+    for (const id of [...ids].reverse()) {
+      const room = typeof id === 'string' ? this.client.getRoom(id) : null;
+      if (!room || room.getMyMembership() !== KnownMembership.Join) continue;
+      const theirs = room.getMember(userId)?.membership;
+      if (theirs === KnownMembership.Join || theirs === KnownMembership.Invite) return room;
+    }
+    return null;
+  }
+
+  // ---- Searching ----------------------------------------------------------------------------
+
+  /** Messages matching `term` in every joined room, newest first (POST /search). */
+  async searchMessages(term: string, nextBatch?: string): Promise<IResultRoomEvents> {
+    const answer = await this.client.search({
+      body: {
+        search_categories: {
+          room_events: {
+            search_term: term,
+            keys: ['content.body'],
+            order_by: SearchOrderBy.Recent,
+            filter: { limit: 20 },
+          },
+        },
+      },
+      next_batch: nextBatch,
+    });
+    return answer.search_categories.room_events;
+  }
+
+  /** People in the server's user directory matching `term`, ourselves left out. */
+  async searchPeople(term: string): Promise<{ userId: string; displayName: string }[]> {
+    const answer = await this.client.searchUserDirectory({ term, limit: 20 });
+    return answer.results
+      .filter((user) => user.user_id !== this.userId)
+      .map((user) => ({
+        userId: user.user_id,
+        displayName: user.display_name || localpart(user.user_id),
+      }));
+  }
+
+  /** An event and those around it, oldest first, with the tokens to page further (/context). */
+  async eventContext(
+    roomId: string,
+    eventId: string,
+    limit: number,
+  ): Promise<{ events: MatrixEvent[]; start: string | null; end: string | null }> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/context/${encodeURIComponent(eventId)}`;
+    const answer = await this.client.http.authedRequest<IContextResponse>(Method.Get, path, {
+      limit: String(limit),
+    });
+    const mapper = this.client.getEventMapper();
+    const raw = [...answer.events_before.slice().reverse(), answer.event, ...answer.events_after];
+    return {
+      events: raw.map((event) => mapper({ ...event, room_id: roomId })),
+      start: answer.start ?? null,
+      end: answer.end ?? null,
+    };
+  }
+
+  /** A page of history from `from` (/messages), in the order of `direction`. */
+  async messages(
+    roomId: string,
+    from: string,
+    direction: 'backward' | 'forward',
+    limit: number,
+  ): Promise<{ events: MatrixEvent[]; end: string | null }> {
+    const dir = direction === 'backward' ? Direction.Backward : Direction.Forward;
+    const answer = await this.client.createMessagesRequest(roomId, from, limit, dir);
+    const mapper = this.client.getEventMapper();
+    return {
+      events: answer.chunk.map((event) => mapper({ ...event, room_id: roomId })),
+      end: answer.chunk.length ? (answer.end ?? null) : null,
+    };
+  }
+
   // ---- Writing ------------------------------------------------------------------------------
+
+  /** Sends a message whose content is already built (a file's m.image or m.file). */
+  async sendContent(roomId: string, content: Record<string, unknown>): Promise<void> {
+    await this.loose.sendEvent(roomId, EventType.RoomMessage, content);
+  }
+
+  /**
+   * Our direct chat with `userId`: the one we have when there is one, else a new room inviting
+   * them, marked is_direct (for their client) and listed in our m.direct account data.
+   */
+  async openDirect(userId: string): Promise<string> {
+    const existing = this.directRoomWith(userId);
+    if (existing) return existing.roomId;
+    const { room_id: roomId } = await this.client.createRoom({
+      preset: Preset.TrustedPrivateChat,
+      is_direct: true,
+      invite: [userId],
+    });
+    await this.addDirect(userId, roomId);
+    return roomId;
+  }
 
   async sendText(roomId: string, text: string, options: SendOptions = {}): Promise<void> {
     const content = messageContent(text);
@@ -268,7 +401,43 @@ export class Chat {
   /** Loads older messages; false once the start of the room is reached. */
   async loadOlder(room: Room): Promise<boolean> {
     if (!this.canLoadOlder(room)) return false;
-    await this.client.scrollback(room, kPageSize);
+    let paging = this.paging.get(room.roomId);
+    if (!paging) {
+      paging = this.pageBack(room).finally(() => this.paging.delete(room.roomId));
+      this.paging.set(room.roomId, paging);
+    }
+    return paging;
+  }
+
+  /**
+   * One page of /messages before the live timeline's start.
+   * NOTE: not client.scrollback() nor paginateEventTimeline(): a limited /sync replaces the live
+   * timeline, and a page that was asked for before it then either landed at the start of the
+   * new timeline (scrollback: a gap in history) or in the discarded one, which makes the SDK
+   * stop the new timeline's pagination at the events it shares with it. A page for a timeline
+   * that is no longer live is dropped here instead.
+   */
+  private async pageBack(room: Room): Promise<boolean> {
+    const timeline = room.getLiveTimeline();
+    const token = timeline.getPaginationToken(EventTimeline.BACKWARDS);
+    const answer = await this.client.createMessagesRequest(
+      room.roomId,
+      token,
+      kPageSize,
+      Direction.Backward,
+    );
+    if (room.getLiveTimeline() === timeline) {
+      const events = answer.chunk.map(this.client.getEventMapper());
+      const [timelineEvents, , unknownRelations] = room.partitionThreadedEvents(events);
+      room
+        .getUnfilteredTimelineSet()
+        .addEventsToTimeline(timelineEvents, true, false, timeline, answer.end ?? null);
+      this.client.processAggregatedTimelineEvents(room, timelineEvents);
+      for (const event of unknownRelations) room.relations.aggregateChildEvent(event);
+      if (!answer.chunk.length || !answer.end || answer.end === answer.start) {
+        timeline.setPaginationToken(null, EventTimeline.BACKWARDS); // the start of the room
+      }
+    }
     this.bump();
     return this.canLoadOlder(room);
   }

@@ -4,6 +4,7 @@
 // thread replies (m.thread) are not shown as messages of their own in the main timeline.
 import { EventStatus, EventType, type MatrixEvent, type Room } from 'matrix-js-sdk/lib/matrix.js';
 import type { Chat } from './chat_client';
+import { mediaOf, type MediaContent } from './media';
 
 export interface Reaction {
   key: string;
@@ -32,6 +33,8 @@ export interface MessageItem {
   /** formatted_body when the format is org.matrix.custom.html; sanitized when rendered. */
   html: string | null;
   msgtype: string;
+  /** The file an m.image / m.file message shares (null for text, and once deleted). */
+  media: MediaContent | null;
   edited: boolean;
   deleted: boolean;
   pending: boolean;
@@ -131,16 +134,18 @@ function textOf(content: Record<string, unknown>): { body: string; html: string 
 }
 
 export class TimelineBuilder {
+  /** `events`: a window of history to show instead of the live timeline (see HistoryWindow). */
   constructor(
     private readonly chat: Chat,
     private readonly room: Room,
+    private readonly events: MatrixEvent[] | null = null,
   ) {}
 
   /** Every event of the live timeline plus the thread replies fetched for open threads. */
   private allEvents(extra: MatrixEvent[] = []): MatrixEvent[] {
     // NOTE: with the SDK's default "chronological" ordering, local echoes are in the live
     // timeline already.
-    return [...this.room.getLiveTimeline().getEvents(), ...extra];
+    return [...(this.events ?? this.room.getLiveTimeline().getEvents()), ...extra];
   }
 
   /** The main timeline: messages (thread replies left out) and membership notices. */
@@ -222,6 +227,7 @@ export class TimelineBuilder {
       body,
       html,
       msgtype: typeof content.msgtype === 'string' ? content.msgtype : 'm.text',
+      media: deleted ? null : mediaOf(content),
       edited,
       deleted,
       pending: status !== null && status !== EventStatus.NOT_SENT && status !== EventStatus.SENT,

@@ -1,9 +1,12 @@
 import { useSignal, type Signal } from '@preact/signals';
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
 import { stripReplyFallback, type MessageItem } from '../chat/timeline_model';
+import type { UploadQueue } from '../chat/uploads';
+import { AttachIcon } from '../components/chat_icons';
 import { t } from '../i18n';
+import { UploadList } from './upload_list';
 
 const kMaxRows = 8;
 
@@ -24,6 +27,8 @@ interface Props {
   placeholder: string;
   /** The newest message of ours, edited by ArrowUp in an empty composer. */
   lastOwn?: MessageItem | null;
+  /** Where attached and pasted files go; absent: no attaching here. */
+  uploads?: UploadQueue | null;
 }
 
 /**
@@ -40,15 +45,18 @@ export function Composer({
   label,
   placeholder,
   lastOwn = null,
+  uploads = null,
 }: Props) {
   const text = useSignal('');
   const error = useSignal('');
   const ref = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const editing = mode.editing.value;
   const replyTo = mode.replyTo.value;
 
-  // Starting a reply or an edit puts the cursor in the box; an edit starts from the old text.
-  useEffect(() => {
+  // Starting a reply or an edit puts the cursor in the box; an edit starts from the old text,
+  // in the same frame as the "Editing" banner (a layout effect: never a frame of empty box).
+  useLayoutEffect(() => {
     if (editing) text.value = stripReplyFallback(editing.body);
     if (editing || replyTo) ref.current?.focus();
   }, [editing?.id, replyTo?.id]);
@@ -97,6 +105,14 @@ export function Composer({
     }
   }
 
+  // A pasted file (a screenshot, say) is shared like an attached one; pasted text stays text.
+  function onPaste(event: ClipboardEvent) {
+    const files = event.clipboardData?.files;
+    if (!uploads || !files?.length) return;
+    event.preventDefault();
+    uploads.add(files);
+  }
+
   function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
     text.value = event.currentTarget.value;
     chat.typing(roomId, text.value.trim().length > 0);
@@ -131,7 +147,33 @@ export function Composer({
           </button>
         </div>
       ) : null}
+      {uploads ? <UploadList queue={uploads} /> : null}
       <div class="composer__row">
+        {uploads ? (
+          <>
+            <button
+              type="button"
+              class="icon-button composer__attach"
+              aria-label={t('files.attach')}
+              title={t('files.attach')}
+              onClick={() => fileInput.current?.click()}
+            >
+              <AttachIcon />
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              onChange={(event) => {
+                const input = event.currentTarget;
+                if (input.files?.length) uploads.add(input.files);
+                input.value = ''; // the same file can be chosen again
+              }}
+            />
+          </>
+        ) : null}
         <label class="visually-hidden" for={id}>
           {label}
         </label>
@@ -144,6 +186,7 @@ export function Composer({
           value={text.value}
           onInput={onInput}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => chat.typing(roomId, false)}
           aria-describedby={editing || replyTo ? bannerId : undefined}
           autoComplete="off"

@@ -1,10 +1,13 @@
 import { useSignal } from '@preact/signals';
+import { useContext } from 'preact/hooks';
+import { ChatContext } from '../chat/chat_context';
 import { formatFullDate, formatTime } from '../chat/date_format';
 import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from '../components/chat_icons';
 import { stripReplyFallback, type MessageItem } from '../chat/timeline_model';
 import { t } from '../i18n';
 import { EmojiPicker } from './emoji_picker';
 import { FormattedBody } from './formatted_body';
+import { MediaAttachment } from './media_attachment';
 
 /** What can be done to a message; `openThread` only where threads can be opened. */
 export interface MessageActions {
@@ -22,6 +25,8 @@ interface Props {
   actions: MessageActions;
   /** Names of those who read up to this message (shown under the last message only). */
   seenBy?: string[];
+  /** The message jumped to (from a search result): highlighted, and focusable to take focus. */
+  highlighted?: boolean;
 }
 
 function initial(name: string): string {
@@ -30,7 +35,9 @@ function initial(name: string): string {
 }
 
 function Body({ item }: { item: MessageItem }) {
+  const chat = useContext(ChatContext);
   if (item.deleted) return <p class="message__deleted">{t('chat.message_deleted')}</p>;
+  if (item.media && chat) return <MediaAttachment chat={chat} item={item} media={item.media} />;
   if (item.msgtype === 'm.emote') {
     return (
       <p class="message__body message__body--emote">
@@ -47,7 +54,13 @@ function Body({ item }: { item: MessageItem }) {
   );
 }
 
-export function Message({ item, continued, actions, seenBy = [] }: Props) {
+export function Message({
+  item,
+  continued,
+  actions,
+  seenBy = [],
+  highlighted = false,
+}: Props) {
   const pickerOpen = useSignal(false);
   const time = formatTime(item.ts);
   const fullDate = formatFullDate(item.ts);
@@ -55,9 +68,15 @@ export function Message({ item, continued, actions, seenBy = [] }: Props) {
   const classes = ['message'];
   if (continued) classes.push('message--continued');
   if (item.pending) classes.push('message--pending');
+  if (highlighted) classes.push('message--highlighted');
 
   return (
-    <li class={classes.join(' ')} data-event-id={item.id} data-key={item.id}>
+    <li
+      class={classes.join(' ')}
+      data-event-id={item.id}
+      data-key={item.id}
+      tabIndex={highlighted ? -1 : undefined}
+    >
       <div class="message__gutter" aria-hidden="true">
         {continued ? (
           <span class="message__gutter-time">{time}</span>

@@ -37,7 +37,8 @@ function RoomLink({
   onSelect: (roomId: string) => void;
 }) {
   const unread = selected ? 0 : unreadCount(room, chat.userId);
-  const label = unread ? t('workspace.room_unread', { name: room.name, count: unread }) : room.name;
+  const name = chat.roomName(room);
+  const label = unread ? t('workspace.room_unread', { name, count: unread }) : name;
   return (
     <li>
       <button
@@ -50,7 +51,7 @@ function RoomLink({
         <span class="room-link__icon" aria-hidden="true">
           {direct ? '@' : '#'}
         </span>
-        <span class="room-link__name">{room.name}</span>
+        <span class="room-link__name">{name}</span>
         <Badge count={unread} />
       </button>
     </li>
@@ -104,13 +105,13 @@ export function RoomSidebar({
           <ul class="sidebar__list">
             {invites.map((room) => (
               <li key={room.roomId} class="invite">
-                <span class="invite__name">{room.name}</span>
+                <span class="invite__name">{chat.roomName(room)}</span>
                 <span class="invite__actions">
                   <button
                     type="button"
                     class="button invite__join"
                     disabled={busy.value === room.roomId}
-                    aria-label={t('workspace.join_named', { name: room.name })}
+                    aria-label={t('workspace.join_named', { name: chat.roomName(room) })}
                     onClick={() => answer(room, true)}
                   >
                     {t('workspace.join')}
@@ -119,7 +120,7 @@ export function RoomSidebar({
                     type="button"
                     class="button button--quiet"
                     disabled={busy.value === room.roomId}
-                    aria-label={t('workspace.decline_named', { name: room.name })}
+                    aria-label={t('workspace.decline_named', { name: chat.roomName(room) })}
                     onClick={() => answer(room, false)}
                   >
                     {t('workspace.decline')}

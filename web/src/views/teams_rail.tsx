@@ -8,6 +8,9 @@ interface Props {
   teamId: string | null;
   onSelect: (teamId: string | null) => void;
   onCreateTeam: () => void;
+  /** The calendar is shown (then no team is the current page). */
+  calendarActive?: boolean;
+  onCalendar?: () => void;
 }
 
 function Badge({ count }: { count: number }) {
@@ -20,7 +23,7 @@ function Badge({ count }: { count: number }) {
 }
 
 /** The rail of teams (Matrix spaces): Home first, each team with its unread count, then "+". */
-export function TeamsRail({ chat, teamId, onSelect, onCreateTeam }: Props) {
+export function TeamsRail({ chat, teamId, onSelect, onCreateTeam, calendarActive = false, onCalendar }: Props) {
   chat.revision.value;
   const teams = teamsOf(chat);
   const home = sidebarLists(chat, null);
@@ -39,8 +42,8 @@ export function TeamsRail({ chat, teamId, onSelect, onCreateTeam }: Props) {
         <li>
           <button
             type="button"
-            class={teamId === null ? 'rail__item rail__item--active' : 'rail__item'}
-            aria-current={teamId === null ? 'page' : undefined}
+            class={teamId === null && !calendarActive ? 'rail__item rail__item--active' : 'rail__item'}
+            aria-current={teamId === null && !calendarActive ? 'page' : undefined}
             aria-label={label(t('workspace.home'), homeUnread)}
             title={t('workspace.home')}
             onClick={() => onSelect(null)}
@@ -51,7 +54,7 @@ export function TeamsRail({ chat, teamId, onSelect, onCreateTeam }: Props) {
         </li>
         {teams.map((team) => {
           const unread = teamUnread(chat, team);
-          const active = team.roomId === teamId;
+          const active = team.roomId === teamId && !calendarActive;
           return (
             <li key={team.roomId}>
               <button
@@ -81,6 +84,23 @@ export function TeamsRail({ chat, teamId, onSelect, onCreateTeam }: Props) {
             <span class="plus-icon" aria-hidden="true" />
           </button>
         </li>
+        {onCalendar ? (
+          <li class="rail__calendar">
+            <button
+              type="button"
+              class={calendarActive ? 'rail__item rail__item--active' : 'rail__item'}
+              aria-current={calendarActive ? 'page' : undefined}
+              aria-label={t('workspace.calendar')}
+              title={t('workspace.calendar')}
+              onClick={onCalendar}
+            >
+              <svg class="rail__svg" viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">
+                <rect x="3" y="5" width="18" height="16" rx="2" />
+                <path d="M3 10h18M8 3v4M16 3v4" />
+              </svg>
+            </button>
+          </li>
+        ) : null}
       </ul>
     </nav>
   );

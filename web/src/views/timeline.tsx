@@ -9,6 +9,14 @@ import { Message, type MessageActions } from './message';
 const kGroupGapMs = 5 * 60_000; // messages further apart start a new group
 const kLoadMoreAtPx = 200; // distance from the top at which older messages are fetched
 const kBottomSlackPx = 48;
+const kHighlightMs = 4_000; // how long a message jumped to stays highlighted
+const kRetryMs = 3_000; // wait after a failed fetch of older messages
+
+/** A message to bring into view and highlight; `seq` tells two jumps to the same one apart. */
+export interface TimelineFocus {
+  eventId: string;
+  seq: number;
+}
 
 interface Props {
   items: TimelineItem[];
@@ -23,6 +31,10 @@ interface Props {
   canLoadOlder?: boolean;
   /** Shown above the first item once the start of the history is reached. */
   start?: ComponentChildren;
+  /** Shown below the last item (e.g. a way back to the latest messages). */
+  end?: ComponentChildren;
+  /** A message to scroll to and highlight briefly, once it is among the items. */
+  focus?: TimelineFocus | null;
 }
 
 /**
@@ -39,11 +51,17 @@ export function Timeline({
   loadOlder,
   canLoadOlder = false,
   start,
+  end,
+  focus = null,
 }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ key: string; offset: number } | null>(null);
   const loading = useSignal(false);
+  const highlighted = useSignal<string | null>(null);
+  const focusDone = useRef(0); // the seq of the last focus carried out
+  const noMoreAt = useRef<string | null>(null); // the first item when loadOlder said "no more"
+  const retryAt = useRef(0); // after a failed fetch, when to try again
 
   function remember() {
     const el = ref.current;
@@ -59,12 +77,18 @@ export function Timeline({
   }
 
   async function fetchOlder() {
-    if (!loadOlder || !canLoadOlder || loading.value) return;
+    // NOTE: `items` and `canLoadOlder` are this render's; the parent re-renders only after the
+    // client's next change notification (a task away). Without this guard, a loadOlder that
+    // answers "nothing older" at once would re-trigger the fill effect below in a microtask loop
+    // that never lets the page paint again.
+    const first = items[0]?.id ?? '';
+    if (!loadOlder || !canLoadOlder || loading.value || noMoreAt.current === first) return;
+    if (Date.now() < retryAt.current) return;
     loading.value = true;
     try {
-      await loadOlder();
+      if (!(await loadOlder())) noMoreAt.current = first;
     } catch {
-      // offline: scrolling up again retries
+      retryAt.current = Date.now() + kRetryMs; // offline: scrolling up later retries
     } finally {
       loading.value = false;
     }
@@ -80,6 +104,31 @@ export function Timeline({
       if (target) el.scrollTop = target.offsetTop - anchor.current.offset;
     }
   });
+
+  // A jump: once the message is rendered, centre it, highlight it for a few seconds and move the
+  // keyboard focus to it (after the effect above, which would otherwise keep the view at the
+  // bottom).
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || !focus || focusDone.current === focus.seq) return;
+    const target = el.querySelector<HTMLElement>(`[data-event-id="${CSS.escape(focus.eventId)}"]`);
+    if (!target) return;
+    focusDone.current = focus.seq;
+    target.scrollIntoView({ block: 'center' });
+    remember();
+    highlighted.value = focus.eventId;
+  });
+  useEffect(() => {
+    const id = highlighted.value;
+    if (!id) return;
+    ref.current?.querySelector<HTMLElement>(`[data-event-id="${CSS.escape(id)}"]`)?.focus({
+      preventScroll: true,
+    });
+    const timer = setTimeout(() => {
+      if (highlighted.value === id) highlighted.value = null;
+    }, kHighlightMs);
+    return () => clearTimeout(timer);
+  }, [highlighted.value]);
 
   // Too few messages to scroll: fetch older ones until the view is full or history ends.
   useEffect(() => {
@@ -130,6 +179,7 @@ export function Timeline({
           continued={continued}
           actions={actions}
           seenBy={item === lastMessage ? lastSeenBy : undefined}
+          highlighted={item.id === highlighted.value}
         />,
       );
     }
@@ -152,6 +202,7 @@ export function Timeline({
       ) : null}
       {start}
       <ol class="timeline__list">{rows}</ol>
+      {end}
     </div>
   );
 }

@@ -3,15 +3,20 @@ import { KnownMembership } from 'matrix-js-sdk/lib/matrix.js';
 import { useEffect, useMemo } from 'preact/hooks';
 import logoUrl from '../assets/ruche-logo.svg';
 import { Chat } from '../chat/chat_client';
+import { ComposeIcon } from '../components/chat_icons';
 import { LanguageSelect } from '../components/language_select';
 import { Logo } from '../components/logo';
 import { t } from '../i18n';
 import { signOut, type Session } from '../session';
 import { CreateRoomDialog } from './create_room_dialog';
 import { InviteDialog } from './invite_dialog';
+import { NewDmDialog } from './new_dm_dialog';
 import { RoomSidebar } from './room_sidebar';
 import { RoomView } from './room_view';
+import { SearchBar } from './search_bar';
+import type { TimelineFocus } from './timeline';
 import { TeamsRail } from './teams_rail';
+import { CalendarSection, showSection, workspaceSection } from './calendar_section';
 
 /** "@alice:example.org" → "alice"; "example.org". */
 function splitUserId(userId: string): { localpart: string; server: string } {
@@ -19,7 +24,9 @@ function splitUserId(userId: string): { localpart: string; server: string } {
   return match ? { localpart: match[1], server: match[2] } : { localpart: userId, server: '' };
 }
 
-type DialogKind = 'team' | 'channel' | 'invite' | null;
+type DialogKind = 'team' | 'channel' | 'invite' | 'direct' | null;
+
+let jumpCount = 0; // numbers each jump to a search result, so a repeated one still happens
 
 /**
  * The signed-in shell: top bar, teams rail, conversation sidebar and the open room (or a welcome
@@ -32,6 +39,8 @@ export function WorkspaceView({ session }: { session: Session }) {
   const teamId = useSignal<string | null>(null);
   const roomId = useSignal<string | null>(null);
   const dialog = useSignal<DialogKind>(null);
+  // The message a search result asked for, handed to the room once it is open.
+  const jump = useSignal<(TimelineFocus & { roomId: string }) | null>(null);
 
   const chat = useMemo(() => new Chat(session), [session.accessToken]);
   useEffect(() => {
@@ -50,7 +59,9 @@ export function WorkspaceView({ session }: { session: Session }) {
   const direct = openRoom ? chat.directRoomIds().has(openRoom.roomId) : false;
 
   function selectRoom(id: string) {
+    showSection('chat');
     roomId.value = id;
+    jump.value = null;
     navOpen.value = false;
     // After the click that chose it, the reader is in the room: put them in its composer.
     setTimeout(() => document.getElementById('room-composer')?.focus(), 0);
@@ -88,6 +99,23 @@ export function WorkspaceView({ session }: { session: Session }) {
           <span class="menu-icon" aria-hidden="true" />
         </button>
         <Logo />
+        <SearchBar
+          chat={chat}
+          onOpen={(id, eventId) => {
+            roomId.value = id;
+            navOpen.value = false;
+            jump.value = { roomId: id, eventId, seq: ++jumpCount };
+          }}
+        />
+        <button
+          type="button"
+          class="button button--quiet topbar__new-message"
+          title={t('direct.new_message')}
+          onClick={() => (dialog.value = 'direct')}
+        >
+          <ComposeIcon />
+          <span class="topbar__new-message-text">{t('direct.new_message')}</span>
+        </button>
         <div class="topbar__spacer" />
         <p class="topbar__user" title={session.userId}>
           <span class="visually-hidden">{t('workspace.signed_in_as')} </span>
@@ -111,9 +139,18 @@ export function WorkspaceView({ session }: { session: Session }) {
         <TeamsRail
           chat={chat}
           teamId={team?.roomId ?? null}
-          onSelect={(id) => (teamId.value = id)}
+          onSelect={(id) => {
+            teamId.value = id;
+            showSection('chat');
+          }}
           onCreateTeam={() => (dialog.value = 'team')}
+          calendarActive={workspaceSection.value === 'calendar'}
+          onCalendar={() => {
+            showSection('calendar');
+            navOpen.value = false;
+          }}
         />
+        {workspaceSection.value === 'calendar' ? null : (
         <RoomSidebar
           chat={chat}
           teamId={team?.roomId ?? null}
@@ -125,17 +162,21 @@ export function WorkspaceView({ session }: { session: Session }) {
             dialog.value = 'channel';
           }}
         />
+        )}
       </div>
       <div class="workspace__backdrop" aria-hidden="true" onClick={() => (navOpen.value = false)} />
 
       <main class="workspace__main" id="main" tabIndex={-1}>
-        {openRoom ? (
+        {workspaceSection.value === 'calendar' ? (
+          <CalendarSection session={session} />
+        ) : openRoom ? (
           <RoomView
             key={openRoom.roomId}
             chat={chat}
             room={openRoom}
             direct={direct}
             onInvite={() => (dialog.value = 'invite')}
+            jumpTo={jump.value?.roomId === openRoom.roomId ? jump.value : null}
           />
         ) : (
           <div class="welcome">
@@ -177,9 +218,20 @@ export function WorkspaceView({ session }: { session: Session }) {
           onClose={() => (dialog.value = null)}
         />
       ) : null}
+      {dialog.value === 'direct' ? (
+        <NewDmDialog
+          chat={chat}
+          onOpened={(id) => {
+            dialog.value = null;
+            teamId.value = null; // direct chats are listed on Home
+            selectRoom(id);
+          }}
+          onClose={() => (dialog.value = null)}
+        />
+      ) : null}
       {dialog.value === 'invite' && openRoom ? (
         <InviteDialog
-          roomName={openRoom.name}
+          roomName={chat.roomName(openRoom)}
           serverName={chat.serverName}
           invite={(userId) => chat.client.invite(openRoom.roomId, userId).then(() => undefined)}
           onClose={() => (dialog.value = null)}
