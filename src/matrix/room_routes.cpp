@@ -240,6 +240,28 @@ asio::awaitable<Result<std::vector<StoredEvent>>> RoomRoutes::AppendEvents(
   co_return std::move(*out);
 }
 
+// A membership event's content with the user's profile (displayname, avatar_url), as clients
+// expect on joins and invites: they name members, and an invited person, from these events
+// before any profile lookup. Users of other servers, and unset fields, add nothing.
+static void AddProfile(store::Connection& conn, const auth::Accounts& accounts,
+                       const std::string& user_id, json::object& content) {
+  auto localpart = accounts.LocalpartFrom(user_id);
+  if (!localpart) {
+    return;
+  }
+  auto row = conn.QueryOne("SELECT displayname, avatar_url FROM profiles WHERE localpart = ?",
+                           {*localpart});
+  if (!row || !*row) {
+    return;
+  }
+  if (!(*row)->IsNull(0)) {
+    content["displayname"] = (*row)->Text(0);
+  }
+  if (!(*row)->IsNull(1)) {
+    content["avatar_url"] = (*row)->Text(1);
+  }
+}
+
 asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
   auto session = Authenticate(deps_.accounts, req);
   if (!session) {
@@ -319,7 +341,9 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
     events.push_back(NewEvent{room_id, std::move(type), creator, std::move(key), std::move(content),
                               std::nullopt});
   };
-  state("m.room.member", json::object{{"membership", "join"}}, creator);
+  json::object creator_content{{"membership", "join"}};
+  AddProfile(deps_.store.Read().conn(), deps_.accounts, creator, creator_content);
+  state("m.room.member", std::move(creator_content), creator);
   json::object power = DefaultPowerLevels(creator);
   if (preset == "trusted_private_chat") {
     for (const auto& id : invites) {
@@ -370,6 +394,7 @@ asio::awaitable<Response> RoomRoutes::CreateRoom(Request& req) {
     if (is_direct) {
       content["is_direct"] = true;
     }
+    AddProfile(deps_.store.Read().conn(), deps_.accounts, id, content);
     state("m.room.member", std::move(content), id);
   }
   // The create event first: it inserts the room row the others are checked against.
@@ -609,6 +634,9 @@ asio::awaitable<Response> RoomRoutes::Membership(Request& req, std::string actio
   json::object content{{"membership", membership}};
   if (auto reason = body->find("reason"); reason != body->end() && reason->value().is_string()) {
     content["reason"] = reason->value();
+  }
+  if (membership == "join" || membership == "invite") {
+    AddProfile(deps_.store.Read().conn(), deps_.accounts, target, content);
   }
   std::vector<NewEvent> events;
   events.push_back(NewEvent{room_id, "m.room.member", session->user_id, target, std::move(content),

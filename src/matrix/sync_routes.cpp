@@ -686,11 +686,21 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   }
   for (const auto& room : invited) {
     json::array stripped;
+    // The invitee's own member event, and the inviter's: clients name the invitation after
+    // whoever sent it.
+    std::string inviter;
+    for (const auto& ev : states[room]) {
+      if (ev.at("type").as_string() == "m.room.member" && ev.contains("state_key") &&
+          ev.at("state_key").as_string() == user) {
+        inviter = ev.at("sender").as_string();
+      }
+    }
     for (const auto& ev : states[room]) {
       std::string_view type = ev.at("type").as_string();
-      bool mine = type == "m.room.member" && ev.contains("state_key") &&
-                  ev.at("state_key").as_string() == user;
-      if (IsStrippedType(type) || mine) {
+      bool member = type == "m.room.member" && ev.contains("state_key");
+      bool mine = member && ev.at("state_key").as_string() == user;
+      bool inviters = member && !inviter.empty() && ev.at("state_key").as_string() == inviter;
+      if (IsStrippedType(type) || mine || inviters) {
         stripped.emplace_back(json::object{{"type", ev.at("type")},
                                            {"state_key", ev.at("state_key")},
                                            {"content", ev.at("content")},

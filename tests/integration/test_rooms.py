@@ -410,3 +410,28 @@ def test_lazy_loading_members_sends_only_the_senders_and_a_summary(server):
     inc = sync(server, owner, since=since, filter=lazy)["rooms"]["join"][room]
     assert server.mxid(quiet_name) in {e["state_key"] for e in inc["state"]["events"]
                                         if e["type"] == "m.room.member"}
+
+
+def test_member_events_carry_the_profile_and_invitations_name_the_inviter(server):
+    alice_name, alice = new_user(server)
+    bob_name, bob = new_user(server)
+    alice_id, bob_id = server.mxid(alice_name), server.mxid(bob_name)
+    for who, tok, name in ((alice_id, alice, "Alice A."), (bob_id, bob, "Bob B.")):
+        assert call(server, "PUT", client_path(f"/profile/{q(who)}/displayname"),
+                    {"displayname": name}, token=tok).status == 200
+    room = create_room(server, alice, invite=[bob_id], is_direct=True)
+
+    def member(tok, user):
+        return call(server, "GET", client_path(f"/rooms/{q(room)}/state/m.room.member/{q(user)}"),
+                    token=tok).json
+
+    assert member(alice, alice_id) == {"membership": "join", "displayname": "Alice A."}
+    assert member(alice, bob_id) == {"membership": "invite", "is_direct": True,
+                                     "displayname": "Bob B."}
+    invite_state = sync(server, bob)["rooms"]["invite"][room]["invite_state"]["events"]
+    members = {e["state_key"]: e["content"] for e in invite_state if e["type"] == "m.room.member"}
+    assert members == {alice_id: {"membership": "join", "displayname": "Alice A."},
+                       bob_id: {"membership": "invite", "is_direct": True,
+                                "displayname": "Bob B."}}
+    assert call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {}, token=bob).status == 200
+    assert member(bob, bob_id) == {"membership": "join", "displayname": "Bob B."}
