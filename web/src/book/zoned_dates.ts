@@ -17,7 +17,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 // Building an Intl.DateTimeFormat is costly next to using one; a page formats hundreds of times.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+export function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${locale}|${JSON.stringify(options)}`;
   let found = formatters.get(key);
   if (!found) {

@@ -5,6 +5,7 @@ import {
   addDays,
   dayKeyIn,
   firstWeekday,
+  formatter,
   weekdayOf,
   type DayKey,
 } from '../book/zoned_dates';
@@ -25,18 +26,6 @@ export {
   type CivilMonth,
   type DayKey,
 } from '../book/zoned_dates';
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${JSON.stringify(options)}`;
-  let found = formatters.get(key);
-  if (!found) {
-    found = new Intl.DateTimeFormat(locale, options);
-    formatters.set(key, found);
-  }
-  return found;
-}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
