@@ -68,13 +68,21 @@ def parse_litmus(output: str):
 
     litmus rewrites each line with '\\r' while a test runs ("3. put_get.... " then
     "\\r 3. put_get.... pass"); a warning is printed on the test's line and its outcome on a
-    continuation line of dots.
+    continuation line of dots. A failure's "(PUT of `<path>': 400 …)" may be cut by a CR or LF
+    in the path (litmus sometimes prints garbage bytes there): it is joined back.
     """
     tests = {}
     current = None
+    open_detail = False  # a FAIL's "(…)" cut by a CR or LF inside the path litmus prints
     for line in re.split(r"[\r\n]", output):
         line = re.sub(r"\x1b\[[0-9;]*m", "", line)
         m = TEST_LINE.match(line)
+        if open_detail and not m and not CONTINUATION.match(line):
+            name, outcome, detail, warnings = tests[current]
+            tests[current] = (name, outcome, detail + " " + line.strip(), warnings)
+            open_detail = ")" not in line
+            continue
+        open_detail = False
         rest = None
         if m:
             current = int(m.group(1))
@@ -91,6 +99,7 @@ def parse_litmus(output: str):
             warnings.append(rest)
         elif o := OUTCOME.match(rest):
             outcome, detail = o.group(1), o.group(2).strip()
+            open_detail = detail.startswith("(") and ")" not in detail
         tests[current] = (name, outcome, detail, warnings)
     return tests
 
