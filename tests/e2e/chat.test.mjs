@@ -72,8 +72,15 @@ describe('two people chatting', () => {
 
   step('alice creates a channel from the sidebar', async () => {
     const { page, token } = people.alice;
-    await page.getByRole('button', { name: 'Create a channel' }).click();
+    const opener = page.getByRole('button', { name: 'Create a channel' });
     const dialog = page.getByRole('dialog', { name: 'Create a channel' });
+    // Escape closes the dialog and gives the focus back to the button that opened it.
+    await opener.click();
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok(await opener.evaluate((el) => el === document.activeElement), 'focus returned');
+    await opener.click();
     await dialog.waitFor();
     // The dialog takes the focus: its first field is where typing goes.
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'create-room-name');

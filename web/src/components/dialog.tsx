@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 interface Props {
   /** The id of the heading, which names the dialog. */
@@ -16,10 +16,16 @@ interface Props {
  */
 export function Dialog({ titleId, title, onClose, children }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // A layout effect: its cleanup runs as the dialog leaves the page, so focus is back on the
+  // opener at once (a plain effect's cleanup may come a frame later, with focus on <body>).
+  useLayoutEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    ref.current?.showModal();
+    const dialog = ref.current;
+    dialog?.showModal();
     return () => {
+      // NOTE: close first: while a modal dialog is open the page behind it is inert, and focus()
+      // on the opener would silently do nothing.
+      dialog?.close();
       if (opener?.isConnected) opener.focus();
     };
   }, []);
