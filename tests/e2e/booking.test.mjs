@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, newContext, screenshot, visibleRawKeys, watchPage } from './lib/browser.mjs';
-import { kRelaxedLimits, startServer } from './lib/ruche_server.mjs';
+import { kRelaxedLimits, serverApi, startServer } from './lib/ruche_server.mjs';
 import { addDays, isoUtc, wallClock, zonedInstant } from './lib/dates.mjs';
 
 const kOwner = 'camille';
@@ -65,21 +65,8 @@ const monthName = (day, lng) =>
 
 // ---- server and API ------------------------------------------------------------------------
 
-async function api(method, path, { auth, body } = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: {
-      'Content-Type': 'application/json',
-      ...(auth ? { Authorization: `Bearer ${auth}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`);
-  }
-  return payload;
-}
+const api = (method, path, { auth, body } = {}) =>
+  serverApi(server, method, path, { token: auth, body });
 
 /** calendar-data of the owner's personal calendar's events overlapping `day` (UTC). */
 async function caldavEventsOn(day) {

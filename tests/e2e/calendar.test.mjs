@@ -19,7 +19,7 @@ import {
   visibleRawKeys,
   watchPage,
 } from './lib/browser.mjs';
-import { kRepoRoot, startServer } from './lib/ruche_server.mjs';
+import { kRepoRoot, serverApi, startServer } from './lib/ruche_server.mjs';
 import { addDays, isoUtc, wallClock, zonedInstant } from './lib/dates.mjs';
 
 const kUsers = { alice: 'alice password 1', bob: 'bob password 1' };
@@ -64,21 +64,7 @@ const eventName = (title, start, end) => {
 
 // ---- server and API ------------------------------------------------------------------------
 
-async function api(method, path, { token, body } = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: {
-      'Content-Type': 'application/json',
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`);
-  }
-  return payload;
-}
+const api = (method, path, options) => serverApi(server, method, path, options);
 
 /** `who`'s events of their personal calendar in [from, to) (days in Paris). */
 async function eventsBetween(who, fromDay, toDay) {

@@ -15,7 +15,7 @@ import {
   visibleRawKeys,
   watchPage,
 } from './lib/browser.mjs';
-import { kRelaxedLimits, startServer } from './lib/ruche_server.mjs';
+import { kRelaxedLimits, serverApi, startServer } from './lib/ruche_server.mjs';
 
 const kUser = 'alice';
 const kPassword = 'correct horse 1';
@@ -40,21 +40,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(method, path, { token, body } = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: {
-      'Content-Type': 'application/json',
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`);
-  }
-  return payload;
-}
+const api = (method, path, options) => serverApi(server, method, path, options);
 
 async function logIn() {
   const answer = await api('POST', '/_matrix/client/v3/login', {

@@ -121,3 +121,23 @@ export async function startServer({ users = {}, settings = kRelaxedLimits } = {}
   }
   return server;
 }
+
+/**
+ * A JSON call to `server` (`path` from the root: "/_ruche/v1/…", "/_matrix/client/v3/…"),
+ * with `token` as Bearer when given; the parsed answer, or an Error naming the status.
+ */
+export async function serverApi(server, method, path, { token, body } = {}) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(payload)}`);
+  }
+  return payload;
+}
