@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Soak (reliability issue): CLIENTS clients each holding a /sync long-poll across ROOMS rooms,
-# and one sender posting RATE messages/s into those rooms, for SOAK_S seconds in STEP_S steps.
+# Soak (reliability issue): CLIENTS clients each holding a /sync long-poll across ROOMS rooms and
+# sending in turn (RATE messages/s in all, each client into its own room with its own token), for
+# SOAK_S seconds in STEP_S steps.
 # Prints one row per step — deliveries, lost deliveries, p99 send→sync, server CPU and RSS —
 # and fails (exit 1) on any error: an HTTP answer other than 200 (the generator stops at the
 # first), a lost delivery, or RSS growing by more than RSS_GROWTH_MIB after the first step
@@ -34,7 +35,7 @@ idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$ruche_pid/status)
 status=0
 # --max-p99-ms: a soak does not stop at a latency; lost deliveries stop it (and fail it).
 loadgen --mode=matrix --port="$ruche_port" --pid="$ruche_pid" --connected="$CLIENTS" \
-  --rooms="$ROOMS" --rates="$rates" --step-s="$STEP_S" --max-p99-ms=600000 \
+  --rooms="$ROOMS" --rates="$rates" --step-s="$STEP_S" --max-p99-ms=600000 --clients-send=1 \
   | tee "$work/soak.txt" >&2 || { echo "the generator stopped on an error (above)"; status=1; }
 alive=yes
 kill -0 "$ruche_pid" 2>/dev/null || { alive=no; status=1; }

@@ -39,6 +39,9 @@ struct Options {
   int setup_concurrency = 32;
   int sender_conns = 4;  // Matrix: the one sender's keep-alive connections
   int timeline_limit = 10;
+  // --mode=matrix: the messages come from the receivers themselves in turn (each into its own
+  // room, with its own token) instead of from one extra user: every client syncs and sends.
+  bool clients_send = false;
   int senders = 32;        // --mode=send
   double duration_s = 10;  // --mode=send
   double setup_timeout_s = 900;
@@ -88,6 +91,8 @@ Options ParseOptions(int argc, char** argv) {
       o.sender_conns = static_cast<int>(num());
     } else if (k == "timeline-limit") {
       o.timeline_limit = static_cast<int>(num());
+    } else if (k == "clients-send") {
+      o.clients_send = num() != 0;
     } else if (k == "senders") {
       o.senders = static_cast<int>(num());
     } else if (k == "duration-s") {
@@ -317,7 +322,7 @@ class MatrixBench {
           queue_.emplace_back(step, seq);
           Pump();
         },
-        [this](int64_t seq) { return connected_in_room_[seq % rooms_.size()]; },
+        [this](int64_t seq) { return connected_in_room_[RoomOfMessage(seq)]; },
         [this] { return queue_.size(); });
   }
 
@@ -373,6 +378,14 @@ class MatrixBench {
 
  private:
   size_t RoomOf(size_t user) const { return (user - 1) % rooms_.size(); }
+  // Message `seq`'s sender: user 0 (in every room), or with --clients-send the receivers in turn
+  // (each posts into its own room; it receives its message too, as Matrix clients do).
+  size_t SenderOf(int64_t seq) const {
+    return o_.clients_send ? 1 + static_cast<size_t>(seq) % static_cast<size_t>(o_.connected) : 0;
+  }
+  size_t RoomOfMessage(int64_t seq) const {
+    return o_.clients_send ? RoomOf(SenderOf(seq)) : static_cast<size_t>(seq) % rooms_.size();
+  }
   HttpConn& Pool(size_t i) { return *pool_[i % pool_.size()]; }
 
   static void Check(int status, std::string_view resp, const char* what) {
@@ -410,10 +423,10 @@ class MatrixBench {
       // the server's header timeout (10 s) is closed by it, as a slow client would be.
       HttpConn* c = free_senders_.front();
       free_senders_.pop_front();
-      std::string target = "/_matrix/client/v3/rooms/" + UrlEncode(rooms_[seq % rooms_.size()]) +
+      std::string target = "/_matrix/client/v3/rooms/" + UrlEncode(rooms_[RoomOfMessage(seq)]) +
                            "/send/m.room.message/m" + std::to_string(seq);
       ++g_steps[step].sent;
-      c->Request("PUT", target, users_[0].token,
+      c->Request("PUT", target, users_[SenderOf(seq)].token,
                  "{\"msgtype\":\"m.text\",\"body\":\"" + Stamp(step) + "\"}",
                  [this, c, step](int status, std::string_view resp) {
                    Check(status, resp, "send");
