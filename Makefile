@@ -74,7 +74,7 @@ fuzz: deps
 	cmake --build --preset fuzz -j $(JOBS)
 	@scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
-# 1,000 syncing clients for 10 minutes (SOAK_S, CLIENTS, RATE…: see bench/soak.sh).
+# 1,000 clients syncing and sending for 10 minutes (SOAK_S, CLIENTS, RATE…: see bench/soak.sh).
 soak: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
