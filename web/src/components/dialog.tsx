@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, RefObject } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 
 interface Props {
@@ -10,11 +10,10 @@ interface Props {
 }
 
 /**
- * A modal dialog on the native <dialog>: showModal() makes the rest of the page inert, keeps Tab
- * inside and focuses the first field (or the one marked autofocus); Escape closes it; on close
- * focus goes back to what had it before (the button that opened it).
+ * Opens the <dialog> the returned ref is put on as a modal when the component mounts, and when
+ * it unmounts closes it and gives the focus back to what had it before (the opener).
  */
-export function Dialog({ titleId, title, onClose, children }: Props) {
+export function useModal(): RefObject<HTMLDialogElement | null> {
   const ref = useRef<HTMLDialogElement>(null);
   // A layout effect: its cleanup runs as the dialog leaves the page, so focus is back on the
   // opener at once (a plain effect's cleanup may come a frame later, with focus on <body>).
@@ -29,6 +28,16 @@ export function Dialog({ titleId, title, onClose, children }: Props) {
       if (opener?.isConnected) opener.focus();
     };
   }, []);
+  return ref;
+}
+
+/**
+ * A modal dialog on the native <dialog>: showModal() makes the rest of the page inert, keeps Tab
+ * inside and focuses the first field (or the one marked autofocus); Escape closes it; on close
+ * focus goes back to what had it before (the button that opened it).
+ */
+export function Dialog({ titleId, title, onClose, children }: Props) {
+  const ref = useModal();
   return (
     <dialog
       ref={ref}

@@ -1,7 +1,8 @@
 import { useSignal } from '@preact/signals';
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
 import { downloadUrl, saveFile, type MediaContent } from '../chat/media';
+import { useModal } from '../components/dialog';
 import { t } from '../i18n';
 
 interface Props {
@@ -17,23 +18,9 @@ interface Props {
  * goes back to the thumbnail that opened it.
  */
 export function Lightbox({ chat, media, sender, onClose }: Props) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal(); // focus goes back to the thumbnail when it closes
   const src = useSignal<string | null>(null);
   const failed = useSignal(false);
-
-  // A layout effect: its cleanup runs as the dialog leaves the page, so focus is back on the
-  // thumbnail at once (a plain effect's cleanup may come a frame later, with focus on <body>).
-  useLayoutEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const dialog = ref.current;
-    dialog?.showModal();
-    return () => {
-      // NOTE: close first: while the modal dialog is open the page behind it is inert, and
-      // focus() on the opener would silently do nothing.
-      dialog?.close();
-      if (opener?.isConnected) opener.focus();
-    };
-  }, []);
 
   useEffect(() => {
     let live = true;
