@@ -258,6 +258,10 @@ int Serve(const core::Config& config) {
   auto matrix_api = matrix::MountClientApi(
       router, matrix::MatrixDeps{config, **store, accounts, blocking, **blobs,
                                  cal::CalendarBusyProbe(**store, calendar_instances)});
+  if (!matrix_api) {
+    RUCHE_LOG_ERROR("{}", matrix_api.error().message);
+    return 1;
+  }
 
   auto listen = net::ParseListenAddress(config.listen);
   if (!listen) {
@@ -269,7 +273,12 @@ int Serve(const core::Config& config) {
     RUCHE_LOG_ERROR("{}", sfu.error().message);
     return 1;
   }
-  auto meet_api = meet::MountMeetApi(router, meet::MeetDeps{config, **store, accounts, **sfu});
+  matrix::ClientApi* presence_api = matrix_api->get();  // outlives meet_api
+  auto meet_api = meet::MountMeetApi(
+      router, meet::MeetDeps{config, **store, accounts, **sfu,
+                             [presence_api](std::string user_id, bool joined) {
+                               return presence_api->InMeeting(std::move(user_id), joined);
+                             }});
   auto cal_api = cal::MountCalApi(
       router, cal::CalDeps{config, **store, accounts, blocking, calendar_instances});
   mail::MailQueue mail_queue(config, **store);

@@ -63,6 +63,10 @@ class ClientApiImpl final : public ClientApi {
     notifier_.WakeAll();
   }
 
+  boost::asio::awaitable<void> InMeeting(std::string user_id, bool joined) override {
+    co_await presence_.InMeeting(user_id, joined);
+  }
+
  private:
   Notifier notifier_;
   std::shared_ptr<RoomEvents> events_;  // used only inside store writes

@@ -1,6 +1,7 @@
 #pragma once
 // The Matrix Client-Server API, mounted on the router under /_matrix/client/{v3,r0}/... (and the
 // unversioned /versions, /.well-known/matrix/client).
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ class ClientApi {
   virtual ~ClientApi() = default;
   // The server is draining: answer waiting long-polls now.
   virtual void BeginShutdown() = 0;
+  // `user_id` joined (true) or left (false) a meeting with their account: their presence shows
+  // them in a meeting meanwhile (meet/ calls it).
+  virtual boost::asio::awaitable<void> InMeeting(std::string user_id, bool joined) = 0;
 };
 Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps);
 

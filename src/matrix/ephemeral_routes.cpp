@@ -145,9 +145,22 @@ asio::awaitable<Response> EphemeralRoutes::PutPresence(Request& req) {
     }
     status_msg = std::string(m->get_string());
   }
-  std::string new_state(state->get_string());
-  auto r =
-      co_await presence_.SetExplicit(session->user_id, std::move(new_state), std::move(status_msg));
+  PresenceTracker::ExplicitUpdate update{.state = std::string(state->get_string()),
+                                         .status_msg = std::move(status_msg),
+                                         .availability = std::nullopt};
+  // Ruche's availability: a string sets it, null gives it back to the automatic ones (meeting,
+  // calendar), absent leaves it as it is — so Matrix clients that know nothing of it keep it.
+  if (const json::value* a = body->if_contains("org.ruche.availability")) {
+    if (a->is_null()) {
+      update.availability = "";
+    } else if (a->is_string() && (a->get_string() == "busy" || a->get_string() == "dnd")) {
+      update.availability = std::string(a->get_string());
+    } else {
+      co_return Fail(core::Error::BadRequest(
+          "'org.ruche.availability' must be \"busy\", \"dnd\" or null", "M_INVALID_PARAM"));
+    }
+  }
+  auto r = co_await presence_.SetExplicit(session->user_id, std::move(update));
   if (!r) {
     co_return Fail(r.error());
   }

@@ -25,7 +25,8 @@ PresenceTracker::PresenceTracker(const core::PresenceConfig& config, store::Stor
 
 Result<void> PresenceTracker::Load() {
   auto rows = store_.Read()->Query(
-      "SELECT user_id, state, status_msg, last_active_ms, explicit_state FROM presence");
+      "SELECT user_id, state, status_msg, last_active_ms, explicit_state, availability "
+      "FROM presence");
   if (!rows) {
     return rows.error();
   }
@@ -37,6 +38,7 @@ Result<void> PresenceTracker::Load() {
     p.status_msg = row.Text(2);
     p.last_active_ms = row.Int(3);
     p.explicit_state = row.Int(4) != 0;
+    p.availability = row.Text(5);
     p.last_sync_end_ms = now;  // a grace period to reconnect after a restart
   }
   return {};
@@ -104,23 +106,46 @@ asio::awaitable<void> PresenceTracker::Active(const std::string& user) {
 }
 
 asio::awaitable<Result<void>> PresenceTracker::SetExplicit(const std::string& user,
-                                                           std::string state,
-                                                           std::optional<std::string> status_msg) {
+                                                           ExplicitUpdate update) {
   if (!config_.enabled) {
     co_return Result<void>{};
   }
   {
     std::lock_guard lock(mu_);
     UserPresence& p = Entry(user);
-    p.state = std::move(state);
+    p.state = std::move(update.state);
     // "online" hands control back to the automatic transitions.
     p.explicit_state = p.state != "online";
-    if (status_msg) {
-      p.status_msg = std::move(*status_msg);
+    if (update.status_msg) {
+      p.status_msg = std::move(*update.status_msg);
+    }
+    if (update.availability) {
+      p.availability = std::move(*update.availability);
     }
     p.last_active_ms = core::NowMs();
   }
   co_return co_await Persist(user);
+}
+
+asio::awaitable<void> PresenceTracker::InMeeting(const std::string& user, bool joined) {
+  if (!config_.enabled) {
+    co_return;
+  }
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    UserPresence& p = Entry(user);
+    int before = p.meetings;
+    p.meetings = std::max(0, p.meetings + (joined ? 1 : -1));
+    changed = (before > 0) != (p.meetings > 0);
+    if (joined) {
+      p.last_active_ms = core::NowMs();
+    }
+  }
+  if (changed) {
+    auto r = co_await Persist(user);
+    (void)r;  // best effort, like every automatic presence change
+  }
 }
 
 json::object PresenceTracker::Content(const std::string& user, std::string_view stored_state,
@@ -129,21 +154,37 @@ json::object PresenceTracker::Content(const std::string& user, std::string_view 
   std::string state(stored_state), status(stored_status);
   int64_t last_active = stored_last_active_ms;
   int64_t busy_until = 0;
+  std::string chosen;  // the user's own availability
+  bool in_meeting = false;
   {
     std::lock_guard lock(mu_);
     if (auto it = users_.find(user); it != users_.end()) {
-      state = it->second.state;
-      status = it->second.status_msg;
-      last_active = it->second.last_active_ms;
-      if (!it->second.explicit_state && state != "offline") {
-        busy_until = it->second.busy_until_ms;
+      const UserPresence& p = it->second;
+      state = p.state;
+      status = p.status_msg;
+      last_active = p.last_active_ms;
+      chosen = p.availability;
+      // An explicit "unavailable" or "offline" is how the user chose to appear: the automatic
+      // availabilities stay hidden behind it.
+      if (!p.explicit_state) {
+        busy_until = p.busy_until_ms;
+        in_meeting = p.meetings > 0;
       }
     }
   }
   json::object content{{"presence", state}};
-  if (busy_until > core::NowMs()) {
-    content["org.ruche.availability"] = "busy";  // in a calendar event
-    content["org.ruche.busy_until"] = busy_until;
+  if (state != "offline") {
+    if (!chosen.empty()) {
+      content["org.ruche.availability"] = chosen;
+      content["org.ruche.availability_source"] = "user";
+    } else if (in_meeting) {
+      content["org.ruche.availability"] = "in_meeting";
+      content["org.ruche.availability_source"] = "meeting";
+    } else if (busy_until > core::NowMs()) {
+      content["org.ruche.availability"] = "busy";
+      content["org.ruche.availability_source"] = "calendar";
+      content["org.ruche.busy_until"] = busy_until;
+    }
   }
   if (last_active > 0) {
     int64_t ago = std::max<int64_t>(0, core::NowMs() - last_active);
@@ -182,12 +223,12 @@ asio::awaitable<Result<void>> PresenceTracker::Persist(std::string user) {
     notifier_.NoteWrite(Notifier::Kind::kPresence, next);  // before the commit: see Notifier
     RUCHE_RETURN_IF_ERROR(c.Execute(
         "INSERT INTO presence (user_id, state, status_msg, last_active_ms, explicit_state, "
-        "stream_ordering) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
-        "state = excluded.state, status_msg = excluded.status_msg, last_active_ms = "
-        "excluded.last_active_ms, explicit_state = excluded.explicit_state, stream_ordering = "
-        "excluded.stream_ordering",
+        "availability, stream_ordering) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO "
+        "UPDATE SET state = excluded.state, status_msg = excluded.status_msg, last_active_ms = "
+        "excluded.last_active_ms, explicit_state = excluded.explicit_state, availability = "
+        "excluded.availability, stream_ordering = excluded.stream_ordering",
         {user, snapshot.state, snapshot.status_msg, snapshot.last_active_ms,
-         int64_t{snapshot.explicit_state ? 1 : 0}, next}));
+         int64_t{snapshot.explicit_state ? 1 : 0}, snapshot.availability, next}));
     RUCHE_ASSIGN_OR_RETURN(
         auto joined,
         c.Query("SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'",

@@ -9,6 +9,11 @@
 // (unavailable) after `presence.idle_after_ms` without activity and offline once they have had
 // no /sync open for `presence.offline_after_ms`. A state set explicitly with PUT .../status wins
 // over the automatic ones (e.g. "offline" to appear invisible while connected).
+//
+// Availability (Ruche's addition, "org.ruche.availability" in the content, with
+// "org.ruche.availability_source"): what colleagues should expect beyond the spec's three
+// states — "dnd" or "busy" chosen by the user (stored), else "in_meeting" while they are in a
+// Ruche meeting (memory only), else "busy" during a calendar event. Hidden when offline.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
@@ -50,9 +55,17 @@ class PresenceTracker {
   // `user` did something (sent an event, typed).
   boost::asio::awaitable<void> Active(const std::string& user);
 
-  // PUT /presence/{userId}/status. `state` is validated by the caller.
-  boost::asio::awaitable<Result<void>> SetExplicit(const std::string& user, std::string state,
-                                                   std::optional<std::string> status_msg);
+  // PUT /presence/{userId}/status, validated by the caller. Unset optionals change nothing.
+  struct ExplicitUpdate {
+    std::string state;  // online | unavailable | offline
+    std::optional<std::string> status_msg;
+    std::optional<std::string> availability;  // "busy" | "dnd" | "" (back to automatic)
+  };
+  boost::asio::awaitable<Result<void>> SetExplicit(const std::string& user, ExplicitUpdate update);
+
+  // `user` joined (true) or left (false) a meeting with their account; they show "in_meeting"
+  // while they are in at least one.
+  boost::asio::awaitable<void> InMeeting(const std::string& user, bool joined);
 
   // The m.presence content for `user`: from memory, else from the stored row (`stored_*`).
   json::object Content(const std::string& user, std::string_view stored_state,
@@ -73,6 +86,8 @@ class PresenceTracker {
     bool explicit_state = false;  // set by PUT: automatic transitions leave it alone
     int64_t busy_until_ms = 0;    // from the calendar; 0 = not busy
     int64_t busy_checked_ms = 0;
+    std::string availability;  // chosen by the user: "", "busy", "dnd"
+    int meetings = 0;          // meetings the user is in now
   };
   // Writes the user's current in-memory state (read inside the write, so the last write wins
   // with the latest state) and wakes the syncs of everyone sharing a room with them.

@@ -451,6 +451,10 @@ class MeetApiImpl final : public MeetApi {
     }
     RUCHE_LOG_INFO("meet: {} joined meeting {} as {}", who.guest() ? "a guest" : who.user_id,
                    meeting_id, pid);
+    const bool tell_presence = !who.guest() && deps_.in_meeting;
+    if (tell_presence) {
+      co_await deps_.in_meeting(who.user_id, true);
+    }
 
     asio::co_spawn(executor, outbox->Run(ws), asio::detached);
     net::RateLimiter limiter(deps_.config.limits.signalling_per_connection_per_second,
@@ -485,6 +489,9 @@ class MeetApiImpl final : public MeetApi {
     auto removed = co_await net::AwaitCallback<std::vector<std::string>>(
         [&](auto done) { deps_.sfu.RemovePeer(meeting_id, pid, std::move(done)); });
     AnnounceRemoved(live, pid, removed);
+    if (tell_presence) {
+      co_await deps_.in_meeting(who.user_id, false);
+    }
     outbox->Close();
     co_await outbox->WaitFinished();
     co_await ws.Close(1000, "left");

@@ -1,7 +1,10 @@
 #pragma once
 // Meetings over HTTP: POST /_ruche/v1/meetings, GET /_ruche/v1/meetings/{id}, and the signalling
 // WebSocket /_ruche/v1/meetings/{id}/ws (docs/api.md, "Meetings").
+#include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "auth/accounts.hpp"
 #include "core/config.hpp"
@@ -16,6 +19,9 @@ struct MeetDeps {
   store::Store& store;
   auth::Accounts& accounts;
   rtc::Sfu& sfu;
+  // Told when a signed-in user joins (true) or leaves (false) a meeting: presence shows them
+  // "in a meeting". Optional.
+  std::function<boost::asio::awaitable<void>(std::string user_id, bool joined)> in_meeting;
 };
 
 class MeetApi {

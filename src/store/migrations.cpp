@@ -490,6 +490,11 @@ CREATE TABLE calendar_invitations (
   PRIMARY KEY (calendar_id, name)
 );
 )sql"},
+      // The availability a user chose themselves ("busy", "dnd"; '' = none): kept across a
+      // restart like their presence state. Being in a meeting or a calendar event is derived.
+      {16, "presence_availability", R"sql(
+ALTER TABLE presence ADD COLUMN availability TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return migrations;
 }
