@@ -24,7 +24,6 @@ using net::Response;
 
 constexpr int64_t kMaxSlotRange = 62 * 86'400;
 constexpr size_t kMaxBookingTypesPerUser = 50;
-constexpr std::string_view kBookingObjectPrefix = "ruche-booking-";
 
 Error Invalid(std::string message) {
   return Error::BadRequest(std::move(message), "M_INVALID_PARAM");
@@ -202,40 +201,11 @@ class BookingApiImpl final : public BookingApi {
   // bookings table accounts for those, buffers included), and their live bookings' blocks.
   Result<void> OwnerTime(const std::string& owner, TimeRange range, std::vector<Interval>& busy,
                          std::vector<Interval>& bookings, const std::string& ignore_id = "") {
-    RUCHE_ASSIGN_OR_RETURN(auto cals, calendars_.Calendars(owner));
-    for (const auto& cal : cals) {
-      // Without the text: the occurrences come from the cache, which reads it only on a miss.
-      RUCHE_ASSIGN_OR_RETURN(auto objects, calendars_.Candidates(cal.id, "VEVENT", range, false));
-      for (const auto& o : objects) {
-        if (o.name.starts_with(kBookingObjectPrefix)) {
-          continue;
-        }
-        auto load = [&]() -> std::optional<std::string> {
-          auto full = calendars_.FindObject(cal.id, o.name, true);
-          if (full && *full) {
-            return std::move((*full)->data);
-          }
-          return std::nullopt;
-        };
-        if (auto series = deps_.instances.Get(cal.id, o, range, load)) {
-          series->ForEachOverlapping(range, [&busy](const ICalendar::Occurrence& oc) {
-            if (oc.busy) {
-              busy.push_back({oc.start, oc.end});
-            }
-          });
-          continue;
-        }
-        auto text = load();  // outside the cache's window: parse
-        if (!text) {
-          continue;
-        }
-        if (auto p = ICalendar::Parse(*text)) {
-          for (const auto& b : p->BusyIn(range)) {
-            busy.push_back({b.start, b.end});
-          }
-        }
-      }
-    }
+    RUCHE_RETURN_IF_ERROR(ForEachBusyOccurrence(calendars_, deps_.instances, owner, range,
+                                                /*with_booking_copies=*/false,
+                                                [&busy](const ICalendar::Occurrence& oc) {
+                                                  busy.push_back({oc.start, oc.end});
+                                                }));
     auto lease = deps_.store.Read();
     RUCHE_ASSIGN_OR_RETURN(
         auto rows, lease->Query("SELECT booking_id, block_start_ts, block_end_ts FROM bookings "

@@ -225,6 +225,21 @@ Result<std::vector<StoredObject>> CalendarStore::Candidates(int64_t calendar_id,
       with_data);
 }
 
+Result<std::vector<StoredObject>> CalendarStore::EventKeysIn(int64_t calendar_id, TimeRange range) {
+  auto lease = store_.Read();
+  RUCHE_ASSIGN_OR_RETURN(
+      auto rows, lease->Query("SELECT name, etag FROM calendar_objects WHERE calendar_id = ? AND "
+                              "component = 'VEVENT' AND first_start < ? AND (last_end IS NULL "
+                              "OR last_end > ?)",
+                              {calendar_id, range.end, range.start}));
+  std::vector<StoredObject> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out[i].name = rows[i].Text(0);
+    out[i].etag = rows[i].Text(1);
+  }
+  return out;
+}
+
 Result<std::vector<StoredObject>> CalendarStore::ObjectsNamed(int64_t calendar_id,
                                                               const std::vector<std::string>& names,
                                                               bool with_data) {

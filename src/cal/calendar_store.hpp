@@ -79,6 +79,9 @@ class CalendarStore {
   // last end): recurring ones still need their instances checked.
   Result<std::vector<StoredObject>> Candidates(int64_t calendar_id, const std::string& component,
                                                TimeRange range, bool with_data);
+  // The same for VEVENTs, with only `name` and `etag` set and in no order: what the occurrence
+  // cache needs, read from the covering index alone (free slots, presence).
+  Result<std::vector<StoredObject>> EventKeysIn(int64_t calendar_id, TimeRange range);
   Result<std::vector<StoredObject>> ObjectsNamed(int64_t calendar_id,
                                                  const std::vector<std::string>& names,
                                                  bool with_data);

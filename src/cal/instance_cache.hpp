@@ -59,6 +59,19 @@ class InstanceCache {
 
   TimeRange window() const { return window_; }
 
+  // Every busy occurrence of a calendar's VEVENTs inside the window, for the calendar's content
+  // version `sync_seq`, split by whether the object is a booking's copy (name starting with
+  // kBookingObjectPrefix). Built on the first ask after a change from the objects' series
+  // above, so a free-slot query binary-searches intervals instead of reading one index row
+  // per candidate object. `calendars` reads the objects on a rebuild.
+  struct CalendarBusyTime {
+    int64_t sync_seq = 0;
+    CachedSeries events;    // busy occurrences of the owner's own events
+    CachedSeries bookings;  // those of the copies Ruche writes for bookings
+  };
+  Result<std::shared_ptr<const CalendarBusyTime>> BusyTime(CalendarStore& calendars,
+                                                           const Calendar& calendar);
+
  private:
   struct Entry {
     std::string etag;
@@ -68,6 +81,21 @@ class InstanceCache {
   const TimeRange window_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_), by "<calendar>/<name>"
+  // GUARDED_BY(mu_), by calendar ID; cleared when it holds kMaxBusyCalendars.
+  std::unordered_map<int64_t, std::shared_ptr<const CalendarBusyTime>> busy_;
 };
+
+// The objects Ruche writes into an owner's calendar for their bookings are named with this
+// prefix; free slots count bookings from their own table (buffers included) instead.
+inline constexpr std::string_view kBookingObjectPrefix = "ruche-booking-";
+
+// Calls fn(occurrence) for each busy occurrence (not TRANSPARENT, not CANCELLED) overlapping
+// `range` of the VEVENTs in `owner`'s calendars, the bookings' copies included or not: from the
+// calendars' busy time above, else — outside the cache's window — by parsing the objects. What
+// free slots and presence read.
+Result<void> ForEachBusyOccurrence(CalendarStore& calendars, InstanceCache& cache,
+                                   const std::string& owner, TimeRange range,
+                                   bool with_booking_copies,
+                                   const std::function<void(const ICalendar::Occurrence&)>& fn);
 
 }  // namespace ruche::cal

@@ -1,8 +1,13 @@
 #include "cal/instance_cache.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "core/clock.hpp"
+#include "core/crypto.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace ruche::cal {
 namespace {
@@ -69,6 +74,100 @@ TEST(InstanceCache, OverlapsFoundByBinarySearch) {
                             [&](const ICalendar::Occurrence& o) { starts.push_back(o.start); });
   EXPECT_EQ(starts, (std::vector<int64_t>{5000, 6000, 7000}));
   EXPECT_FALSE(series.AnyOverlaps({5100, 6000}));
+}
+
+// A calendar's busy time: built from its objects, split between the owner's events and the
+// bookings' copies, rebuilt when the calendar changes, and what ForEachBusyOccurrence reads.
+class BusyTimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(core::InitCrypto());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ruche_busy_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    auto s = store::OpenSqliteStore({(dir_ / "ruche.db").string(), 2, 64});
+    ASSERT_TRUE(s);
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->WriteSync(CalendarStore::EnsureDefaultCalendar("alice", "Alice")));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Calendar Personal() {
+    auto cals = CalendarStore(*store_).Calendars("alice");
+    EXPECT_TRUE(cals && cals->size() == 1);
+    return cals->front();
+  }
+
+  // An hour-long event `days` from now (UTC), or a weekly one; `transparent` ones free.
+  void Put(const std::string& name, int64_t days, bool weekly = false, bool transparent = false) {
+    int64_t start = (core::NowMs() / 1000 / 3600) * 3600 + days * 86400;
+    std::string text =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:" +
+        name + "\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:" + FormatUtcDateTime(start) +
+        "\r\nDURATION:PT1H\r\n" + (weekly ? "RRULE:FREQ=WEEKLY;COUNT=10\r\n" : "") +
+        (transparent ? "TRANSP:TRANSPARENT\r\n" : "") + "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    auto parsed = ICalendar::Parse(text);
+    ASSERT_TRUE(parsed);
+    auto summary = parsed->Validate();
+    ASSERT_TRUE(summary);
+    bool created = false;
+    std::string etag;
+    ASSERT_TRUE(store_->WriteSync(
+        CalendarStore::PutObject(Personal().id, name, *summary, text, {}, &created, &etag)));
+  }
+
+  std::filesystem::path dir_;
+  store::StorePtr store_;
+};
+
+TEST_F(BusyTimeTest, SplitsBookingCopiesAndFollowsChanges) {
+  InstanceCache cache;
+  CalendarStore calendars(*store_);
+  Put("one.ics", 2);
+  Put("weekly.ics", 3, /*weekly=*/true);
+  Put("free.ics", 4, false, /*transparent=*/true);
+  Put(std::string(kBookingObjectPrefix) + "b1.ics", 5);
+  auto busy = cache.BusyTime(calendars, Personal());
+  ASSERT_TRUE(busy);
+  EXPECT_EQ((*busy)->events.list.size(), 11u);  // one + ten weekly; the transparent one is free
+  EXPECT_EQ((*busy)->bookings.list.size(), 1u);
+  EXPECT_TRUE(std::is_sorted((*busy)->events.list.begin(), (*busy)->events.list.end(),
+                             [](const auto& a, const auto& b) { return a.start < b.start; }));
+  auto again = cache.BusyTime(calendars, Personal());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get(), busy->get());  // unchanged calendar: the same index
+
+  Put("two.ics", 6);
+  auto changed = cache.BusyTime(calendars, Personal());
+  ASSERT_TRUE(changed);
+  EXPECT_NE(changed->get(), busy->get());
+  EXPECT_EQ((*changed)->events.list.size(), 12u);
+
+  // What free slots and presence read: the day of the booking copy.
+  int64_t day5 = (core::NowMs() / 1000 / 3600) * 3600 + 5 * 86400;
+  TimeRange around{day5 - 60, day5 + 60};
+  int without = 0, with = 0;
+  ASSERT_TRUE(ForEachBusyOccurrence(calendars, cache, "alice", around, false,
+                                    [&](const ICalendar::Occurrence&) { ++without; }));
+  ASSERT_TRUE(ForEachBusyOccurrence(calendars, cache, "alice", around, true,
+                                    [&](const ICalendar::Occurrence&) { ++with; }));
+  EXPECT_EQ(without, 0);
+  EXPECT_EQ(with, 1);
+  // Outside the cache's window the objects are parsed: the same answers.
+  Put("far.ics", 1150);
+  int64_t day1150 = (core::NowMs() / 1000 / 3600) * 3600 + 1150 * 86400;
+  TimeRange beyond{day1150 - 86400, day1150 + 86400};
+  ASSERT_GT(beyond.end, cache.window().end);
+  std::vector<int64_t> far;
+  ASSERT_TRUE(
+      ForEachBusyOccurrence(calendars, cache, "alice", beyond, true,
+                            [&](const ICalendar::Occurrence& oc) { far.push_back(oc.start); }));
+  EXPECT_EQ(far, std::vector<int64_t>{day1150});
 }
 
 }  // namespace
