@@ -1,6 +1,7 @@
 #include "cal/event_routes.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <map>
 
 #include "cal/booking_messages.hpp"
 #include "cal/booking_types.hpp"
@@ -64,6 +65,8 @@ class EventApiImpl final : public EventApi {
                [this](Request& req) -> asio::awaitable<Response> { return Write(req, true); });
     router.Add("DELETE", "/_ruche/v1/calendars/{cal}/events/{object}",
                [this](Request& req) -> asio::awaitable<Response> { return Delete(req); });
+    router.Add("POST", "/_ruche/v1/calendars/{cal}/events/{object}/reply",
+               [this](Request& req) -> asio::awaitable<Response> { return Reply(req); });
   }
 
  private:
@@ -137,12 +140,34 @@ class EventApiImpl final : public EventApi {
     if (!objects) {
       co_return matrix::Fail(objects.error());
     }
+    // Which objects are invitations from someone else, and from whom.
+    std::map<std::string, json::object> invitations;  // object name -> {user_id, name}
+    {
+      auto lease = deps_.store.Read();
+      auto rows = lease->Query(
+          "SELECT name, organizer FROM calendar_invitations WHERE "
+          "calendar_id = ? AND organizer <> ?",
+          {ctx->calendar.id, ctx->session.localpart});
+      if (!rows) {
+        co_return matrix::Fail(rows.error());
+      }
+      std::map<std::string, std::string> names;  // organizer localpart -> display name
+      for (const auto& r : *rows) {
+        auto [it, fresh] = names.try_emplace(r.Text(1));
+        if (fresh) {
+          it->second = DisplayName(r.Text(1));
+        }
+        invitations[r.Text(0)] = json::object{
+            {"organizer_user_id", deps_.accounts.UserId(r.Text(1))}, {"organizer", it->second}};
+      }
+    }
     json::array events;
     for (const auto& o : *objects) {
       auto parsed = ICalendar::Parse(o.data);
       if (!parsed) {
         continue;
       }
+      auto invitation = invitations.find(o.name);
       for (const auto& v : parsed->Views(range)) {
         json::object e;
         e["object"] = o.name;
@@ -170,6 +195,9 @@ class EventApiImpl final : public EventApi {
           attendees.push_back(std::move(ja));
         }
         e["attendees"] = std::move(attendees);
+        if (invitation != invitations.end()) {
+          e["invitation"] = invitation->second;
+        }
         events.push_back(std::move(e));
       }
     }
@@ -374,6 +402,19 @@ class EventApiImpl final : public EventApi {
     if (!summary) {
       co_return matrix::Fail(summary.error());
     }
+    // Answers stand while the event keeps its times (a new title or room asks nobody again);
+    // moved, it starts over with NEEDS-ACTION, as invitees must look again.
+    if (update && !existing_text.empty() && RuleOf(existing_text) == RuleOf(*text)) {
+      auto before = ICalendar::Parse(existing_text);
+      auto before_summary = before ? before->Validate() : Result<ObjectSummary>(before.error());
+      if (before_summary && before_summary->first_start == summary->first_start &&
+          before_summary->last_end == summary->last_end) {
+        for (const auto& [address, answer] : before->Partstats()) {
+          parsed->SetPartstat(address, answer);
+        }
+        *text = parsed->Text();
+      }
+    }
     bool created = false;
     std::string etag;
     auto put = CalendarStore::PutObject(ctx->calendar.id, name, std::move(*summary), *text, pre,
@@ -488,12 +529,8 @@ class EventApiImpl final : public EventApi {
   // Whether `name` in `calendar_id` is a copy another user's invitation put there.
   Result<bool> IsInvitationCopy(int64_t calendar_id, const std::string& name,
                                 const std::string& owner) {
-    auto lease = deps_.store.Read();
-    RUCHE_ASSIGN_OR_RETURN(auto row,
-                           lease.conn().QueryOne("SELECT organizer FROM calendar_invitations WHERE "
-                                                 "calendar_id = ? AND name = ?",
-                                                 {calendar_id, name}));
-    return row && row->Text(0) != owner;
+    RUCHE_ASSIGN_OR_RETURN(auto organizer, InvitationOrganizer(calendar_id, name));
+    return !organizer.empty() && organizer != owner;
   }
 
   // The URL property of stored text (a meeting's join link), "" when none.
@@ -506,12 +543,155 @@ class EventApiImpl final : public EventApi {
     return data.substr(pos + 5, end == std::string::npos ? std::string::npos : end - pos - 5);
   }
 
+  // The RRULE line of stored text, "" when none.
+  static std::string RuleOf(const std::string& data) {
+    size_t pos = data.find("\nRRULE:");
+    if (pos == std::string::npos) {
+      return "";
+    }
+    return data.substr(pos + 7, data.find_first_of("\r\n", pos + 7) - (pos + 7));
+  }
+
   static int64_t SequenceOf(const std::string& data) {
     size_t pos = data.find("\nSEQUENCE:");
     if (pos == std::string::npos) {
       return 0;
     }
     return std::strtoll(data.c_str() + pos + 10, nullptr, 10);
+  }
+
+  // An invitee answers an invitation in their calendar (accept, maybe, decline): PARTSTAT is
+  // set in their copy and in the organizer's event, where the organizer's apps see it — an
+  // iTIP REPLY applied by the server, as both are its users.
+  asio::awaitable<Response> Reply(Request& req) {
+    auto ctx = co_await Open(req);
+    if (!ctx) {
+      co_return matrix::Fail(ctx.error());
+    }
+    auto body = core::ParseJsonObject(req.body);
+    if (!body) {
+      co_return matrix::Fail(body.error());
+    }
+    auto partstat = core::RequireString(*body, "partstat");
+    if (!partstat) {
+      co_return matrix::Fail(partstat.error());
+    }
+    if (*partstat != "ACCEPTED" && *partstat != "TENTATIVE" && *partstat != "DECLINED") {
+      co_return matrix::Fail(Invalid("partstat must be ACCEPTED, TENTATIVE or DECLINED"));
+    }
+    std::string name(req.Param("object"));
+    auto copy = calendars_.FindObject(ctx->calendar.id, name, true);
+    if (!copy) {
+      co_return matrix::Fail(copy.error());
+    }
+    if (!*copy) {
+      co_return matrix::Fail(Error::NotFound("no such event"));
+    }
+    auto organizer = InvitationOrganizer(ctx->calendar.id, name);
+    if (!organizer) {
+      co_return matrix::Fail(organizer.error());
+    }
+    if (organizer->empty() || *organizer == ctx->session.localpart) {
+      co_return matrix::Fail(
+          Error(409, "M_INVALID_PARAM", "only an invitation from someone else is answered"));
+    }
+    const std::string address = "urn:x-ruche:user:" + ctx->session.user_id;
+    auto mine = ICalendar::Parse((*copy)->data);
+    if (!mine) {
+      co_return matrix::Fail(mine.error());
+    }
+    if (mine->SetPartstat(address, *partstat) == 0) {
+      co_return matrix::Fail(
+          Error(409, "M_INVALID_PARAM", "you are not among this event's attendees"));
+    }
+    auto answer = AnswerWrite(ctx->calendar.id, name, (*copy)->etag, *mine);
+    if (!answer) {
+      co_return matrix::Fail(answer.error());
+    }
+    std::vector<store::WriteFn> writes{std::move(*answer)};
+    // The organizer's own event with that UID (not a copy of someone else's), if it still is.
+    auto original = OrganizerObject(*organizer, (*copy)->uid);
+    if (!original) {
+      co_return matrix::Fail(original.error());
+    }
+    if (*original) {
+      auto theirs = ICalendar::Parse((*original)->data);
+      if (theirs && theirs->SetPartstat(address, *partstat) > 0) {
+        auto w =
+            AnswerWrite((*original)->calendar_id, (*original)->name, (*original)->etag, *theirs);
+        if (!w) {
+          co_return matrix::Fail(w.error());
+        }
+        writes.push_back(std::move(*w));
+      }
+    }
+    store::WriteFn all = [writes = std::move(writes)](store::Connection& c) -> Result<void> {
+      for (const auto& w : writes) {
+        RUCHE_RETURN_IF_ERROR(w(c));
+      }
+      return Ok();
+    };
+    auto committed = co_await matrix::Commit(deps_.store, std::move(all));
+    if (!committed) {
+      if (committed.error().http_status == 412) {
+        co_return matrix::Fail(Error(409, "M_INVALID_PARAM",
+                                     "the event changed meanwhile: reload it and answer again"));
+      }
+      co_return matrix::Fail(committed.error());
+    }
+    json::object out;
+    out["partstat"] = std::string(*partstat);
+    co_return Response::Json(out);
+  }
+
+  // Stores `event` over the object `name` if it still has `etag` (412 otherwise).
+  static Result<store::WriteFn> AnswerWrite(int64_t calendar_id, std::string name, std::string etag,
+                                            const ICalendar& event) {
+    std::string text = event.Text();
+    RUCHE_ASSIGN_OR_RETURN(auto summary, event.Validate());
+    Preconditions pre;
+    pre.if_match = std::move(etag);
+    return store::WriteFn([calendar_id, name = std::move(name), summary = std::move(summary),
+                           text = std::move(text),
+                           pre = std::move(pre)](store::Connection& c) -> Result<void> {
+      bool created = false;
+      std::string new_etag;
+      return CalendarStore::PutObject(calendar_id, name, summary, text, pre, &created,
+                                      &new_etag)(c);
+    });
+  }
+
+  // Who put the invitation `name` in `calendar_id` ("" when it is no invitation copy).
+  Result<std::string> InvitationOrganizer(int64_t calendar_id, const std::string& name) {
+    auto lease = deps_.store.Read();
+    RUCHE_ASSIGN_OR_RETURN(auto row,
+                           lease.conn().QueryOne("SELECT organizer FROM calendar_invitations WHERE "
+                                                 "calendar_id = ? AND name = ?",
+                                                 {calendar_id, name}));
+    return row ? row->Text(0) : std::string();
+  }
+
+  struct OwnObject {
+    int64_t calendar_id = 0;
+    std::string name, etag, data;
+  };
+  // `owner`'s own object with `uid` in any of their calendars (copies of invitations excluded).
+  Result<std::optional<OwnObject>> OrganizerObject(const std::string& owner,
+                                                   const std::string& uid) {
+    auto lease = deps_.store.Read();
+    RUCHE_ASSIGN_OR_RETURN(
+        auto row,
+        lease.conn().QueryOne(
+            "SELECT o.calendar_id, o.name, o.etag, o.data FROM calendar_objects o JOIN calendars "
+            "c ON c.calendar_id = o.calendar_id LEFT JOIN calendar_invitations i ON "
+            "i.calendar_id = o.calendar_id AND i.name = o.name WHERE c.owner = ? AND o.uid = ? "
+            "AND i.name IS NULL LIMIT 1",
+            {owner, uid}));
+    if (!row) {
+      return std::optional<OwnObject>();
+    }
+    return std::optional<OwnObject>(
+        OwnObject{row->Int(0), row->Text(1), row->Text(2), row->Text(3)});
   }
 
   asio::awaitable<Response> Delete(Request& req) {

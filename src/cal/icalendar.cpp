@@ -383,6 +383,52 @@ ICalendar::~ICalendar() {
 
 std::string ICalendar::Text() const { return AsText(root_); }
 
+std::vector<std::pair<std::string, std::string>> ICalendar::Partstats() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  icalcomponent* c = icalcomponent_get_first_component(root_, ICAL_VEVENT_COMPONENT);
+  if (c == nullptr) {
+    return out;
+  }
+  for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY); p != nullptr;
+       p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+    const char* value = icalproperty_get_attendee(p);
+    icalparameter* ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+    const char* answer =
+        ps != nullptr ? icalparameter_enum_to_string(icalparameter_get_partstat(ps)) : nullptr;
+    if (value != nullptr && answer != nullptr) {
+      out.emplace_back(value, answer);
+    }
+  }
+  return out;
+}
+
+int ICalendar::SetPartstat(std::string_view address, std::string_view partstat) {
+  icalparameter_partstat kind;
+  if (partstat == "ACCEPTED") {
+    kind = ICAL_PARTSTAT_ACCEPTED;
+  } else if (partstat == "TENTATIVE") {
+    kind = ICAL_PARTSTAT_TENTATIVE;
+  } else if (partstat == "DECLINED") {
+    kind = ICAL_PARTSTAT_DECLINED;
+  } else {
+    return 0;
+  }
+  int set = 0;
+  for (icalcomponent* c = icalcomponent_get_first_component(root_, ICAL_VEVENT_COMPONENT);
+       c != nullptr; c = icalcomponent_get_next_component(root_, ICAL_VEVENT_COMPONENT)) {
+    for (icalproperty* p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY);
+         p != nullptr; p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+      const char* value = icalproperty_get_attendee(p);
+      if (value != nullptr && strlen(value) == address.size() &&
+          strncasecmp(value, address.data(), address.size()) == 0) {
+        icalproperty_set_parameter(p, icalparameter_new_partstat(kind));
+        ++set;
+      }
+    }
+  }
+  return set;
+}
+
 Result<ObjectSummary> ICalendar::Validate() const {
   if (icalcomponent_get_first_property(root_, ICAL_METHOD_PROPERTY) != nullptr) {
     return InvalidData("a stored calendar object has no METHOD property (RFC 4791 §4.1)");

@@ -118,6 +118,13 @@ class ICalendar {
 
   std::string Text() const;
 
+  // An attendee's answer (iTIP REPLY applied in place): sets PARTSTAT (ACCEPTED, TENTATIVE or
+  // DECLINED) on the ATTENDEE `address` (compared ASCII case-insensitively) of every VEVENT —
+  // the series and its overridden instances. Returns how many were set; 0 if not invited.
+  int SetPartstat(std::string_view address, std::string_view partstat);
+  // (address, PARTSTAT) of the first VEVENT's attendees.
+  std::vector<std::pair<std::string, std::string>> Partstats() const;
+
  private:
   explicit ICalendar(icalcomponent_impl* root) : root_(root) {}
   icalcomponent_impl* root_ = nullptr;

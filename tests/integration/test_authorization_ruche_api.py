@@ -1095,6 +1095,19 @@ ROWS = [
     Row("calendars", "PUT one's copy of the owner's invitation, inviting the owner",
         put_own_event_inviting_the_owner, bearer((409, "M_INVALID_PARAM"), owner=OK),
         prepare=prep_invitation_copy, verify=check_event_kept),
+    # An answer changes only the answerer's PARTSTAT, and only in an invitation they received.
+    Row("calendars", "POST reply to one's copy of the owner's invitation", lambda c: c.call(
+        "POST", f"/_ruche/v1/calendars/personal/events/{c.my_obj}/reply",
+        {"partstat": "DECLINED"}), bearer(OK, owner=(409, "M_INVALID_PARAM")),
+        prepare=prep_invitation_copy, verify=check_event_kept),
+    Row("calendars", "POST reply to the owner's event itself", lambda c: c.call(
+        "POST", f"/_ruche/v1/calendars/{c.cal}/events/{c.obj}/reply", {"partstat": "ACCEPTED"}),
+        bearer(NOT_FOUND, owner=(409, "M_INVALID_PARAM")), prepare=prep_fresh_event,
+        verify=check_event_kept, hidden=MISSING_EVENT),
+    Row("calendars", "POST reply to one's own event bearing the UID of the owner's event",
+        lambda c: c.call("POST", f"/_ruche/v1/calendars/personal/events/{c.my_obj}/reply",
+                         {"partstat": "ACCEPTED"}), bearer((409, "M_INVALID_PARAM")),
+        prepare=prep_uid_twin(True), verify=check_event_kept),
     Row("calendars", "DELETE one's own event bearing the UID of the owner's event and naming "
         "the owner as invitee", lambda c: c.call(
             "DELETE", f"/_ruche/v1/calendars/personal/events/{c.my_obj}"), bearer(OK),

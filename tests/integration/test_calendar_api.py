@@ -3,7 +3,7 @@ rule listed as instances across the spring change, invitees e-mailed with iMIP (
 REQUEST, CANCEL) through a real SMTP server, and the same event visible over CalDAV."""
 import base64
 
-from ruche_test import call, new_user, query
+from ruche_test import basic_auth, call, new_user, query
 from test_booking import Inbox, calendar_part, free_port, mail_settings, smtp  # noqa: F401
 
 
@@ -144,3 +144,75 @@ def test_an_invitee_removes_only_their_copy_and_tells_nobody(start_server, smtp)
     assert "Revue (2)" in calendar_part(mails[1][1])[0]
     # The organizer's update gives the invitee a copy again.
     assert [e["summary"] for e in events(server, guest_token, "personal", *day)] == ["Revue (2)"]
+
+
+def test_an_invitee_answers_and_the_organizer_sees_it(server):
+    organizer, token = new_user(server)
+    guest, guest_token = new_user(server)
+    other, other_token = new_user(server)
+    body = {"summary": "Comité", "start": "2027-06-09T08:00:00Z", "end": "2027-06-09T09:00:00Z",
+            "timezone": "Europe/Paris", "rrule": "FREQ=WEEKLY;COUNT=3",
+            "attendees": [{"user_id": server.mxid(guest)}, {"user_id": server.mxid(other)}]}
+    created = call(server, "POST", "/_ruche/v1/calendars/personal/events", body, token=token)
+    assert created.status == 200, created
+    weeks = ("2027-06-01T00:00:00Z", "2027-07-01T00:00:00Z")
+    theirs = events(server, guest_token, "personal", *weeks)
+    assert len(theirs) == 3
+    assert theirs[0]["invitation"] == {"organizer_user_id": server.mxid(organizer),
+                                       "organizer": organizer}
+    assert "invitation" not in events(server, token, "personal", *weeks)[0]
+    copy = theirs[0]["object"]
+    reply = f"/_ruche/v1/calendars/personal/events/{copy}/reply"
+
+    def partstats(tok, who):
+        return {a["partstat"] for e in events(server, tok, "personal", *weeks)
+                for a in e["attendees"] if a.get("user_id") == server.mxid(who)}
+
+    for bad in [{}, {"partstat": "accepted"}, {"partstat": "NEEDS-ACTION"}, {"partstat": 1}]:
+        r = call(server, "POST", reply, bad, token=guest_token)
+        assert r.status == 400, (bad, r)
+    assert partstats(guest_token, guest) == {"NEEDS-ACTION"}
+
+    r = call(server, "POST", reply, {"partstat": "ACCEPTED"}, token=guest_token)
+    assert r.status == 200 and r.json == {"partstat": "ACCEPTED"}, r
+    # Every instance, in the invitee's copy and in the organizer's event; the other invitee's
+    # answer is untouched.
+    assert partstats(guest_token, guest) == {"ACCEPTED"}
+    assert partstats(token, guest) == {"ACCEPTED"}
+    assert partstats(token, other) == {"NEEDS-ACTION"}
+    assert call(server, "POST", reply, {"partstat": "DECLINED"},
+                token=guest_token).status == 200
+    assert partstats(token, guest) == {"DECLINED"}
+    # The organizer's CalDAV clients see it too.
+    obj = created.json["object"]
+    dav = call(server, "GET", f"/dav/calendars/{organizer}/personal/{obj}",
+               headers=basic_auth(organizer, "correct horse"))
+    assert dav.status == 200, dav
+    unfolded = dav.body.decode().replace("\r\n ", "")
+    assert f"PARTSTAT=DECLINED" in unfolded and "PARTSTAT=NEEDS-ACTION" in unfolded
+
+    # Only an invitation from someone else is answered: the organizer's own event, someone
+    # else's calendar or an unknown object are refused.
+    own = call(server, "POST", f"/_ruche/v1/calendars/personal/events/{obj}/reply",
+               {"partstat": "ACCEPTED"}, token=token)
+    assert own.status == 409, own
+    assert call(server, "POST", reply, {"partstat": "ACCEPTED"},
+                token=other_token).status == 404
+    assert call(server, "POST", "/_ruche/v1/calendars/personal/events/nope.ics/reply",
+                {"partstat": "ACCEPTED"}, token=guest_token).status == 404
+    assert call(server, "POST", reply, {"partstat": "ACCEPTED"}).status == 401
+    assert partstats(token, guest) == {"DECLINED"}
+
+    # The organizer's later change keeps the answers while the event stays at its times; moving
+    # it asks everyone again.
+    assert call(server, "PUT", f"/_ruche/v1/calendars/personal/events/{obj}",
+                dict(body, summary="Comité (salle B)"), token=token).status == 200
+    assert {e["summary"] for e in events(server, guest_token, "personal", *weeks)} == {
+        "Comité (salle B)"}
+    assert partstats(token, guest) == {"DECLINED"} and partstats(guest_token, guest) == {
+        "DECLINED"}
+    assert call(server, "PUT", f"/_ruche/v1/calendars/personal/events/{obj}",
+                dict(body, start="2027-06-09T10:00:00Z", end="2027-06-09T11:00:00Z"),
+                token=token).status == 200
+    assert partstats(token, guest) == {"NEEDS-ACTION"}
+    assert partstats(guest_token, guest) == {"NEEDS-ACTION"}
