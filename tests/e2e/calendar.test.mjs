@@ -371,11 +371,27 @@ describe('the calendar', { timeout: 600_000 }, () => {
     await event.waitFor();
     await event.click();
     const details = dialog(bob, 'Planning with Bob');
-    await details.getByText('You were invited to this event: its organizer changes it.').waitFor();
+    await details.getByText(/ invited you: they change the event; you answer\.$/).waitFor();
     await details.getByRole('link', { name: 'Join the video meeting' }).waitFor();
     assert.equal(await details.getByRole('button', { name: 'Save' }).count(), 0);
+    // Bob answers: his answer is pressed, and alice's own event carries it.
+    const answers = details.getByRole('group', { name: 'Will you attend?' });
+    assert.equal(await answers.getByRole('button', { name: 'Yes', exact: true }).getAttribute('aria-pressed'), 'false');
+    const replied = bob.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/reply'));
+    await answers.getByRole('button', { name: 'Yes', exact: true }).click();
+    assert.equal((await replied).status(), 200);
+    await answers.getByRole('button', { name: 'Yes', exact: true, pressed: true }).waitFor();
+    const planned = (await eventsBetween('alice', today, addDays(today, 1))).find((e) => e.summary === 'Planning with Bob');
+    assert.equal(planned.attendees.find((a) => a.user_id === '@bob:localhost')?.partstat, 'ACCEPTED');
     await details.getByRole('button', { name: 'Close', exact: true }).click();
     await details.waitFor({ state: 'detached' });
+    // Opened again (after the reload), the answer is there, and in the list of invitees.
+    await event.click();
+    const again = dialog(bob, 'Planning with Bob');
+    await again.getByRole('button', { name: 'Yes', exact: true, pressed: true }).waitFor();
+    await again.getByText(/ — attending$/).waitFor();
+    await again.getByRole('button', { name: 'Close', exact: true }).click();
+    await again.waitFor({ state: 'detached' });
   });
 
   step('deletes the event after a confirmation', async () => {

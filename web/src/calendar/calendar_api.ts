@@ -36,7 +36,12 @@ export interface CalendarEvent {
   rrule: string;
   booking_id?: string;
   attendees: EventAttendee[];
+  /** Set on the copy of another user's event that their invitation put in this calendar. */
+  invitation?: { organizer_user_id: string; organizer: string };
 }
+
+/** An invitee's answer (iCalendar PARTSTAT). */
+export type Answer = 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';
 
 export type AttendeeInput = { user_id: string } | { email: string; name: string };
 
@@ -139,6 +144,11 @@ export class CalendarApi {
 
   updateEvent(calendar: string, object: string, event: EventInput): Promise<SavedEvent> {
     return this.call('PUT', `/calendars/${enc(calendar)}/events/${enc(object)}`, event);
+  }
+
+  /** Answers an invitation in `calendar`: the organizer's event gets the answer too. */
+  async reply(calendar: string, object: string, partstat: Answer): Promise<void> {
+    await this.call('POST', `/calendars/${enc(calendar)}/events/${enc(object)}/reply`, { partstat });
   }
 
   async deleteEvent(calendar: string, object: string): Promise<void> {

@@ -29,7 +29,7 @@ export const isBookingEvent = (e: CalendarEvent): boolean =>
   Boolean(e.booking_id) || e.object.startsWith('ruche-booking-');
 
 /** Another user's event this user was invited to: a copy the organizer keeps up to date. */
-export const isInvitation = (e: CalendarEvent): boolean => e.object.startsWith('invite-');
+export const isInvitation = (e: CalendarEvent): boolean => e.invitation != null;
 
 export class CalendarModel {
   /** Times are shown in the browser's zone. */

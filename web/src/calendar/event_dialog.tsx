@@ -4,7 +4,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { Dialog } from '../components/dialog';
 import { language, t } from '../i18n';
-import { errorText, type AttendeeInput, type EventInput } from './calendar_api';
+import { errorText, type Answer, type AttendeeInput, type EventAttendee, type EventInput } from './calendar_api';
 import {
   addDays,
   dayKeyIn,
@@ -39,6 +39,8 @@ interface Props {
   defaults: { day: DayKey; time: string };
   /** This server's name, for invitees typed as a bare user name ("bob"). */
   serverName: string;
+  /** The signed-in user: their own answer to an invitation. */
+  userId: string;
   onClose: () => void;
   /** After a save or a delete: reload the period. */
   onChanged: () => void;
@@ -91,7 +93,7 @@ export function EventDialog(props: Props) {
   return (
     <Dialog titleId="event-dialog-title" title={title} onClose={props.onClose}>
       {readOnly ? (
-        <EventDetails event={event} zone={model.zone} onClose={props.onClose} />
+        <EventDetails {...props} event={event} />
       ) : event && !series.value ? (
         <p class="dialog__body" role="status">
           {loadError.value ?? t('calendar.loading')}
@@ -103,8 +105,75 @@ export function EventDialog(props: Props) {
   );
 }
 
-/** A booking's event or an invitation: what, when, where, who. */
-function EventDetails({ event, zone, onClose }: { event: ShownEvent; zone: string; onClose: () => void }) {
+const kAnswers: Answer[] = ['ACCEPTED', 'TENTATIVE', 'DECLINED'];
+
+/** "ACCEPTED" → the words for it (any other PARTSTAT: no answer yet). */
+function answerLabel(partstat: string): string {
+  switch (partstat) {
+    case 'ACCEPTED':
+      return t('calendar.event.answer.accepted');
+    case 'TENTATIVE':
+      return t('calendar.event.answer.tentative');
+    case 'DECLINED':
+      return t('calendar.event.answer.declined');
+    default:
+      return t('calendar.event.answer.none');
+  }
+}
+
+const attendeeLabel = (a: EventAttendee) => a.name || a.user_id || a.email;
+
+/** The invitee's own answer: three toggle buttons, the one in force pressed. */
+function AnswerButtons({ model, event, userId, onChanged }: Props & { event: ShownEvent }) {
+  const mine = event.attendees.find((a) => a.user_id === userId)?.partstat ?? 'NEEDS-ACTION';
+  const chosen = useSignal(mine);
+  const busy = useSignal(false);
+  const error = useSignal<string | null>(null);
+  const answer = async (partstat: Answer) => {
+    busy.value = true;
+    error.value = null;
+    try {
+      await model.api.reply(event.calendar, event.object, partstat);
+      chosen.value = partstat;
+      onChanged();
+    } catch (e) {
+      error.value = errorText(e);
+    } finally {
+      busy.value = false;
+    }
+  };
+  return (
+    <div class="event-details__answer">
+      <p id="event-answer-label" class="event-details__answer-label">
+        {t('calendar.event.answer.question')}
+      </p>
+      <div role="group" aria-labelledby="event-answer-label" class="event-details__answer-buttons">
+        {kAnswers.map((a) => (
+          <button
+            key={a}
+            type="button"
+            class={`button${chosen.value === a ? ' button--primary' : ''}`}
+            aria-pressed={chosen.value === a}
+            disabled={busy.value}
+            onClick={() => void answer(a)}
+          >
+            {t(`calendar.event.answer.${a.toLowerCase()}_action`)}
+          </button>
+        ))}
+      </div>
+      {error.value ? (
+        <p class="form-error" role="alert">
+          {error.value}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A booking's event or an invitation: what, when, where, who — and, invited, one's answer. */
+function EventDetails(props: Props & { event: ShownEvent }) {
+  const { event, onClose } = props;
+  const zone = props.model.zone;
   const lng = language.value;
   const when = event.all_day
     ? formatLongDay(utcDay(event.start), lng)
@@ -113,8 +182,11 @@ function EventDetails({ event, zone, onClose }: { event: ShownEvent; zone: strin
   return (
     <div class="event-editor event-details">
       <p class="event-details__note">
-        {isBookingEvent(event) ? t('calendar.event.booking_read_only') : t('calendar.event.invitation_read_only')}
+        {isBookingEvent(event)
+          ? t('calendar.event.booking_read_only')
+          : t('calendar.event.invitation_from', { name: event.invitation?.organizer ?? '' })}
       </p>
+      {isInvitation(event) ? <AnswerButtons {...props} /> : null}
       <dl class="event-details__list">
         <dt>{t('calendar.event.when')}</dt>
         <dd>{when}</dd>
@@ -144,7 +216,11 @@ function EventDetails({ event, zone, onClose }: { event: ShownEvent; zone: strin
             <dd>
               <ul class="event-details__people">
                 {event.attendees.map((a) => (
-                  <li key={a.user_id || a.email}>{a.user_id || (a.name ? `${a.name} <${a.email}>` : a.email)}</li>
+                  <li key={a.user_id || a.email}>
+                    {attendeeLabel(a)}
+                    {a.email && a.name ? ` <${a.email}>` : ''}
+                    <span class="event-details__partstat"> — {answerLabel(a.partstat)}</span>
+                  </li>
                 ))}
               </ul>
             </dd>

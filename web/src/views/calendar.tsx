@@ -170,6 +170,7 @@ export function CalendarView({ session }: { session: Session }) {
           event={editing.value.event}
           defaults={editing.value.defaults}
           serverName={server}
+          userId={session.userId}
           onClose={() => (editing.value = null)}
           onChanged={reload}
         />
