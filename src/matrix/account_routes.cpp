@@ -304,8 +304,8 @@ asio::awaitable<Response> AccountRoutes::PutProfile(Request& req, std::string fi
   if (!value) {
     co_return Fail(value.error());
   }
-  store::Value stored;
-  if (*value) {
+  store::Value stored;  // null or "" clears the field
+  if (*value && !(*value)->empty()) {
     if ((*value)->size() > kMaxProfileValue) {
       co_return Fail(core::Error::BadRequest(field + " is too long"));
     }
@@ -315,19 +315,60 @@ asio::awaitable<Response> AccountRoutes::PutProfile(Request& req, std::string fi
     stored = std::string(**value);
   }
   std::string localpart = session->localpart;
+  std::string user_id = session->user_id;
   // NOTE: the column name comes from the route table above, never from the request.
   std::string sql = "INSERT INTO profiles (localpart, " + field + ") VALUES (?, ?) " +
                     "ON CONFLICT (localpart) DO UPDATE SET " + field + " = excluded." + field;
-  store::WriteFn write = [localpart, stored, sql](store::Connection& c) -> Result<void> {
-    auto r = c.Execute(sql, {localpart, stored});
-    if (!r) {
-      return r.error();
+  // Clients name members from their member events, so the new name or picture is announced in
+  // every room the user has joined (as Synapse does): their member event again, updated.
+  auto rooms = std::make_shared<std::vector<std::string>>();
+  auto last = std::make_shared<int64_t>(0);
+  store::WriteFn write = [localpart, user_id, field, stored, sql, rooms, last,
+                          appender = events_](store::Connection& c) -> Result<void> {
+    rooms->clear();
+    RUCHE_RETURN_IF_ERROR(c.Execute(sql, {localpart, stored}));
+    RUCHE_ASSIGN_OR_RETURN(
+        auto joined,
+        c.Query("SELECT m.room_id, e.json FROM memberships m JOIN room_state s ON s.room_id = "
+                "m.room_id AND s.type = 'm.room.member' AND s.state_key = m.user_id JOIN events "
+                "e ON e.event_id = s.event_id WHERE m.user_id = ? AND m.membership = 'join'",
+                {user_id}));
+    for (const auto& row : joined) {
+      auto current = ParseStoredEvent(row.Text(1));
+      if (!current || !current->contains("content") || !current->at("content").is_object()) {
+        continue;
+      }
+      json::object content = current->at("content").as_object();
+      content.erase("reason");
+      const json::value* had = content.if_contains(field);
+      const std::string* now = std::get_if<std::string>(&stored);
+      if (now ? (had && had->is_string() && had->get_string() == *now) : had == nullptr) {
+        continue;  // already says so
+      }
+      if (now) {
+        content[field] = *now;
+      } else {
+        content.erase(field);
+      }
+      auto appended = appender->Append(c, NewEvent{row.Text(0), "m.room.member", user_id, user_id,
+                                                   std::move(content), std::nullopt});
+      if (!appended) {
+        if (appended.error().http_status >= 500) {
+          return appended.error();
+        }
+        continue;  // refused before anything was written (e.g. a room's rules): skip it
+      }
+      rooms->push_back(row.Text(0));
+      *last = std::max(*last, appended->stream_ordering);
     }
     return {};
   };
   auto committed = co_await Commit(deps_.store, std::move(write));
   if (!committed) {
     co_return Fail(committed.error());
+  }
+  if (!rooms->empty()) {
+    notifier_.Publish(*last, *rooms, {user_id});
   }
   co_return Response::Json(json::object{});
 }

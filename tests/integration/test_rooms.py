@@ -435,3 +435,51 @@ def test_member_events_carry_the_profile_and_invitations_name_the_inviter(server
                                 "displayname": "Bob B."}}
     assert call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {}, token=bob).status == 200
     assert member(bob, bob_id) == {"membership": "join", "displayname": "Bob B."}
+
+
+def test_a_profile_change_is_announced_in_every_joined_room(server):
+    alice_name, alice = new_user(server)
+    bob_name, bob = new_user(server)
+    alice_id, bob_id = server.mxid(alice_name), server.mxid(bob_name)
+    rooms = [create_room(server, alice, invite=[bob_id]) for _ in range(2)]
+    for room in rooms:
+        assert call(server, "POST", client_path(f"/rooms/{q(room)}/join"), {},
+                    token=bob).status == 200
+    left = create_room(server, alice, invite=[bob_id])
+    assert call(server, "POST", client_path(f"/rooms/{q(left)}/join"), {},
+                token=bob).status == 200
+    assert call(server, "POST", client_path(f"/rooms/{q(left)}/leave"), {},
+                token=alice).status == 200
+    since = sync(server, bob)["next_batch"]
+
+    def member(room):
+        return call(server, "GET", client_path(f"/rooms/{q(room)}/state/m.room.member/{q(alice_id)}"),
+                    token=bob).json
+
+    profile = client_path(f"/profile/{q(alice_id)}")
+    assert call(server, "PUT", profile + "/displayname", {"displayname": "Alice Martin"},
+                token=alice).status == 200
+    assert call(server, "PUT", profile + "/avatar_url", {"avatar_url": "mxc://x/pic"},
+                token=alice).status == 200
+    for room in rooms:
+        assert member(room) == {"membership": "join", "displayname": "Alice Martin",
+                                "avatar_url": "mxc://x/pic"}
+    # Bob's sync hears of both changes in both rooms, as member events in the timeline.
+    got = sync(server, bob, since=since)["rooms"]["join"]
+    for room in rooms:
+        changes = [e["content"] for e in got[room]["timeline"]["events"]
+                   if e["type"] == "m.room.member" and e["state_key"] == alice_id]
+        assert changes[-1] == {"membership": "join", "displayname": "Alice Martin",
+                               "avatar_url": "mxc://x/pic"}, changes
+    # The same value again announces nothing; "" clears the picture (as null does).
+    before = sync(server, bob)["next_batch"]
+    assert call(server, "PUT", profile + "/displayname", {"displayname": "Alice Martin"},
+                token=alice).status == 200
+    assert call(server, "PUT", profile + "/avatar_url", {"avatar_url": ""},
+                token=alice).status == 200
+    assert member(rooms[0]) == {"membership": "join", "displayname": "Alice Martin"}
+    after = sync(server, bob, since=before)["rooms"]["join"][rooms[0]]["timeline"]["events"]
+    assert len([e for e in after if e["type"] == "m.room.member"]) == 1
+    assert "avatar_url" not in call(server, "GET", profile, token=bob).json
+    # A room she left gets nothing.
+    assert member(left) == {"membership": "leave"}
