@@ -340,6 +340,7 @@ asio::awaitable<Response> AccountRoutes::PutProfile(Request& req, std::string fi
       }
       json::object content = current->at("content").as_object();
       content.erase("reason");
+      content.erase("join_authorised_via_users_server");  // valid on the join it authorised only
       const json::value* had = content.if_contains(field);
       const std::string* now = std::get_if<std::string>(&stored);
       if (now ? (had && had->is_string() && had->get_string() == *now) : had == nullptr) {

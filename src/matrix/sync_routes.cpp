@@ -27,6 +27,8 @@ constexpr int64_t kMaxTimeoutMs = 60'000;
 // Incremental syncs read at most this many new events in one go (the rest is "limited").
 constexpr int64_t kMaxWindowEvents = 10'000;
 constexpr size_t kMaxJoinedCache = 100'000;
+// At most this many people met in one response get their presence sent unasked (big rooms).
+constexpr size_t kMaxNewcomerPresence = 500;
 
 struct RoomTimeline {
   std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
@@ -579,6 +581,59 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
           {"type", "m.presence"},
           {"sender", row.Text(0)},
           {"content", presence_.Content(row.Text(0), row.Text(1), row.Text(2), row.Int(3))}});
+    }
+  }
+  // People the user newly shares a room with (they joined one of the user's rooms, or the user
+  // joined theirs) get their current presence sent too, changed in the window or not — else a
+  // new direct chat would show nobody's presence until it next changes (Synapse does the same).
+  if (presence_.enabled() && !initial) {
+    std::set<std::string> newcomers;
+    for (const auto& change : member_changes) {
+      if (change.membership == "join" && change.user_id != user) {
+        newcomers.insert(change.user_id);
+      }
+    }
+    std::vector<store::Value> rooms_joined_now;
+    for (const auto& [room, full] : joined) {
+      if (full) {
+        rooms_joined_now.emplace_back(room);
+      }
+    }
+    if (!rooms_joined_now.empty()) {
+      auto rows = lease->Query(
+          "SELECT DISTINCT user_id FROM memberships WHERE membership = 'join' AND room_id IN (" +
+              store::Placeholders(rooms_joined_now.size()) + ") LIMIT " +
+              std::to_string(kMaxNewcomerPresence),
+          std::span<const store::Value>(rooms_joined_now));
+      if (!rows) {
+        co_return Response::FromError(rows.error());
+      }
+      for (const auto& row : *rows) {
+        if (row.Text(0) != user) {
+          newcomers.insert(row.Text(0));
+        }
+      }
+    }
+    for (const auto& e : presence_events) {
+      newcomers.erase(std::string(e.as_object().at("sender").as_string()));
+    }
+    size_t sent = 0;
+    for (const auto& who : newcomers) {
+      if (++sent > kMaxNewcomerPresence) {
+        break;
+      }
+      auto row = lease->QueryOne(
+          "SELECT state, status_msg, last_active_ms FROM presence WHERE user_id = ?", {who});
+      if (!row) {
+        co_return Response::FromError(row.error());
+      }
+      if (*row) {
+        presence_events.emplace_back(json::object{
+            {"type", "m.presence"},
+            {"sender", who},
+            {"content",
+             presence_.Content(who, (*row)->Text(0), (*row)->Text(1), (*row)->Int(2))}});
+      }
     }
   }
 

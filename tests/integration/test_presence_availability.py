@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from ruche_test import call, client_path, new_user
+from ruche_test import call, client_path, create_room, new_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_typing_presence import join_pair, presence_of, sync, sync_until  # noqa: E402
@@ -117,3 +117,25 @@ def test_a_member_in_a_meeting_shows_in_a_meeting(server):
         assert availability(status_of(server, a_name, b)) == (None, None)
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_people_newly_met_get_each_others_presence(server):
+    a_name, a = new_user(server)
+    b_name, b = new_user(server)
+    put_status(server, a_name, a, {"presence": "online", "status_msg": "Au bureau",
+                                   "org.ruche.availability": "busy"})
+    put_status(server, b_name, b, {"presence": "online", "status_msg": "En déplacement"})
+    since_a = sync(server, a)["next_batch"]
+    since_b = sync(server, b)["next_batch"]
+    # Nothing changes in anyone's presence from here: only the new shared room.
+    room = create_room(server, a, invite=[server.mxid(b_name)], is_direct=True)
+    assert call(server, "POST", client_path(f"/rooms/{room}/join"), {}, token=b).status == 200
+    # The one who joined learns the others' presence with the room…
+    got = sync(server, b, since=since_b)
+    content = presence_of(got, server.mxid(a_name))
+    assert content is not None, got["presence"]
+    assert content["status_msg"] == "Au bureau" and availability(content) == ("busy", "user")
+    # …and the one already there learns the newcomer's with the join.
+    got = sync(server, a, since=since_a)
+    content = presence_of(got, server.mxid(b_name))
+    assert content is not None and content["status_msg"] == "En déplacement", got["presence"]
