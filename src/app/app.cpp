@@ -273,11 +273,17 @@ int Serve(const core::Config& config) {
     RUCHE_LOG_ERROR("{}", sfu.error().message);
     return 1;
   }
-  matrix::ClientApi* presence_api = matrix_api->get();  // outlives meet_api
+  matrix::ClientApi* client_api = matrix_api->get();  // outlives meet_api
+  metrics.AddGauge("ruche_sync_shared_window_hits_total",
+                   "Windows of new events a /sync found already read by another member's.",
+                   [client_api] { return double(client_api->SharedWindowStats().hits); });
+  metrics.AddGauge("ruche_sync_shared_window_misses_total",
+                   "Windows of new events a /sync read itself (then shared).",
+                   [client_api] { return double(client_api->SharedWindowStats().misses); });
   auto meet_api = meet::MountMeetApi(
       router, meet::MeetDeps{config, **store, accounts, **sfu,
-                             [presence_api](std::string user_id, bool joined) {
-                               return presence_api->InMeeting(std::move(user_id), joined);
+                             [client_api](std::string user_id, bool joined) {
+                               return client_api->InMeeting(std::move(user_id), joined);
                              }});
   auto cal_api = cal::MountCalApi(
       router, cal::CalDeps{config, **store, accounts, blocking, calendar_instances});

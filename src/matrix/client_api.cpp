@@ -63,6 +63,11 @@ class ClientApiImpl final : public ClientApi {
     notifier_.WakeAll();
   }
 
+  SyncSharing SharedWindowStats() const override {
+    auto s = sync_.SharedWindowStats();
+    return {s.hits, s.misses};
+  }
+
   boost::asio::awaitable<void> InMeeting(std::string user_id, bool joined) override {
     co_await presence_.InMeeting(user_id, joined);
   }

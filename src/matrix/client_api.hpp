@@ -2,6 +2,7 @@
 // The Matrix Client-Server API, mounted on the router under /_matrix/client/{v3,r0}/... (and the
 // unversioned /versions, /.well-known/matrix/client).
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,6 +52,12 @@ class ClientApi {
   // `user_id` joined (true) or left (false) a meeting with their account: their presence shows
   // them in a meeting meanwhile (meet/ calls it).
   virtual boost::asio::awaitable<void> InMeeting(std::string user_id, bool joined) = 0;
+  // How often a /sync found its new events already read by another member's (SharedWindows).
+  struct SyncSharing {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  virtual SyncSharing SharedWindowStats() const = 0;
 };
 Result<std::unique_ptr<ClientApi>> MountClientApi(net::Router& router, MatrixDeps deps);
 

@@ -30,11 +30,6 @@ constexpr size_t kMaxJoinedCache = 100'000;
 // At most this many people met in one response get their presence sent unasked (big rooms).
 constexpr size_t kMaxNewcomerPresence = 500;
 
-struct RoomTimeline {
-  std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
-  bool limited = false;
-};
-
 // The state types an invitee sees before joining (spec "Stripped state").
 bool IsStrippedType(std::string_view type) {
   return type == "m.room.create" || type == "m.room.join_rules" || type == "m.room.name" ||
@@ -197,6 +192,40 @@ Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std:
   return {};
 }
 
+Result<bool> SyncRoutes::SharedTimelines(
+    store::Connection& conn, const std::string& user, const std::map<std::string, bool>& joined,
+    int64_t from, int64_t pos, int64_t limit, std::map<std::string, RoomTimeline>& timelines,
+    std::vector<MemberChange>& member_changes,
+    std::map<std::string, std::map<std::string, json::object>>& members) {
+  RUCHE_ASSIGN_OR_RETURN(auto window, shared_.Window(conn, from, pos));
+  if (!window) {
+    return false;
+  }
+  for (const auto& [room, count] : window->event_counts) {
+    if (!joined.contains(room)) {
+      continue;
+    }
+    if (count > limit) {
+      return false;
+    }
+    RUCHE_ASSIGN_OR_RETURN(auto shared, shared_.Room(conn, room, from, pos, limit));
+    if (!shared->shareable) {
+      return false;
+    }
+    for (const auto& [stream, ev] : shared->events) {
+      if (ev.at("sender").as_string() == user) {
+        return false;  // the sender's own device gets its transaction ID: read it the usual way
+      }
+    }
+    RoomTimeline& timeline = timelines[room];
+    timeline.events.assign(shared->events.begin(), shared->events.end());
+    member_changes.insert(member_changes.end(), shared->member_changes.begin(),
+                          shared->member_changes.end());
+    members[room].insert(shared->sender_members.begin(), shared->sender_members.end());
+  }
+  return true;
+}
+
 SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                        TypingState& typing, PresenceTracker& presence, DeviceKeys& keys)
     : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence), keys_(keys) {
@@ -332,7 +361,26 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // Timelines: one query for every joined room.
   std::map<std::string, RoomTimeline> timelines;
   std::vector<MemberChange> member_changes;  // of the window (incremental syncs)
-  if (!joined.empty() || !left.empty()) {
+  std::map<std::string, std::map<std::string, json::object>> lazy_members_by_room;
+  // When the user's rooms did not change, the window's new events come from what every
+  // member's sync shares (shared_windows.hpp); else, or when a window is not shareable, from
+  // the query below.
+  bool shared = false;
+  if (!initial && invited.empty() && left.empty() &&
+      std::none_of(joined.begin(), joined.end(), [](const auto& j) { return j.second; })) {
+    auto got = SharedTimelines(lease.conn(), user, joined, from, pos, *limit, timelines,
+                               member_changes, lazy_members_by_room);
+    if (!got) {
+      co_return Response::FromError(got.error());
+    }
+    shared = *got;
+    if (!shared) {
+      timelines.clear();
+      member_changes.clear();
+      lazy_members_by_room.clear();
+    }
+  }
+  if (!shared && (!joined.empty() || !left.empty())) {
     Result<store::Rows> rows = store::Rows{};
     if (initial) {
       rows = lease->Query(
@@ -491,8 +539,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // Lazy-loaded members (spec "Lazy-loading room members"): the state carries only the member
   // events of the timeline's senders (and the user's own on a full sync), and every room sent
   // gets its summary so clients can name rooms without the full member list.
-  std::map<std::string, std::map<std::string, json::object>> lazy_members_by_room;
   std::map<std::string, MemberSummary> summaries;
+  if (!lazy_members) {
+    lazy_members_by_room.clear();  // the shared windows bring them: only for lazy loading
+  }
   if (lazy_members) {
     std::vector<std::string> rooms_in_response;
     for (const auto& [room, full] : joined) {
@@ -502,6 +552,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       }
     }
     for (const auto& room : rooms_in_response) {
+      if (shared) {
+        break;  // the senders' member events came with the shared windows
+      }
       std::set<std::string> senders;
       if (auto it = timelines.find(room); it != timelines.end()) {
         for (const auto& [stream, ev] : it->second.events) {
@@ -631,8 +684,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         presence_events.emplace_back(json::object{
             {"type", "m.presence"},
             {"sender", who},
-            {"content",
-             presence_.Content(who, (*row)->Text(0), (*row)->Text(1), (*row)->Int(2))}});
+            {"content", presence_.Content(who, (*row)->Text(0), (*row)->Text(1), (*row)->Int(2))}});
       }
     }
   }

@@ -4,15 +4,18 @@
 // since the last sync, account data, presence, to-device messages and the E2EE device lists and
 // key counts. Every section is built with one query for all
 // rooms, not one per room.
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "matrix/client_api.hpp"
 #include "matrix/device_keys.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/presence.hpp"
+#include "matrix/shared_windows.hpp"
 #include "matrix/typing.hpp"
 #include "net/router.hpp"
 #include "store/store.hpp"
@@ -24,6 +27,8 @@ class SyncRoutes {
   SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier, TypingState& typing,
              PresenceTracker& presence, DeviceKeys& keys);
 
+  SharedWindows::Stats SharedWindowStats() const { return shared_.stats(); }
+
  private:
   boost::asio::awaitable<net::Response> Sync(net::Request& req);
   // The rooms `user` is joined to, for registering a long-poll: from memory while nothing was
@@ -32,6 +37,20 @@ class SyncRoutes {
   // The device's sync token `since` acknowledges the to-device messages up to it: deletes them.
   Result<void> AcknowledgeToDevice(store::Connection& conn, const std::string& user,
                                    const std::string& device, int64_t since);
+
+  struct RoomTimeline {
+    std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
+    bool limited = false;
+  };
+
+  // Fills the timelines (and the window's membership changes and, for lazy loading, the
+  // senders' member events) of an incremental sync whose rooms did not change from the windows
+  // every member's sync shares. False when one is not shareable: read them the usual way.
+  Result<bool> SharedTimelines(store::Connection& conn, const std::string& user,
+                               const std::map<std::string, bool>& joined, int64_t from, int64_t pos,
+                               int64_t limit, std::map<std::string, RoomTimeline>& timelines,
+                               std::vector<MemberChange>& member_changes,
+                               std::map<std::string, std::map<std::string, json::object>>& members);
 
   struct JoinedRooms {
     std::vector<std::string> rooms;
@@ -45,6 +64,7 @@ class SyncRoutes {
   TypingState& typing_;
   PresenceTracker& presence_;
   DeviceKeys& keys_;  // to-device queues and key counts
+  SharedWindows shared_;
 };
 
 }  // namespace ruche::matrix
