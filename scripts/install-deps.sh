@@ -25,6 +25,7 @@ test_pkgs=(
   python3-pil                          # test images for the media tests
   python3-aiortc python3-websockets    # a real WebRTC client for the meeting tests
   python3-caldav vdirsyncer litmus     # real CalDAV/WebDAV clients for the calendar tests
+  thunderbird                          # tests/interop/test_thunderbird.py (headless, Marionette)
   python3-aiosmtpd                     # a real SMTP server for the mail tests
   chromium curl
 )
