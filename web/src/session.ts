@@ -53,7 +53,8 @@ export async function restoreSession(): Promise<void> {
   if (!current) return;
   try {
     const me = await whoami(current.accessToken);
-    session.value = { ...current, userId: me.user_id };
+    // deviceId names "this session" in Settings; sessions saved without one get it here.
+    session.value = { ...current, userId: me.user_id, deviceId: me.device_id ?? current.deviceId };
     save(session.value);
     phase.value = 'signed-in';
   } catch (error) {
@@ -77,6 +78,14 @@ export async function signIn(user: string, password: string): Promise<void> {
   };
   save(session.value);
   phase.value = 'signed-in';
+}
+
+/**
+ * The server no longer knows the token (signed out from another session, or by an admin): ends
+ * the session here, without asking the server to end it again.
+ */
+export function sessionRevoked(): void {
+  if (session.value) end();
 }
 
 /** Ends the token on the server, then locally whatever the server said. */
