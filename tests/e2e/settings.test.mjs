@@ -4,10 +4,10 @@
 // session of hers out with her password (a wrong one is refused first): that browser is sent back
 // to the login page and its token is refused; "sign out all other sessions" ends the rest.
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
+import { axeViolations } from './lib/axe.mjs';
 import { launchBrowser, visibleRawKeys } from './lib/browser.mjs';
 import { matrixApi, signInThroughPage, storyStep } from './lib/chat_session.mjs';
 import { kRepoRoot, startServer } from './lib/ruche_server.mjs';
@@ -20,10 +20,6 @@ const kName = 'Alice Martin';
 const kLightBg = 'rgb(244, 245, 247)'; // styles.css --bg, light
 const kDarkBg = 'rgb(18, 20, 23)'; // styles.css --bg, dark
 
-// axe-core as accessibility.test.mjs runs it (WCAG 2.0/2.1 A and AA; serious and critical fail).
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const kAxeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-const kAxeRules = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } };
 
 let server;
 let browser;
@@ -80,15 +76,7 @@ const page = () => people.alice.page;
 
 /** Fails on any serious or critical axe violation inside the open Settings dialog. */
 async function assertAxeClean(view) {
-  // NOTE: evaluated source, not addScriptTag: the page's CSP refuses inline scripts.
-  if (!(await page().evaluate(() => typeof window.axe === 'object'))) await page().evaluate(kAxeSource);
-  const found = await page().evaluate(async (options) => {
-    const result = await window.axe.run(document.querySelector('dialog.settings'), options);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, kAxeRules);
-  assert.deepEqual(found, [], `axe, ${view}`);
+  assert.deepEqual(await axeViolations(page(), view, 'dialog.settings'), [], `axe, ${view}`);
 }
 const settings = () => page().getByRole('dialog', { name: 'Settings' });
 

@@ -127,6 +127,7 @@ export function WeekView({ model, days, onOpen, onCreate }: Props) {
                         onClick={() => onOpen(s.event)}
                       >
                         <span class="event-block__title">{s.event.summary || t('calendar.untitled')}</span>
+                        {/* A space in the text, so the visible words are the label's (WCAG 2.5.3). */}{' '}
                         <span class="event-block__time">
                           {formatTime(new Date(s.event.start), zone, lng)}
                           {s.event.recurring ? <span class="event-block__repeat" title={t('calendar.recurring')}> ↻</span> : null}

@@ -23,6 +23,7 @@ import {
   RoomStateEvent,
   SearchOrderBy,
   SyncState,
+  UserEvent,
   type IContextResponse,
   type IResultRoomEvents,
   type MatrixClient,
@@ -31,7 +32,14 @@ import {
 } from 'matrix-js-sdk/lib/matrix.js';
 import { logger } from 'matrix-js-sdk/lib/logger.js';
 import type { Session } from '../session';
-import { markdownToHtml } from './markdown';
+import { editMentions, textMessageContent, type Mention, type MentionsProperty } from './mentions';
+import { RoomNotifier } from './notifications';
+import {
+  presenceFromContent,
+  presenceRequest,
+  type PresenceChoice,
+  type PresenceInfo,
+} from './presence';
 
 /** starting: before the first sync; offline: syncs fail and the SDK keeps retrying. */
 export type ChatState = 'starting' | 'ready' | 'offline' | 'failed';
@@ -46,17 +54,8 @@ export interface SendOptions {
   replyTo?: MatrixEvent | null;
   /** The thread root, when the message goes into a thread (rel_type m.thread). */
   threadRoot?: string | null;
-}
-
-/** What a message says: `body` always, `formatted_body` when the Markdown had formatting. */
-function messageContent(text: string): Record<string, unknown> {
-  const html = markdownToHtml(text);
-  const content: Record<string, unknown> = { msgtype: 'm.text', body: text };
-  if (html !== null) {
-    content.format = 'org.matrix.custom.html';
-    content.formatted_body = html;
-  }
-  return content;
+  /** People (and @room) picked in the composer's suggestions (chat/mentions.ts). */
+  mentions?: Mention[];
 }
 
 // The SDK types each event type's content; our contents are built at run time, so the calls
@@ -85,6 +84,8 @@ export class Chat {
   private readonly paging = new Map<string, Promise<boolean>>();
   private bumpQueued = false;
   private typingRoom: string | null = null;
+  /** Browser notifications and per-room notification settings (chat/notifications.ts). */
+  readonly notifier: RoomNotifier;
 
   constructor(session: Session) {
     // The SDK logs at error level for things that are not errors of ours (no TURN server, state
@@ -126,6 +127,10 @@ export class Chat {
     client.on(RoomMemberEvent.Name, bump);
     client.on(RoomStateEvent.Events, bump);
     client.on(MatrixEventEvent.Replaced, bump);
+    // Every m.presence event (a status message or an availability change leaves `presence` as
+    // it was, so UserEvent.Presence alone would miss them).
+    client.on(UserEvent.LastPresenceTs, bump);
+    this.notifier = new RoomNotifier(this);
   }
 
   async start(): Promise<void> {
@@ -203,6 +208,31 @@ export class Chat {
       if (Array.isArray(value)) for (const id of value) if (typeof id === 'string') ids.add(id);
     }
     return ids;
+  }
+
+  /**
+   * A person's presence (ourselves included) from the m.presence events /sync delivered: the
+   * changes of people sharing a room, and the current presence of people newly met in one.
+   */
+  presence(userId: string): PresenceInfo {
+    const event = this.client.getUser(userId)?.events.presence;
+    return presenceFromContent(event ? (event.getContent() as Record<string, unknown>) : null);
+  }
+
+  /**
+   * The other person of a direct chat: the m.direct entry listing the room, else the only other
+   * member; null for a group chat.
+   */
+  directPartner(room: Room): string | null {
+    const content = this.client.getAccountData(EventType.Direct)?.getContent() ?? {};
+    for (const [userId, ids] of Object.entries(content)) {
+      if (userId !== this.userId && Array.isArray(ids) && ids.includes(room.roomId)) return userId;
+    }
+    const others = room
+      .getMembers()
+      .filter((member) => member.userId !== this.userId)
+      .filter((m) => m.membership === KnownMembership.Join || m.membership === KnownMembership.Invite);
+    return others.length === 1 ? others[0].userId : null;
   }
 
   /** Thread replies fetched for `rootId` (see fetchThread). */
@@ -291,6 +321,20 @@ export class Chat {
 
   // ---- Writing ------------------------------------------------------------------------------
 
+  /**
+   * Sets our presence, Ruche availability and status message (PUT /presence/{me}/status); the
+   * change comes back to every client, this one included, through /sync.
+   */
+  async setPresence(choice: PresenceChoice, statusMsg: string): Promise<void> {
+    const path = `/presence/${encodeURIComponent(this.userId)}/status`;
+    await this.client.http.authedRequest(
+      Method.Put,
+      path,
+      undefined,
+      presenceRequest(choice, statusMsg),
+    );
+  }
+
   /** Sends a message whose content is already built (a file's m.image or m.file). */
   async sendContent(roomId: string, content: Record<string, unknown>): Promise<void> {
     await this.loose.sendEvent(roomId, EventType.RoomMessage, content);
@@ -313,7 +357,13 @@ export class Chat {
   }
 
   async sendText(roomId: string, text: string, options: SendOptions = {}): Promise<void> {
-    const content = messageContent(text);
+    const content = textMessageContent(text, options.mentions);
+    // Spec "Mentions": a reply mentions the sender of the message it answers.
+    const answered = options.replyTo?.getSender();
+    if (answered && answered !== this.userId) {
+      const property = content['m.mentions'] as MentionsProperty;
+      property.user_ids = [...new Set([...(property.user_ids ?? []), answered])];
+    }
     const relation: Record<string, unknown> = {};
     if (options.threadRoot) {
       relation.rel_type = 'm.thread';
@@ -331,11 +381,18 @@ export class Chat {
   }
 
   /** Replaces the text of one of our messages (rel_type m.replace). */
-  async edit(roomId: string, original: MatrixEvent, text: string): Promise<void> {
-    const newContent = messageContent(text);
+  async edit(
+    roomId: string,
+    original: MatrixEvent,
+    text: string,
+    mentions: Mention[] = [],
+  ): Promise<void> {
+    const newContent = textMessageContent(text, mentions);
+    const before = original.getOriginalContent() as Record<string, unknown>;
     const content: Record<string, unknown> = {
       ...newContent,
       body: `* ${text}`,
+      'm.mentions': editMentions(before, newContent['m.mentions'] as MentionsProperty),
       'm.new_content': newContent,
       'm.relates_to': { rel_type: 'm.replace', event_id: original.getId() },
     };

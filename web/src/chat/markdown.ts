@@ -22,9 +22,14 @@ function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** The HTML for `text`, or null when the Markdown holds no formatting (plain body suffices). */
-export function markdownToHtml(text: string): string | null {
+/**
+ * The HTML for `text`, or null when the Markdown holds no formatting (plain body suffices).
+ * `always`: HTML even then (a message with mentions links them), the text escaped, with `<br>`
+ * for its newlines and no paragraph around it, as other clients write a one-line message.
+ */
+export function markdownToHtml(text: string, { always = false } = {}): string | null {
   const html = (marked.parse(text) as string).trim();
-  const plain = `<p>${escapeHtml(text).replace(/\n/g, '<br>')}</p>`;
-  return html === plain || html === '' ? null : html;
+  const escaped = escapeHtml(text).replace(/\n/g, '<br>');
+  if (html !== `<p>${escaped}</p>` && html !== '') return html;
+  return always ? escaped : null;
 }

@@ -1,7 +1,7 @@
 // What the rail and the sidebar list: teams (Matrix spaces), the channels of the selected team
 // (its m.space.child rooms) or, on Home, the rooms in no team; direct chats (m.direct account
 // data); invitations. Also the unread counts shown as badges.
-import { EventType, KnownMembership, type Room } from 'matrix-js-sdk/lib/matrix.js';
+import { EventType, KnownMembership, type MatrixEvent, type Room } from 'matrix-js-sdk/lib/matrix.js';
 import { kSpaceType, type Chat } from './chat_client';
 
 export interface SidebarLists {
@@ -62,20 +62,34 @@ export function sidebarLists(chat: Chat, teamId: string | null): SidebarLists {
 }
 
 /** Messages from others after our read receipt, among the loaded events. */
-export function unreadCount(room: Room, userId: string): number {
+function unreadMessages(room: Room, userId: string): MatrixEvent[] {
   const readUpTo = room.getEventReadUpTo(userId);
   const events = room.getLiveTimeline().getEvents();
-  let count = 0;
+  const unread: MatrixEvent[] = [];
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i];
     if (event.getId() === readUpTo) break;
     if (event.getSender() === userId) break; // we wrote after it: we had read what came before
     if (event.getType() === EventType.RoomMessage && !event.isRedacted()) {
       const relation = event.getRelation()?.rel_type;
-      if (relation !== 'm.replace') count += 1;
+      if (relation !== 'm.replace') unread.push(event);
     }
   }
-  return count;
+  return unread;
+}
+
+export function unreadCount(room: Room, userId: string): number {
+  return unreadMessages(room, userId).length;
+}
+
+/**
+ * Unread messages that mention us: those the push rules highlight (chat/notifications.ts).
+ * NOTE: Ruche's /sync has no unread_notifications, so this is counted here, among the loaded
+ * events, like unreadCount.
+ */
+export function mentionCount(chat: Chat, room: Room): number {
+  return unreadMessages(room, chat.userId).filter((event) => chat.notifier.mentionsMe(event))
+    .length;
 }
 
 /** The unread total of a team's channels. */

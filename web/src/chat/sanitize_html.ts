@@ -2,6 +2,7 @@
 // message is written by someone else and may carry scripts, event handlers, javascript: links,
 // frames or styles. DOMPurify parses it in an inert document and keeps only what is listed here.
 import DOMPurify from 'dompurify';
+import { userIdFromPermalink } from './mentions';
 
 const kAllowedTags = [
   'a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'i',
@@ -30,9 +31,13 @@ purify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** A fragment holding only allowed elements and attributes of `html`. */
-export function sanitizeHtml(html: string): DocumentFragment {
-  return purify.sanitize(html, {
+/**
+ * A fragment holding only allowed elements and attributes of `html`. Links to a person
+ * (https://matrix.to/#/@user:server, spec "Mentions") become mention pills: spans with no link
+ * at all, so a mention never navigates away; `ownUserId`'s are marked as mentioning the reader.
+ */
+export function sanitizeHtml(html: string, ownUserId: string | null = null): DocumentFragment {
+  const fragment = purify.sanitize(html, {
     ALLOWED_TAGS: kAllowedTags,
     ALLOWED_ATTR: ['href'],
     ALLOW_DATA_ATTR: true,
@@ -42,4 +47,15 @@ export function sanitizeHtml(html: string): DocumentFragment {
     ADD_FORBID_CONTENTS: ['mx-reply'],
     RETURN_DOM_FRAGMENT: true,
   });
+  for (const link of fragment.querySelectorAll('a[href]')) {
+    const userId = userIdFromPermalink(link.getAttribute('href') ?? '');
+    if (!userId) continue;
+    const pill = document.createElement('span');
+    pill.className = userId === ownUserId ? 'mention-pill mention-pill--me' : 'mention-pill';
+    pill.title = userId;
+    pill.setAttribute('data-user-id', userId);
+    pill.textContent = link.textContent || userId; // its text only: nothing nested survives
+    link.replaceWith(pill);
+  }
+  return fragment;
 }

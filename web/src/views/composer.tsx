@@ -1,11 +1,23 @@
 import { useSignal, type Signal } from '@preact/signals';
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
+import type { Room } from 'matrix-js-sdk/lib/matrix.js';
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
+import {
+  insertMention,
+  kRoomMentionText,
+  matchCandidates,
+  matchesRoomMention,
+  mentionQuery,
+  mentionsFromHtml,
+  mentionText,
+  type Mention,
+} from '../chat/mentions';
 import { stripReplyFallback, type MessageItem } from '../chat/timeline_model';
 import type { UploadQueue } from '../chat/uploads';
 import { AttachIcon } from '../components/chat_icons';
 import { t } from '../i18n';
+import { MentionAutocomplete, optionId, type Suggestion } from './mention_autocomplete';
 import { UploadList } from './upload_list';
 
 const kMaxRows = 8;
@@ -31,10 +43,30 @@ interface Props {
   uploads?: UploadQueue | null;
 }
 
+/** Who `@query` may mention in `room`: its joined members but us, then @room if we may. */
+function suggestionsFor(chat: Chat, room: Room, query: string): Suggestion[] {
+  const candidates = room
+    .getJoinedMembers()
+    .filter((member) => member.userId !== chat.userId)
+    .map((member) => ({ userId: member.userId, name: chat.displayName(room, member.userId) }));
+  const found: Suggestion[] = matchCandidates(candidates, query).map((candidate) => ({
+    mention: { kind: 'user', userId: candidate.userId, name: candidate.name },
+    label: candidate.name,
+    detail: candidate.userId,
+  }));
+  // Spec "Room mentions": allowed by the power level `notifications.room` (default 50).
+  if (matchesRoomMention(query) && room.currentState.mayTriggerNotifOfType('room', chat.userId)) {
+    found.push({ mention: { kind: 'room' }, label: kRoomMentionText, detail: t('mentions.room_detail') });
+  }
+  return found;
+}
+
 /**
  * The message box: Enter sends, Shift+Enter starts a new line, Escape drops a reply or an edit,
  * ArrowUp in an empty box edits our last message. Markdown is turned into formatted_body by
- * Chat.sendText. Typing notifications follow whether the box holds text.
+ * Chat.sendText. Typing notifications follow whether the box holds text. `@` and letters
+ * suggest the room's members (an ARIA combobox: Up/Down choose, Enter or Tab pick, Escape
+ * closes); a person picked goes in as their name and is sent as a mention.
  */
 export function Composer({
   chat,
@@ -53,18 +85,74 @@ export function Composer({
   const fileInput = useRef<HTMLInputElement>(null);
   const editing = mode.editing.value;
   const replyTo = mode.replyTo.value;
+  // Mentions picked for the text being written; the `@word` being typed; the suggestion
+  // chosen; the `@` whose suggestions Escape closed.
+  const mentions = useSignal<Mention[]>([]);
+  const query = useSignal<{ start: number; query: string } | null>(null);
+  const active = useSignal(0);
+  const dismissed = useSignal<number | null>(null);
+  const pendingCaret = useRef<number | null>(null);
 
   // Starting a reply or an edit puts the cursor in the box; an edit starts from the old text,
   // in the same frame as the "Editing" banner (a layout effect: never a frame of empty box).
   useLayoutEffect(() => {
-    if (editing) text.value = stripReplyFallback(editing.body);
+    if (editing) {
+      text.value = stripReplyFallback(editing.body);
+      mentions.value = mentionsFromHtml(editing.html, editing.body);
+    }
     if (editing || replyTo) ref.current?.focus();
   }, [editing?.id, replyTo?.id]);
+
+  // After a suggestion is picked, the caret goes after the name inserted.
+  useLayoutEffect(() => {
+    const caret = pendingCaret.current;
+    if (caret === null || !ref.current) return;
+    pendingCaret.current = null;
+    ref.current.setSelectionRange(caret, caret);
+  });
+
+  const room = chat.room(roomId);
+  const typed = query.value;
+  const suggestions =
+    typed && room && typed.start !== dismissed.value ? suggestionsFor(chat, room, typed.query) : [];
+  const listOpen = suggestions.length > 0;
+  const chosen = Math.min(active.value, Math.max(0, suggestions.length - 1));
+  const listId = `${id}-mentions`;
+
+  /** Reads the `@word` before the caret again (after typing, a click, a caret move). */
+  function readQuery(input: HTMLTextAreaElement) {
+    const caret = input.selectionStart;
+    const found = caret === input.selectionEnd ? mentionQuery(input.value, caret) : null;
+    const before = query.value;
+    if (found?.start !== before?.start || found?.query !== before?.query) active.value = 0;
+    if (found?.start !== dismissed.value) dismissed.value = null;
+    query.value = found;
+  }
+
+  function pick(index: number) {
+    const input = ref.current;
+    const suggestion = suggestions[index];
+    if (!input || !typed || !suggestion) return;
+    const inserted = insertMention(
+      input.value,
+      typed.start,
+      input.selectionStart,
+      mentionText(suggestion.mention),
+    );
+    text.value = inserted.text;
+    mentions.value = [...mentions.value, suggestion.mention];
+    query.value = null;
+    pendingCaret.current = inserted.caret;
+    chat.typing(roomId, true);
+  }
 
   useEffect(() => () => chat.typing(roomId, false), [roomId]);
 
   function cancel() {
-    if (mode.editing.value) text.value = '';
+    if (mode.editing.value) {
+      text.value = '';
+      mentions.value = [];
+    }
     mode.editing.value = null;
     mode.replyTo.value = null;
   }
@@ -74,23 +162,55 @@ export function Composer({
     if (!value) return;
     const edited = mode.editing.value;
     const answered = mode.replyTo.value;
+    const picked = mentions.value;
     text.value = '';
+    mentions.value = [];
+    query.value = null;
     mode.editing.value = null;
     mode.replyTo.value = null;
     error.value = '';
     try {
       if (edited) {
-        if (value !== edited.body) await chat.edit(roomId, edited.event, value);
+        if (value !== edited.body) await chat.edit(roomId, edited.event, value, picked);
       } else {
-        await chat.sendText(roomId, value, { replyTo: answered?.event ?? null, threadRoot });
+        await chat.sendText(roomId, value, {
+          replyTo: answered?.event ?? null,
+          threadRoot,
+          mentions: picked,
+        });
       }
     } catch {
       error.value = t('chat.send_failed');
-      if (!text.value) text.value = value;
+      if (!text.value) {
+        text.value = value;
+        mentions.value = picked;
+      }
     }
   }
 
   function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
+    if (listOpen && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      const count = suggestions.length;
+      const plain = !event.shiftKey;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        active.value = (chosen + step + count) % count;
+        return;
+      }
+      if ((event.key === 'Enter' || event.key === 'Tab') && plain) {
+        event.preventDefault();
+        pick(chosen);
+        return;
+      }
+      if (event.key === 'Escape') {
+        // Closes the suggestions only: a reply or an edit stays, the panel stays open.
+        event.preventDefault();
+        event.stopPropagation();
+        dismissed.value = typed?.start ?? null;
+        return;
+      }
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       void send();
@@ -115,7 +235,14 @@ export function Composer({
 
   function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
     text.value = event.currentTarget.value;
+    readQuery(event.currentTarget);
     chat.typing(roomId, text.value.trim().length > 0);
+  }
+
+  function onKeyUp(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
+    if (['ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(event.key)) {
+      readQuery(event.currentTarget);
+    }
   }
 
   const rows = Math.min(kMaxRows, Math.max(1, text.value.split('\n').length));
@@ -148,6 +275,15 @@ export function Composer({
         </div>
       ) : null}
       {uploads ? <UploadList queue={uploads} /> : null}
+      {listOpen ? (
+        <MentionAutocomplete
+          id={listId}
+          suggestions={suggestions}
+          active={chosen}
+          onPick={pick}
+          onHover={(index) => (active.value = index)}
+        />
+      ) : null}
       <div class="composer__row">
         {uploads ? (
           <>
@@ -186,8 +322,20 @@ export function Composer({
           value={text.value}
           onInput={onInput}
           onKeyDown={onKeyDown}
+          onKeyUp={onKeyUp}
+          onClick={(event) => readQuery(event.currentTarget)}
           onPaste={onPaste}
-          onBlur={() => chat.typing(roomId, false)}
+          onBlur={() => {
+            chat.typing(roomId, false);
+            query.value = null;
+          }}
+          // The ARIA combobox pattern (APG, "editable combobox with list autocomplete"), as
+          // mention pickers do. NOTE: Preact's types allow only "textbox" on a <textarea>.
+          role={'combobox' as 'textbox'}
+          aria-autocomplete="list"
+          aria-expanded={listOpen}
+          aria-controls={listOpen ? listId : undefined}
+          aria-activedescendant={listOpen ? optionId(listId, chosen) : undefined}
           aria-describedby={editing || replyTo ? bannerId : undefined}
           autoComplete="off"
         />

@@ -97,8 +97,22 @@ export function MediaAttachment({
             height={size?.height}
           />
         ) : (
-          <span class="media__placeholder" role="status">
-            {t('files.loading_image')}
+          // The thumbnail's size, when known, is kept for it (an SVG's size, since nothing in
+          // the timeline carries a style attribute), so the timeline does not move when it loads.
+          <span
+            class={size ? 'media__placeholder media__placeholder--sized' : 'media__placeholder'}
+            role="status"
+          >
+            {size ? (
+              <svg
+                class="media__placeholder-space"
+                width={String(size.width)}
+                height={String(size.height)}
+                aria-hidden="true"
+                focusable="false"
+              />
+            ) : null}
+            <span class="media__placeholder-text">{t('files.loading_image')}</span>
           </span>
         )}
       </button>

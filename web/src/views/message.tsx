@@ -62,6 +62,9 @@ export function Message({
   highlighted = false,
 }: Props) {
   const pickerOpen = useSignal(false);
+  const chat = useContext(ChatContext);
+  // Mentions us (by the push rules: our name picked in a mention, or @room).
+  const mentionsMe = !!chat && !item.own && !item.deleted && chat.notifier.mentionsMe(item.event);
   const time = formatTime(item.ts);
   const fullDate = formatFullDate(item.ts);
   const isoDate = new Date(item.ts).toISOString();
@@ -69,6 +72,7 @@ export function Message({
   if (continued) classes.push('message--continued');
   if (item.pending) classes.push('message--pending');
   if (highlighted) classes.push('message--highlighted');
+  if (mentionsMe) classes.push('message--mention');
 
   return (
     <li
@@ -88,6 +92,7 @@ export function Message({
         {continued ? (
           <span class="visually-hidden">
             {item.senderName}, <time dateTime={isoDate}>{time}</time>
+            {mentionsMe ? `, ${t('mentions.mentions_you')}` : null}
           </span>
         ) : (
           <p class="message__header">
@@ -97,6 +102,7 @@ export function Message({
             <time class="message__time" dateTime={isoDate} title={fullDate}>
               {time}
             </time>
+            {mentionsMe ? <span class="message__mention-tag">{t('mentions.mentions_you')}</span> : null}
           </p>
         )}
         {item.replyTo ? (

@@ -6,6 +6,7 @@ import { formatFullDate } from '../chat/date_format';
 import { fetchRoomFiles, mergeLiveFiles, type SharedFile } from '../chat/room_files';
 import { t } from '../i18n';
 import { FileCard } from './media_attachment';
+import { PresenceDot } from './presence_dot';
 
 interface Props {
   chat: Chat;
@@ -90,20 +91,33 @@ export function RoomDetails({ chat, room, onClose }: Props) {
             {t('details.members', { count: members.length })}
           </h3>
           <ul class="details-panel__list">
-            {members.map((member) => (
-              <li key={member.userId} class="member">
-                <span class="avatar member__avatar" aria-hidden="true">
-                  {chat.displayName(room, member.userId).charAt(0).toLocaleUpperCase()}
-                </span>
-                <span class="member__name" title={member.userId}>
-                  {chat.displayName(room, member.userId)}
-                  {member.membership === KnownMembership.Invite ? (
-                    <span class="member__invited"> {t('details.invited')}</span>
-                  ) : null}
-                </span>
-                <span class="member__role">{t(roleKey(member))}</span>
-              </li>
-            ))}
+            {members.map((member) => {
+              const presence = chat.presence(member.userId);
+              return (
+                <li key={member.userId} class="member">
+                  <span class="avatar-with-presence">
+                    <span class="avatar member__avatar" aria-hidden="true">
+                      {chat.displayName(room, member.userId).charAt(0).toLocaleUpperCase()}
+                    </span>
+                    <PresenceDot info={presence} class="presence-dot--on-avatar" />
+                  </span>
+                  <span class="member__text">
+                    <span class="member__name" title={member.userId}>
+                      {chat.displayName(room, member.userId)}
+                      {member.membership === KnownMembership.Invite ? (
+                        <span class="member__invited"> {t('details.invited')}</span>
+                      ) : null}
+                    </span>
+                    {presence.statusMsg ? (
+                      <span class="member__status" aria-hidden="true">
+                        {presence.statusMsg}
+                      </span>
+                    ) : null}
+                  </span>
+                  <span class="member__role">{t(roleKey(member))}</span>
+                </li>
+              );
+            })}
           </ul>
         </section>
         <section class="details-panel__section" aria-labelledby="details-files">

@@ -1,8 +1,10 @@
 import { useSignal } from '@preact/signals';
 import type { Room } from 'matrix-js-sdk/lib/matrix.js';
+import { useEffect } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
-import { sidebarLists, unreadCount } from '../chat/room_lists';
+import { mentionCount, sidebarLists, unreadCount } from '../chat/room_lists';
 import { t } from '../i18n';
+import { PresenceDot, presenceLabel } from './presence_dot';
 
 interface Props {
   chat: Chat;
@@ -37,8 +39,19 @@ function RoomLink({
   onSelect: (roomId: string) => void;
 }) {
   const unread = selected ? 0 : unreadCount(room, chat.userId);
+  const mentions = unread ? mentionCount(chat, room) : 0;
+  // Notifications off: no count (a mention would not be highlighted either).
+  const muted = chat.notifier.mode(room) === 'off';
   const name = chat.roomName(room);
-  const label = unread ? t('workspace.room_unread', { name, count: unread }) : name;
+  // A direct chat with one person shows how they are (the label says it for screen readers).
+  const partner = direct ? chat.directPartner(room) : null;
+  const presence = partner ? chat.presence(partner) : null;
+  let unreadLabel = unread && !muted ? t('workspace.room_unread', { name, count: unread }) : name;
+  if (mentions) unreadLabel = t('notifications.room_mentions', { room: unreadLabel, count: mentions });
+  if (muted) unreadLabel = t('notifications.room_muted', { room: unreadLabel });
+  const label = presence
+    ? t('presence.room_label', { room: unreadLabel, presence: presenceLabel(presence) })
+    : unreadLabel;
   return (
     <li>
       <button
@@ -48,11 +61,22 @@ function RoomLink({
         aria-label={label}
         onClick={() => onSelect(room.roomId)}
       >
-        <span class="room-link__icon" aria-hidden="true">
-          {direct ? '@' : '#'}
-        </span>
+        {presence ? (
+          <span class="room-link__icon">
+            <PresenceDot info={presence} decorative />
+          </span>
+        ) : (
+          <span class="room-link__icon" aria-hidden="true">
+            {direct ? '@' : '#'}
+          </span>
+        )}
         <span class="room-link__name">{name}</span>
-        <Badge count={unread} />
+        {mentions ? (
+          <span class="badge badge--mention" aria-hidden="true">
+            @
+          </span>
+        ) : null}
+        <Badge count={muted ? 0 : unread} />
       </button>
     </li>
   );
@@ -68,7 +92,10 @@ export function RoomSidebar({
   onCreateChannel,
 }: Props) {
   chat.revision.value;
+  chat.notifier.rulesChanged.value;
   const busy = useSignal<string | null>(null);
+  // A notification clicked opens its room the way choosing it here does.
+  useEffect(() => chat.notifier.setOpener(onSelect), [chat, onSelect]);
   const error = useSignal('');
   const { channels, directs, invites } = sidebarLists(chat, teamId);
 

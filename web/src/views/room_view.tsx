@@ -13,6 +13,7 @@ import { t } from '../i18n';
 import { Composer, type ComposerMode } from './composer';
 import type { MessageActions } from './message';
 import { RoomDetails } from './room_details';
+import { RoomNotificationsMenu } from './room_notifications_menu';
 import { ThreadPanel } from './thread_panel';
 import { Timeline, type TimelineFocus } from './timeline';
 
@@ -69,6 +70,12 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
   const messages = liveItems.filter((item): item is MessageItem => item.kind === 'message');
   const last = messages.at(-1) ?? null;
   const lastOwn = [...messages].reverse().find((item) => item.own && !item.deleted) ?? null;
+
+  // The room is on screen: its new messages raise no browser notification (chat/notifications.ts).
+  useEffect(() => {
+    chat.notifier.setOpenRoom(room.roomId);
+    return () => chat.notifier.setOpenRoom(null);
+  }, [room.roomId]);
 
   // The room is on screen: what it shows is read.
   const lastId = room.getLiveTimeline().getEvents().at(-1)?.getId();
@@ -194,6 +201,11 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
               </h1>
               {typeof topic === 'string' && topic ? <p class="room__topic">{topic}</p> : null}
             </div>
+            <RoomNotificationsMenu
+              chat={chat}
+              room={room}
+              onError={(message) => (actionError.value = message)}
+            />
             <button type="button" class="button button--quiet" onClick={onInvite}>
               {t('chat.invite')}
             </button>

@@ -172,8 +172,9 @@ export function SearchBar({ chat, onOpen }: Props) {
           placeholder={t('search.placeholder')}
           value={query.value}
           autoComplete="off"
-          aria-controls="search-results"
-          aria-expanded={open.value}
+          // NOTE: no aria-expanded: a search box (role searchbox) does not take it (axe:
+          // aria-allowed-attr); the results it controls exist only while they are shown.
+          aria-controls={open.value ? 'search-results' : undefined}
           onInput={(event) => (query.value = event.currentTarget.value)}
           onFocus={() => {
             if (searched.value && query.value.trim() === searched.value) open.value = true;

@@ -1,5 +1,5 @@
 import { useSignal, useSignalEffect } from '@preact/signals';
-import { KnownMembership } from 'matrix-js-sdk/lib/matrix.js';
+import { HttpApiEvent, KnownMembership } from 'matrix-js-sdk/lib/matrix.js';
 import { useEffect, useMemo } from 'preact/hooks';
 import logoUrl from '../assets/ruche-logo.svg';
 import { Chat } from '../chat/chat_client';
@@ -7,13 +7,18 @@ import { ComposeIcon } from '../components/chat_icons';
 import { LanguageSelect } from '../components/language_select';
 import { Logo } from '../components/logo';
 import { t } from '../i18n';
-import { signOut, type Session } from '../session';
+import { sessionRevoked, signOut, type Session } from '../session';
+import { Avatar } from '../settings/avatar';
+import { useOwnProfile } from '../settings/own_profile';
+import { SettingsIcon, SettingsLoader, preloadSettings } from '../settings/settings_launcher';
 import { CreateRoomDialog } from './create_room_dialog';
 import { InviteDialog } from './invite_dialog';
 import { NewDmDialog } from './new_dm_dialog';
+import { PresenceDot, presenceLabel } from './presence_dot';
 import { RoomSidebar } from './room_sidebar';
 import { RoomView } from './room_view';
 import { SearchBar } from './search_bar';
+import { StatusMenu } from './status_menu';
 import type { TimelineFocus } from './timeline';
 import { TeamsRail } from './teams_rail';
 import { CalendarSection, showSection, workspaceSection } from './calendar_section';
@@ -24,7 +29,7 @@ function splitUserId(userId: string): { localpart: string; server: string } {
   return match ? { localpart: match[1], server: match[2] } : { localpart: userId, server: '' };
 }
 
-type DialogKind = 'team' | 'channel' | 'invite' | 'direct' | null;
+type DialogKind = 'team' | 'channel' | 'invite' | 'direct' | 'status' | 'settings' | null;
 
 let jumpCount = 0; // numbers each jump to a search result, so a repeated one still happens
 
@@ -45,9 +50,16 @@ export function WorkspaceView({ session }: { session: Session }) {
   const chat = useMemo(() => new Chat(session), [session.accessToken]);
   useEffect(() => {
     void chat.start();
-    return () => chat.stop();
+    // Signed out from another session (Settings → Sessions): back to the login page.
+    chat.client.on(HttpApiEvent.SessionLoggedOut, sessionRevoked);
+    return () => {
+      chat.client.off(HttpApiEvent.SessionLoggedOut, sessionRevoked);
+      chat.stop();
+    };
   }, [chat]);
   chat.revision.value; // re-render on every change
+  const profile = useOwnProfile(chat);
+  const ownName = profile.displayName.value || session.userId;
 
   // A team just created may not have come down /sync yet, and one left is gone: either way the
   // sidebar shows Home until the team is there.
@@ -57,6 +69,7 @@ export function WorkspaceView({ session }: { session: Session }) {
   const room = chat.room(roomId.value);
   const openRoom = room?.getMyMembership() === KnownMembership.Join ? room : null;
   const direct = openRoom ? chat.directRoomIds().has(openRoom.roomId) : false;
+  const ownPresence = chat.presence(session.userId);
 
   function selectRoom(id: string) {
     showSection('chat');
@@ -117,14 +130,39 @@ export function WorkspaceView({ session }: { session: Session }) {
           <span class="topbar__new-message-text">{t('direct.new_message')}</span>
         </button>
         <div class="topbar__spacer" />
-        <p class="topbar__user" title={session.userId}>
+        <button
+          type="button"
+          class="topbar__user"
+          title={`${session.userId} · ${presenceLabel(ownPresence)}`}
+          aria-haspopup="dialog"
+          aria-expanded={dialog.value === 'status'}
+          onClick={() => (dialog.value = 'status')}
+        >
+          {/* Named by its text, which holds the visible user ID (WCAG 2.5.3). */}
           <span class="visually-hidden">{t('workspace.signed_in_as')} </span>
-          <span class="avatar" aria-hidden="true">
-            {localpart.charAt(0).toUpperCase()}
+          <span class="avatar-with-presence" aria-hidden="true">
+            <Avatar chat={chat} mxc={profile.avatarUrl.value} name={ownName} />
+            <PresenceDot info={ownPresence} decorative class="presence-dot--on-avatar" />
           </span>
-          <span class="topbar__user-id">{session.userId}</span>
-        </p>
+          <span class="topbar__user-id">{ownName}</span>
+          <span class="visually-hidden">
+            {t('presence.menu_button_end', { presence: presenceLabel(ownPresence) })}
+          </span>
+        </button>
         <LanguageSelect id="workspace-language" compact />
+        <button
+          type="button"
+          class="icon-button"
+          aria-label={t('workspace.settings')}
+          title={t('workspace.settings')}
+          aria-haspopup="dialog"
+          aria-expanded={dialog.value === 'settings'}
+          onPointerEnter={preloadSettings}
+          onFocus={preloadSettings}
+          onClick={() => (dialog.value = 'settings')}
+        >
+          <SettingsIcon />
+        </button>
         <button
           type="button"
           class="button button--quiet"
@@ -228,6 +266,17 @@ export function WorkspaceView({ session }: { session: Session }) {
           }}
           onClose={() => (dialog.value = null)}
         />
+      ) : null}
+      {dialog.value === 'settings' ? (
+        <SettingsLoader
+          chat={chat}
+          session={session}
+          profile={profile}
+          onClose={() => (dialog.value = null)}
+        />
+      ) : null}
+      {dialog.value === 'status' ? (
+        <StatusMenu chat={chat} onClose={() => (dialog.value = null)} />
       ) : null}
       {dialog.value === 'invite' && openRoom ? (
         <InviteDialog
