@@ -299,8 +299,8 @@ describe('settings', () => {
   step('this session can be renamed', async () => {
     await openTab('Sessions');
     const current = settings().getByRole('region', { name: 'This session' });
-    await current.getByRole('button', { name: 'Rename Ruche web' }).click();
-    const field = current.getByLabel('New name for Ruche web');
+    await current.getByRole('button', { name: 'Rename Ruche web · Chrome · Linux' }).click();
+    const field = current.getByLabel('New name for Ruche web · Chrome · Linux');
     await field.fill('Work laptop');
     await current.getByRole('button', { name: 'Save', exact: true }).click();
     await settings().getByRole('status').filter({ hasText: 'Session renamed to Work laptop.' }).waitFor();
@@ -318,13 +318,13 @@ describe('settings', () => {
     await openTab('Profile');
     await openTab('Sessions');
     const others = settings().getByRole('region', { name: 'Other session (1)' });
-    await others.getByRole('listitem', { name: 'Ruche web' }).waitFor();
+    await others.getByRole('listitem', { name: 'Ruche web · Chrome · Linux' }).waitFor();
     assert.equal(await settings().getByRole('listitem').count(), 2);
     await page().screenshot({ path: join(kScreenshots, 'settings-sessions-dark.png') });
     await assertAxeClean('sessions, dark');
 
-    await others.getByRole('button', { name: 'Sign out Ruche web' }).click();
-    const prompt = page().getByRole('dialog', { name: 'Sign out Ruche web?' });
+    await others.getByRole('button', { name: 'Sign out Ruche web · Chrome · Linux' }).click();
+    const prompt = page().getByRole('dialog', { name: 'Sign out Ruche web · Chrome · Linux?' });
     await prompt.getByLabel('Password', { exact: true }).fill('not her password');
     await prompt.getByRole('button', { name: 'Sign out', exact: true }).click();
     await prompt.getByRole('alert').filter({ hasText: 'Wrong password. Try again.' }).waitFor();
@@ -334,7 +334,7 @@ describe('settings', () => {
     await prompt.getByLabel('Password', { exact: true }).fill(kUsers.alice);
     await prompt.getByRole('button', { name: 'Sign out', exact: true }).click();
     await prompt.waitFor({ state: 'detached' });
-    await settings().getByRole('status').filter({ hasText: 'Ruche web is signed out.' }).waitFor();
+    await settings().getByRole('status').filter({ hasText: 'Ruche web · Chrome · Linux is signed out.' }).waitFor();
     await settings().getByText('You are not signed in anywhere else.').waitFor();
     assert.equal(await whoamiStatus(people.other.token), 401);
     // The other browser finds out at its next request (its /sync) and goes to the login page.

@@ -83,6 +83,31 @@ export async function requestJson<T>(
   throw new MatrixError(response.status, errcode, message, retryAfterMs);
 }
 
+/**
+ * "Ruche web · Firefox · Linux": how this sign-in is named in the sessions list, from the
+ * browser's user agent (the first known name in each list wins; unknown ones are left out).
+ */
+export function deviceName(userAgent: string = navigator.userAgent): string {
+  const browsers: [RegExp, string][] = [
+    [/Edg\//, 'Edge'],
+    [/OPR\//, 'Opera'],
+    [/Firefox\//, 'Firefox'],
+    [/Chrom(e|ium)\//, 'Chrome'],
+    [/Safari\//, 'Safari'],
+  ];
+  const systems: [RegExp, string][] = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad/, 'iOS'],
+    [/Windows/, 'Windows'],
+    [/Mac OS X/, 'macOS'],
+    [/CrOS/, 'ChromeOS'],
+    [/Linux/, 'Linux'],
+  ];
+  const browser = browsers.find(([re]) => re.test(userAgent))?.[1];
+  const system = systems.find(([re]) => re.test(userAgent))?.[1];
+  return ['Ruche web', browser, system].filter(Boolean).join(' · ');
+}
+
 /** POST /login with a user name (localpart or full MXID) and password. */
 export function login(user: string, password: string): Promise<LoginResponse> {
   return request<LoginResponse>('POST', '/login', {
@@ -90,7 +115,7 @@ export function login(user: string, password: string): Promise<LoginResponse> {
       type: 'm.login.password',
       identifier: { type: 'm.id.user', user },
       password,
-      initial_device_display_name: 'Ruche web',
+      initial_device_display_name: deviceName(),
     },
   });
 }
