@@ -10,7 +10,7 @@
 // calls the real constructor and pushes each title and body to window.__notes.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { launchBrowser, screenshot, visibleRawKeys, watchPage } from './lib/browser.mjs';
+import { docsScreenshot, launchBrowser, screenshot, visibleRawKeys, watchPage } from './lib/browser.mjs';
 import { matrixApi, signInThroughPage, storyStep } from './lib/chat_session.mjs';
 import { startServer } from './lib/ruche_server.mjs';
 
@@ -221,6 +221,7 @@ describe('mentions and notifications', () => {
     await row.getByText('Mentions you').first().waitFor();
     await sidebar(bob).getByRole('button', { name: kChannel, exact: true }).waitFor();
     await screenshot(bob, 'mentions-bob-en.png');
+    await docsScreenshot(bob, 'chat-mention-en.png');
     await openRoom(bob, kOther);
   });
 

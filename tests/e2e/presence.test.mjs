@@ -7,7 +7,7 @@
 // (docs/api.md, "Presence"): dnd and busy chosen by the user, in_meeting from meetings.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { kMediaArgs, launchBrowser, screenshot, visibleRawKeys } from './lib/browser.mjs';
+import { docsScreenshot, kMediaArgs, launchBrowser, screenshot, visibleRawKeys } from './lib/browser.mjs';
 import { matrixApi, signInThroughPage, storyStep } from './lib/chat_session.mjs';
 import { serverApi, startServer } from './lib/ruche_server.mjs';
 
@@ -186,6 +186,7 @@ describe('presence', () => {
     assert.equal(await dot.getAttribute('data-presence'), 'dnd');
     await bobRow.getByText(kStatus, { exact: true }).waitFor();
     await screenshot(alice, 'presence-details-en.png');
+    await docsScreenshot(alice, 'chat-presence-en.png');
   });
 
   step('bob goes back to Automatic and clears his message, and alice sees him available', async () => {

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { kArtifacts } from './ruche_server.mjs';
+import { kArtifacts, kRepoRoot } from './ruche_server.mjs';
 
 const require = createRequire(new URL('../../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -98,6 +98,11 @@ export function watchPage(page, { allow = [] } = {}) {
 }
 
 /** Saves a full-page screenshot as $RUCHE_ARTIFACTS/e2e/NAME. */
+/** A screenshot for docs/screenshots (what the README shows): the page as a user sees it. */
+export async function docsScreenshot(page, name) {
+  await page.screenshot({ path: join(kRepoRoot, 'docs', 'screenshots', name) });
+}
+
 export async function screenshot(page, name) {
   const dir = join(kArtifacts, 'e2e');
   await mkdir(dir, { recursive: true });
