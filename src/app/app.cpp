@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
@@ -291,6 +293,7 @@ int Serve(const core::Config& config) {
   cal::BookingDeps booking_deps{config, **store, accounts, mail_queue, calendar_instances};
   auto booking_api = cal::MountBookingApi(router, booking_deps);
   auto event_api = cal::MountEventApi(router, booking_deps);
+
   AddSfuMetrics(metrics, **sfu);
 
   std::string web_root = FindWebRoot(config);
@@ -329,15 +332,22 @@ int Serve(const core::Config& config) {
                  core::RegistrationModeName(config.registration));
   RUCHE_LOG_INFO("media: UDP port {} ({} SFU workers)", (*sfu)->udp_port(), (*sfu)->workers());
 
+  std::atomic<bool> stopping{false};
   asio::signal_set signals(io_pool.main(), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) {
       return;
     }
     RUCHE_LOG_INFO("signal {}: draining connections", sig);
+    stopping = true;
     (*matrix_api)->BeginShutdown();
     mail_queue.Stop();
     server.Shutdown([&io_pool] { io_pool.Stop(); });
+  });
+  // Booking pages' busy times built in the background, not on their first visitor's request
+  // (posted here, after the last early return: it uses calendar_instances until joined below).
+  asio::post(blocking, [&store, &calendar_instances, &stopping] {
+    cal::WarmBookingOwners(**store, calendar_instances, stopping);
   });
   io_pool.Run();
   blocking.join();

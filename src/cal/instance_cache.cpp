@@ -102,6 +102,31 @@ Result<std::shared_ptr<const InstanceCache::CalendarBusyTime>> InstanceCache::Bu
   return std::shared_ptr<const CalendarBusyTime>(std::move(built));
 }
 
+size_t InstanceCache::busy_calendars() const {
+  std::lock_guard lock(mu_);
+  return busy_.size();
+}
+
+void WarmBookingOwners(store::Store& store, InstanceCache& cache, const std::atomic<bool>& stop) {
+  auto owners = store.Read()->Query("SELECT DISTINCT owner FROM booking_types");
+  if (!owners) {
+    return;  // only slower: the first query builds it
+  }
+  CalendarStore calendars(store);
+  for (const auto& row : *owners) {
+    auto cals = calendars.Calendars(row.Text(0));
+    if (!cals) {
+      continue;
+    }
+    for (const auto& cal : *cals) {
+      if (stop.load()) {
+        return;
+      }
+      (void)cache.BusyTime(calendars, cal);
+    }
+  }
+}
+
 Result<void> ForEachBusyOccurrence(CalendarStore& calendars, InstanceCache& cache,
                                    const std::string& owner, TimeRange range,
                                    bool with_booking_copies,

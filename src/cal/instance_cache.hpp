@@ -5,6 +5,7 @@
 // bounded in entries (cleared when full: recomputing is only slower, never wrong). A range that
 // leaves the window is not answered from the cache: callers parse then.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,6 +72,8 @@ class InstanceCache {
   };
   Result<std::shared_ptr<const CalendarBusyTime>> BusyTime(CalendarStore& calendars,
                                                            const Calendar& calendar);
+  // How many calendars' busy times are kept.
+  size_t busy_calendars() const;
 
  private:
   struct Entry {
@@ -79,11 +82,16 @@ class InstanceCache {
   };
   const size_t max_entries_;
   const TimeRange window_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_), by "<calendar>/<name>"
   // GUARDED_BY(mu_), by calendar ID; cleared when it holds kMaxBusyCalendars.
   std::unordered_map<int64_t, std::shared_ptr<const CalendarBusyTime>> busy_;
 };
+
+// Builds the busy time of every calendar of the users who offer booking types, so that the
+// first visitor of a booking page after a start does not wait for it (seconds for a calendar of
+// 10,000 events). For a background thread at start-up; returns early once `stop` is set.
+void WarmBookingOwners(store::Store& store, InstanceCache& cache, const std::atomic<bool>& stop);
 
 // The objects Ruche writes into an owner's calendar for their bookings are named with this
 // prefix; free slots count bookings from their own table (buffers included) instead.

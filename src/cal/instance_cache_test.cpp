@@ -170,5 +170,27 @@ TEST_F(BusyTimeTest, SplitsBookingCopiesAndFollowsChanges) {
   EXPECT_EQ(far, std::vector<int64_t>{day1150});
 }
 
+TEST_F(BusyTimeTest, WarmsTheCalendarsOfBookingOwnersOnly) {
+  Put("one.ics", 2);
+  ASSERT_TRUE(store_->WriteSync(CalendarStore::EnsureDefaultCalendar("bob", "Bob")));
+  ASSERT_TRUE(store_->WriteSync([](store::Connection& c) -> Result<void> {
+    RUCHE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO booking_types (booking_type_id, owner, slug, settings, "
+                  "created_ts) VALUES ('t1', 'alice', 'meet', '{}', 0)"));
+    return {};
+  }));
+  InstanceCache cache;
+  std::atomic<bool> stop{true};
+  WarmBookingOwners(*store_, cache, stop);
+  EXPECT_EQ(cache.busy_calendars(), 0u);  // asked to stop: nothing built
+  stop = false;
+  WarmBookingOwners(*store_, cache, stop);
+  EXPECT_EQ(cache.busy_calendars(), 1u);  // alice's calendar, not bob's (no booking type)
+  CalendarStore calendars(*store_);
+  auto first = cache.BusyTime(calendars, Personal());
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)->events.list.size(), 1u);
+}
+
 }  // namespace
 }  // namespace ruche::cal
