@@ -568,6 +568,16 @@ export class Chat {
     await this.client.leave(roomId);
   }
 
+  /** Leaves a room or team (the sidebar drops it when /sync brings our leave event). */
+  async leave(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+  }
+
+  /** Sets a room-wide state event (state key ""): m.room.name, m.room.topic, m.room.avatar. */
+  async setRoomState(roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
+    await this.loose.sendStateEvent(roomId, type, content, '');
+  }
+
   private async addDirect(userId: string, roomId: string): Promise<void> {
     const content = { ...(this.client.getAccountData(EventType.Direct)?.getContent() ?? {}) };
     const list: unknown[] = Array.isArray(content[userId]) ? content[userId] : [];

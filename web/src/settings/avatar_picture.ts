@@ -1,5 +1,9 @@
-// A picked picture made into an avatar: cropped to its centre square and scaled down to
-// kAvatarEdge pixels, so every avatar is small and round-friendly whatever was picked.
+// A picked picture made into an avatar (a user's or a room's): cropped to its centre square and
+// scaled down to kAvatarEdge pixels, so every avatar is small and round-friendly whatever was
+// picked, then uploaded.
+import type { Chat } from '../chat/chat_client';
+import { formatSize, uploadFile } from '../chat/media';
+import { language, t } from '../i18n';
 
 /** Pixels on each side of an uploaded avatar (shown at 80 px at most, on 2× screens too). */
 export const kAvatarEdge = 256;
@@ -10,6 +14,28 @@ export class NotAPicture extends Error {
   constructor() {
     super('not a picture the browser can decode');
   }
+}
+
+/** Why `file` is refused before anything is done with it (too large), or null. */
+export function pictureRefusal(file: File): string | null {
+  return file.size > kMaxPictureBytes
+    ? t('settings.profile.picture_too_large', { max: formatSize(kMaxPictureBytes, language.value) })
+    : null;
+}
+
+/**
+ * Crops `file` to its avatar square and uploads it (`prefix` names the upload); its mxc:// URI.
+ * Throws NotAPicture, or what uploadFile throws.
+ */
+export async function uploadAvatar(
+  chat: Chat,
+  file: File,
+  prefix: string,
+  onProgress: (fraction: number) => void,
+  signal: AbortSignal,
+): Promise<string> {
+  const picture = await squareAvatar(file);
+  return uploadFile(chat, picture, `${prefix}-${file.name || 'picture'}`, onProgress, signal);
 }
 
 /** The square avatar of `file` as PNG (JPEG for JPEG photos); NotAPicture when undecodable. */

@@ -2,10 +2,9 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { MatrixError, NetworkError } from '../api/matrix_client';
 import type { Chat } from '../chat/chat_client';
-import { formatSize, uploadFile } from '../chat/media';
-import { language, t } from '../i18n';
+import { t } from '../i18n';
 import { Avatar } from './avatar';
-import { NotAPicture, kMaxPictureBytes, squareAvatar } from './avatar_picture';
+import { NotAPicture, pictureRefusal, uploadAvatar } from './avatar_picture';
 import { kMaxDisplayNameBytes, utf8Bytes, type OwnProfile } from './own_profile';
 
 interface Props {
@@ -72,20 +71,16 @@ export function ProfilePanel({ chat, profile }: Props) {
     if (!file) return;
     avatarStatus.value = '';
     avatarError.value = '';
-    if (file.size > kMaxPictureBytes) {
-      avatarError.value = t('settings.profile.picture_too_large', {
-        max: formatSize(kMaxPictureBytes, language.value),
-      });
+    const refused = pictureRefusal(file);
+    if (refused) {
+      avatarError.value = refused;
       return;
     }
     const controller = new AbortController();
     upload.current = controller;
     progress.value = 0;
     try {
-      const picture = await squareAvatar(file);
-      const mxc = await uploadFile(chat, picture, `avatar-${file.name || 'picture'}`, (f) => {
-        progress.value = f;
-      }, controller.signal);
+      const mxc = await uploadAvatar(chat, file, 'avatar', (f) => (progress.value = f), controller.signal);
       await profile.setAvatar(mxc);
       avatarStatus.value = t('settings.profile.picture_saved');
     } catch (cause) {

@@ -4,7 +4,9 @@ import { useEffect } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
 import { mentionCount, sidebarLists, unreadCount } from '../chat/room_lists';
 import { t } from '../i18n';
+import { Avatar } from '../settings/avatar';
 import { PresenceDot, presenceLabel } from './presence_dot';
+import { roomAvatar } from './room_settings_form';
 
 interface Props {
   chat: Chat;
@@ -14,6 +16,8 @@ interface Props {
   selectedRoomId: string | null;
   onSelect: (roomId: string) => void;
   onCreateChannel: () => void;
+  /** Shown with a team's lists: asks to leave the team. */
+  onLeaveTeam?: () => void;
 }
 
 function Badge({ count }: { count: number }) {
@@ -46,6 +50,7 @@ function RoomLink({
   // A direct chat with one person shows how they are (the label says it for screen readers).
   const partner = direct ? chat.directPartner(room) : null;
   const presence = partner ? chat.presence(partner) : null;
+  const picture = direct ? null : roomAvatar(room);
   let unreadLabel = unread && !muted ? t('workspace.room_unread', { name, count: unread }) : name;
   if (mentions) unreadLabel = t('notifications.room_mentions', { room: unreadLabel, count: mentions });
   if (muted) unreadLabel = t('notifications.room_muted', { room: unreadLabel });
@@ -65,6 +70,8 @@ function RoomLink({
           <span class="room-link__icon">
             <PresenceDot info={presence} decorative />
           </span>
+        ) : picture ? (
+          <Avatar chat={chat} mxc={picture} name={name} class="avatar--tiny room-link__icon" />
         ) : (
           <span class="room-link__icon" aria-hidden="true">
             {direct ? '@' : '#'}
@@ -90,6 +97,7 @@ export function RoomSidebar({
   selectedRoomId,
   onSelect,
   onCreateChannel,
+  onLeaveTeam,
 }: Props) {
   chat.revision.value;
   chat.notifier.rulesChanged.value;
@@ -118,7 +126,21 @@ export function RoomSidebar({
 
   return (
     <nav class="sidebar" aria-label={t('workspace.conversations')}>
-      <p class="sidebar__server">{title}</p>
+      {teamId && onLeaveTeam ? (
+        <div class="sidebar__team">
+          <p class="sidebar__server">{title}</p>
+          <button
+            type="button"
+            class="button button--quiet sidebar__leave-team"
+            aria-label={t('leave.team_named', { name: title })}
+            onClick={onLeaveTeam}
+          >
+            {t('leave.team_open')}
+          </button>
+        </div>
+      ) : (
+        <p class="sidebar__server">{title}</p>
+      )}
       {chat.state.value === 'offline' ? (
         <p class="sidebar__offline" role="status">
           {t('workspace.offline')}

@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import type { Room } from 'matrix-js-sdk/lib/matrix.js';
+import { ReceiptType, type Room } from 'matrix-js-sdk/lib/matrix.js';
 import type { TargetedDragEvent } from 'preact';
 import { useEffect, useMemo } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
@@ -10,10 +10,13 @@ import { seenBy, TimelineBuilder, typingNames, type MessageItem } from '../chat/
 import { uploadQueueFor } from '../chat/uploads';
 import { Dialog } from '../components/dialog';
 import { t } from '../i18n';
+import { Avatar } from '../settings/avatar';
 import { Composer, type ComposerMode } from './composer';
+import { JumpToUnread } from './jump_to_unread';
 import type { MessageActions } from './message';
 import { RoomDetails } from './room_details';
 import { RoomNotificationsMenu } from './room_notifications_menu';
+import { roomAvatar } from './room_settings_form';
 import { ThreadPanel } from './thread_panel';
 import { Timeline, type TimelineFocus } from './timeline';
 
@@ -25,7 +28,13 @@ interface Props {
   onInvite: () => void;
   /** A message to show (a search result): loaded if need be, scrolled to and highlighted. */
   jumpTo?: TimelineFocus | null;
+  /** We left the room (from its details panel). */
+  onLeft?: (roomId: string) => void;
 }
+
+// Numbers the jumps to the first unread message. NOTE: negative, so that they never repeat the
+// `seq` of a search result's jump (workspace.tsx counts those up from 1).
+let unreadJumps = 0;
 
 /** Whether a drag carries files (not text or a link dragged from the page). */
 function carriesFiles(event: TargetedDragEvent<HTMLElement>): boolean {
@@ -40,7 +49,7 @@ function typingText(names: string[]): string {
 }
 
 /** One room: header, timeline, typing indicator and composer, and the thread side panel. */
-export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props) {
+export function RoomView({ chat, room, direct, onInvite, jumpTo = null, onLeft }: Props) {
   chat.revision.value; // re-render on every change of the room
   const mode: ComposerMode = { replyTo: useSignal(null), editing: useSignal(null) };
   const threadRoot = useSignal<string | null>(null);
@@ -52,13 +61,21 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
   const history = useSignal<HistoryWindow | null>(null);
   const focus = useSignal<TimelineFocus | null>(null);
   const jumping = useSignal(false);
+  const dividerAbove = useSignal(false);
+  const unreadDismissed = useSignal(false);
+  const jumpingUnread = useSignal(false);
 
   const uploads = uploadQueueFor(chat, room.roomId);
 
   // Where the "new messages" divider goes: fixed when the room opens, so it stays put while the
   // reader looks at what is new.
+  // NOTE: the receipt itself, not getEventReadUpTo(), which says null while the message read is
+  // not loaded (back after many messages): the jump to the first unread one loads it.
   const dividerAfter = useMemo(
-    () => (unreadCount(room, chat.userId) > 0 ? room.getEventReadUpTo(chat.userId) : null),
+    () =>
+      unreadCount(room, chat.userId) > 0
+        ? (room.getReadReceiptForUserId(chat.userId, false, ReceiptType.Read)?.eventId ?? null)
+        : null,
     [room.roomId],
   );
 
@@ -131,6 +148,40 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
     };
   }, [jumpTo?.seq]);
 
+  // The first unread message is above the view, or older than what is loaded.
+  const unreadHidden =
+    dividerAfter !== null &&
+    !unreadDismissed.value &&
+    history.value === null &&
+    (dividerAbove.value || !room.findEventById(dividerAfter));
+
+  /** Loads older pages until the last read message is there, then shows the first unread one. */
+  async function jumpToUnread() {
+    if (!dividerAfter) return;
+    actionError.value = '';
+    jumpingUnread.value = true;
+    try {
+      while (!room.findEventById(dividerAfter) && (await chat.loadOlder(room))) {
+        // one page of older messages at a time
+      }
+    } catch {
+      actionError.value = t('unread.jump_failed');
+      return;
+    } finally {
+      jumpingUnread.value = false;
+    }
+    const all = new TimelineBuilder(chat, room).mainItems();
+    const read = all.findIndex((item) => item.id === dividerAfter);
+    const first = all.slice(read + 1).find((item) => item.kind === 'message') ?? all[read + 1];
+    if (first) focus.value = { eventId: first.id, seq: -++unreadJumps };
+  }
+
+  function dismissUnread() {
+    unreadDismissed.value = true;
+    chat.markRead(room);
+    document.getElementById('room-composer')?.focus();
+  }
+
   function backToLatest() {
     history.value = null;
     focus.value = null;
@@ -179,6 +230,7 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
 
   const topic = room.currentState.getStateEvents('m.room.topic', '')?.getContent().topic;
   const roomName = chat.roomName(room);
+  const picture = direct ? null : roomAvatar(room); // a direct chat is its partner's
   const name = direct ? roomName : `# ${roomName}`;
   const typing = typingText(typingNames(chat, room));
 
@@ -195,6 +247,7 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
           onDrop={onDrop}
         >
           <header class="room__header">
+            {picture ? <Avatar chat={chat} mxc={picture} name={roomName} /> : null}
             <div class="room__heading">
               <h1 id="room-title" class="room__title">
                 {name}
@@ -226,6 +279,12 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
               {t('search.jumping')}
             </p>
           ) : null}
+          <JumpToUnread
+            shown={unreadHidden}
+            busy={jumpingUnread.value}
+            onJump={jumpToUnread}
+            onDismiss={dismissUnread}
+          />
           {history.value ? (
             <Timeline
               key="history"
@@ -254,6 +313,7 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
               loadOlder={() => chat.loadOlder(room)}
               canLoadOlder={chat.canLoadOlder(room)}
               focus={focus.value}
+              onDividerAbove={(above) => (dividerAbove.value = above)}
             />
           )}
           {dragging.value ? (
@@ -284,6 +344,7 @@ export function RoomView({ chat, room, direct, onInvite, jumpTo = null }: Props)
           <RoomDetails
             chat={chat}
             room={room}
+            onLeft={(id) => onLeft?.(id)}
             onClose={() => {
               detailsOpen.value = false;
               document.getElementById('room-composer')?.focus();

@@ -68,6 +68,8 @@ interface Props {
   end?: ComponentChildren;
   /** A message to scroll to and highlight briefly, once it is among the items. */
   focus?: TimelineFocus | null;
+  /** Told after each render and scroll whether the "new messages" divider is above the view. */
+  onDividerAbove?: (above: boolean) => void;
 }
 
 /** One line of the list: a day heading, a notice, a message or the "new messages" divider. */
@@ -155,6 +157,7 @@ export function Timeline({
   start,
   end,
   focus = null,
+  onDividerAbove,
 }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const listRef = useRef<HTMLOListElement>(null);
@@ -380,7 +383,27 @@ export function Timeline({
       restore();
     }
     settle();
+    reportDivider();
   });
+
+  /** Whether the divider's bottom edge is above the top of the view (false: no divider). */
+  function reportDivider() {
+    const el = ref.current;
+    const last = rendered.current;
+    if (!onDividerAbove || !el || !last) return;
+    const index = last.rows.findIndex((row) => row.kind === 'divider');
+    if (index < 0) {
+      onDividerAbove(false);
+      return;
+    }
+    // Rows not rendered are beyond the overscan on their side of the view.
+    if (index < last.range.start || index >= last.range.end) {
+      onDividerAbove(index < last.range.start);
+      return;
+    }
+    const element = listRef.current?.querySelector<HTMLElement>('[data-key="divider"]');
+    onDividerAbove(!!element && element.offsetTop + element.offsetHeight <= el.scrollTop);
+  }
 
   /** Each row's place in the whole list, for screen readers (only some rows are in the DOM). */
   function describePositions(children: HTMLElement[]) {
@@ -447,6 +470,7 @@ export function Timeline({
     corrections.current = 0;
     remember();
     settle();
+    reportDivider();
     if ((ref.current?.scrollTop ?? 0) < kLoadMoreAtPx) void fetchOlder();
   }
 

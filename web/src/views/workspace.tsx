@@ -3,6 +3,7 @@ import { HttpApiEvent, KnownMembership } from 'matrix-js-sdk/lib/matrix.js';
 import { useEffect, useMemo } from 'preact/hooks';
 import logoUrl from '../assets/ruche-logo.svg';
 import { Chat } from '../chat/chat_client';
+import { sidebarLists } from '../chat/room_lists';
 import { ComposeIcon } from '../components/chat_icons';
 import { LanguageSelect } from '../components/language_select';
 import { Logo } from '../components/logo';
@@ -13,6 +14,7 @@ import { useOwnProfile } from '../settings/own_profile';
 import { SettingsIcon, SettingsLoader, preloadSettings } from '../settings/settings_launcher';
 import { CreateRoomDialog } from './create_room_dialog';
 import { InviteDialog } from './invite_dialog';
+import { LeaveRoomDialog } from './leave_room_dialog';
 import { NewDmDialog } from './new_dm_dialog';
 import { PresenceDot, presenceLabel } from './presence_dot';
 import { RoomSidebar } from './room_sidebar';
@@ -29,7 +31,15 @@ function splitUserId(userId: string): { localpart: string; server: string } {
   return match ? { localpart: match[1], server: match[2] } : { localpart: userId, server: '' };
 }
 
-type DialogKind = 'team' | 'channel' | 'invite' | 'direct' | 'status' | 'settings' | null;
+type DialogKind =
+  | 'team'
+  | 'channel'
+  | 'invite'
+  | 'direct'
+  | 'status'
+  | 'settings'
+  | 'leave-team'
+  | null;
 
 let jumpCount = 0; // numbers each jump to a search result, so a repeated one still happens
 
@@ -78,6 +88,18 @@ export function WorkspaceView({ session }: { session: Session }) {
     navOpen.value = false;
     // After the click that chose it, the reader is in the room: put them in its composer.
     setTimeout(() => document.getElementById('room-composer')?.focus(), 0);
+  }
+
+  /** After leaving a room: the next one of the same sidebar (team or Home), else the welcome. */
+  function afterLeaving(leftId: string) {
+    const { channels, directs } = sidebarLists(chat, team?.roomId ?? null);
+    const next = [...channels, ...directs].find((candidate) => candidate.roomId !== leftId);
+    if (next) {
+      selectRoom(next.roomId);
+    } else {
+      roomId.value = null;
+      document.getElementById('main')?.focus();
+    }
   }
 
   useSignalEffect(() => {
@@ -199,6 +221,7 @@ export function WorkspaceView({ session }: { session: Session }) {
             channelTeam.value = team?.roomId ?? null;
             dialog.value = 'channel';
           }}
+          onLeaveTeam={() => (dialog.value = 'leave-team')}
         />
         )}
       </div>
@@ -215,6 +238,7 @@ export function WorkspaceView({ session }: { session: Session }) {
             direct={direct}
             onInvite={() => (dialog.value = 'invite')}
             jumpTo={jump.value?.roomId === openRoom.roomId ? jump.value : null}
+            onLeft={afterLeaving}
           />
         ) : (
           <div class="welcome">
@@ -277,6 +301,19 @@ export function WorkspaceView({ session }: { session: Session }) {
       ) : null}
       {dialog.value === 'status' ? (
         <StatusMenu chat={chat} onClose={() => (dialog.value = null)} />
+      ) : null}
+      {dialog.value === 'leave-team' && team ? (
+        <LeaveRoomDialog
+          chat={chat}
+          room={team}
+          team
+          onClose={() => (dialog.value = null)}
+          onLeft={() => {
+            dialog.value = null;
+            teamId.value = null; // Home; a channel of the team left open stays open
+            document.getElementById('main')?.focus();
+          }}
+        />
       ) : null}
       {dialog.value === 'invite' && openRoom ? (
         <InviteDialog
