@@ -10,6 +10,8 @@ namespace ruche::matrix {
 namespace {
 
 constexpr size_t kMaxEntries = 1024;
+// The kept events' stored size, all windows together (parsed, they take a few times more).
+constexpr size_t kMaxBytes = 8u << 20;
 constexpr auto kMaxAge = std::chrono::seconds(5);
 // A window over more rooms than this is a sync after a long absence: read it the usual way.
 constexpr int64_t kMaxWindowRooms = 200;
@@ -39,14 +41,21 @@ std::shared_ptr<const void> SharedWindows::Find(const std::string& key) {
   return it->second.value;
 }
 
-void SharedWindows::Keep(const std::string& key, std::shared_ptr<const void> value) {
+void SharedWindows::Keep(const std::string& key, std::shared_ptr<const void> value, size_t bytes) {
   std::lock_guard lock(mu_);
-  auto [it, fresh] = entries_.insert_or_assign(key, Entry{Clock::now(), std::move(value)});
-  if (fresh) {
+  if (auto it = entries_.find(key); it != entries_.end()) {
+    bytes_ -= it->second.bytes;  // the same window read twice at once: the newer one stays
+    it->second = Entry{Clock::now(), std::move(value), bytes};
+  } else {
+    entries_.emplace(key, Entry{Clock::now(), std::move(value), bytes});
     order_.push_back(key);
   }
-  while (order_.size() > kMaxEntries) {
-    entries_.erase(order_.front());
+  bytes_ += bytes;
+  while (!order_.empty() && (order_.size() > kMaxEntries || bytes_ > kMaxBytes)) {
+    if (auto it = entries_.find(order_.front()); it != entries_.end()) {
+      bytes_ -= it->second.bytes;
+      entries_.erase(it);
+    }
     order_.pop_front();
   }
 }
@@ -73,7 +82,7 @@ Result<std::shared_ptr<const StreamWindow>> SharedWindows::Window(store::Connect
   for (const auto& row : rows) {
     window->event_counts.emplace(row.Text(0), row.Int(1));
   }
-  Keep(key, window);
+  Keep(key, window, 64 * window->event_counts.size());
   return std::shared_ptr<const StreamWindow>(std::move(window));
 }
 
@@ -94,6 +103,7 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
     window->shareable = false;  // a limited timeline: its prev_batch and trimming are the reader's
   }
   std::set<std::string> senders;
+  size_t bytes = 0;  // the stored size of what is kept, for the cache's bound
   for (const auto& row : rows) {
     if (!window->shareable) {
       break;
@@ -110,6 +120,7 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
       }
     }
     senders.insert(std::string(ev->at("sender").as_string()));
+    bytes += row.Text(1).size();
     window->events.emplace_back(row.Int(0), std::move(*ev));
   }
   if (window->shareable) {
@@ -136,6 +147,7 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
                                   {room, sender}));
       if (row) {
         if (auto ev = ParseStoredEvent(row->Text(0))) {
+          bytes += row->Text(0).size();
           window->sender_members.emplace(sender, std::move(*ev));
         }
       }
@@ -146,7 +158,7 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
     window->sender_members.clear();
     window->member_changes.clear();
   }
-  Keep(key, window);
+  Keep(key, window, window->shareable ? bytes : 0);
   return std::shared_ptr<const RoomWindow>(std::move(window));
 }
 

@@ -8,8 +8,8 @@
 // sees them, and the senders' member events (lazy loading). A window that is not — an event
 // with a thread aggregation (current_user_participated), more events than the timeline limit
 // (limited timelines, prev_batch) — is marked so, and the sync reads it the usual way. Entries
-// live for a few seconds and a bounded number: a wake-up's syncs all arrive within
-// milliseconds, and a later sync has a later window anyway.
+// live for a few seconds, bounded in number and in bytes (the events' stored size): a
+// wake-up's syncs all arrive within milliseconds, and a later sync has a later window anyway.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -63,13 +63,15 @@ class SharedWindows {
   struct Entry {
     Clock::time_point made;
     std::shared_ptr<const void> value;
+    size_t bytes = 0;
   };
   std::shared_ptr<const void> Find(const std::string& key);
-  void Keep(const std::string& key, std::shared_ptr<const void> value);
+  void Keep(const std::string& key, std::shared_ptr<const void> value, size_t bytes);
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
   std::deque<std::string> order_;                   // GUARDED_BY(mu_), oldest first
+  size_t bytes_ = 0;                                // GUARDED_BY(mu_), of the entries kept
   Stats stats_;                                     // GUARDED_BY(mu_)
 };
 
