@@ -139,8 +139,9 @@ DtlsContext::~DtlsContext() {
 
 Result<std::unique_ptr<DtlsSession>> DtlsSession::Create(std::shared_ptr<DtlsContext> context,
                                                          std::string remote_fingerprint,
-                                                         SendRecord send) {
+                                                         SendRecord send, DtlsRole role) {
   std::unique_ptr<DtlsSession> s(new DtlsSession());
+  s->role_ = role;
   s->context_ = std::move(context);
   s->remote_fingerprint_ = std::move(remote_fingerprint);
   s->send_ = std::move(send);
@@ -156,7 +157,11 @@ Result<std::unique_ptr<DtlsSession>> DtlsSession::Create(std::shared_ptr<DtlsCon
   BIO_set_mem_eof_return(s->in_, -1);  // an empty input means "wait", not EOF
   BIO_set_data(s->out_, &s->send_);
   SSL_set_bio(s->ssl_, s->in_, s->out_);
-  SSL_set_accept_state(s->ssl_);
+  if (role == DtlsRole::kClient) {
+    SSL_set_connect_state(s->ssl_);
+  } else {
+    SSL_set_accept_state(s->ssl_);
+  }
   SSL_set_mtu(s->ssl_, kDtlsMtu);
   DTLS_set_link_mtu(s->ssl_, kDtlsMtu);
   return s;
@@ -215,6 +220,18 @@ void DtlsSession::OnDatagram(std::span<const uint8_t> datagram) {
     }
   }
   ERR_clear_error();
+}
+
+void DtlsSession::Connect() {
+  if (role_ != DtlsRole::kClient || state_ != State::kWaiting) {
+    return;
+  }
+  state_ = State::kConnecting;
+  int r = SSL_do_handshake(ssl_);
+  int err = SSL_get_error(ssl_, r);
+  if (r != 1 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+    Fail("DTLS handshake: " + OpenSslError());
+  }
 }
 
 void DtlsSession::OnTimer() {
@@ -292,11 +309,16 @@ bool DtlsSession::ExportKeys() {
   const uint8_t* server_key = client_key + key_len;
   const uint8_t* client_salt = server_key + key_len;
   const uint8_t* server_salt = client_salt + salt_len;
-  // Ruche is the server: it sends with the server's key, receives with the client's.
-  keys_.local_key_salt.assign(server_key, server_key + key_len);
-  keys_.local_key_salt.insert(keys_.local_key_salt.end(), server_salt, server_salt + salt_len);
-  keys_.remote_key_salt.assign(client_key, client_key + key_len);
-  keys_.remote_key_salt.insert(keys_.remote_key_salt.end(), client_salt, client_salt + salt_len);
+  // Each side sends with its own role's key and receives with the other's.
+  const bool server = role_ == DtlsRole::kServer;
+  const uint8_t* local_key = server ? server_key : client_key;
+  const uint8_t* local_salt = server ? server_salt : client_salt;
+  const uint8_t* remote_key = server ? client_key : server_key;
+  const uint8_t* remote_salt = server ? client_salt : server_salt;
+  keys_.local_key_salt.assign(local_key, local_key + key_len);
+  keys_.local_key_salt.insert(keys_.local_key_salt.end(), local_salt, local_salt + salt_len);
+  keys_.remote_key_salt.assign(remote_key, remote_key + key_len);
+  keys_.remote_key_salt.insert(keys_.remote_key_salt.end(), remote_salt, remote_salt + salt_len);
   return true;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // DTLS 1.2 (RFC 6347) for DTLS-SRTP (RFC 5764) through OpenSSL 3, driven by datagrams rather than
 // a socket: the transport hands records in, the session hands records out through a callback.
-// Ruche is always the DTLS server (its SDP says setup:passive or actpass). After the handshake
+// The SFU is always the DTLS server (its SDP says setup:passive or actpass); the client role is
+// for the SFU load client (bench/sfu_load), which speaks to other SFUs too. After the handshake
 // the peer's certificate is checked against the fingerprint its SDP announced, and the SRTP
 // keys are exported.
 #include <array>
@@ -22,6 +23,7 @@ struct bio_st;
 namespace ruche::rtc {
 
 enum class SrtpProfile { kAes128CmSha1_80, kAeadAes128Gcm };
+enum class DtlsRole { kServer, kClient };
 
 struct SrtpKeys {
   SrtpProfile profile = SrtpProfile::kAes128CmSha1_80;
@@ -60,7 +62,8 @@ class DtlsSession {
   // `remote_fingerprint` is the sha-256 from the peer's SDP ("AB:CD:…").
   static Result<std::unique_ptr<DtlsSession>> Create(std::shared_ptr<DtlsContext> context,
                                                      std::string remote_fingerprint,
-                                                     SendRecord send);
+                                                     SendRecord send,
+                                                     DtlsRole role = DtlsRole::kServer);
   ~DtlsSession();
   DtlsSession(const DtlsSession&) = delete;
   DtlsSession& operator=(const DtlsSession&) = delete;
@@ -68,6 +71,9 @@ class DtlsSession {
   // One received DTLS datagram (first byte 20..63, RFC 7983). Drives the handshake; after it,
   // application data and alerts (close_notify moves to kClosed).
   void OnDatagram(std::span<const uint8_t> datagram);
+  // The client sends its first flight (ClientHello); a server waits for one. Call once the
+  // path to the peer is up (after ICE).
+  void Connect();
   // Retransmits handshake flights when OpenSSL's timer expired. Call every few tens of ms.
   void OnTimer();
 
@@ -93,6 +99,7 @@ class DtlsSession {
   bio_st* in_ = nullptr;   // owned by ssl_
   bio_st* out_ = nullptr;  // owned by ssl_
   State state_ = State::kWaiting;
+  DtlsRole role_ = DtlsRole::kServer;
   std::string failure_;
   SrtpKeys keys_;
 };

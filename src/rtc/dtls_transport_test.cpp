@@ -206,5 +206,40 @@ TEST(Dtls, GarbageDoesNotConnect) {
   EXPECT_NE(server->state(), DtlsSession::State::kConnected);
 }
 
+TEST(Dtls, TwoSessionsClientAndServerAgreeOnMirroredKeys) {
+  // The load client's role (bench/sfu_load): a DtlsSession as the client, against the SFU's.
+  auto server_context = *DtlsContext::Create();
+  auto client_context = *DtlsContext::Create();
+  std::deque<std::vector<uint8_t>> to_server;
+  std::deque<std::vector<uint8_t>> to_client;
+  auto server = *DtlsSession::Create(
+      server_context, client_context->fingerprint(),
+      [&](std::span<const uint8_t> d) { to_client.emplace_back(d.begin(), d.end()); });
+  auto client = *DtlsSession::Create(
+      client_context, server_context->fingerprint(),
+      [&](std::span<const uint8_t> d) { to_server.emplace_back(d.begin(), d.end()); },
+      DtlsRole::kClient);
+  server->Connect();  // a server sends nothing first
+  EXPECT_TRUE(to_client.empty());
+  client->Connect();
+  ASSERT_FALSE(to_server.empty()) << "the client sent no ClientHello";
+  for (int round = 0; round < 20 && !(to_server.empty() && to_client.empty()); ++round) {
+    while (!to_server.empty()) {
+      server->OnDatagram(to_server.front());
+      to_server.pop_front();
+    }
+    while (!to_client.empty()) {
+      client->OnDatagram(to_client.front());
+      to_client.pop_front();
+    }
+  }
+  ASSERT_EQ(client->state(), DtlsSession::State::kConnected) << client->failure();
+  ASSERT_EQ(server->state(), DtlsSession::State::kConnected) << server->failure();
+  EXPECT_EQ(client->keys().profile, SrtpProfile::kAeadAes128Gcm);
+  EXPECT_EQ(client->keys().local_key_salt, server->keys().remote_key_salt);
+  EXPECT_EQ(client->keys().remote_key_salt, server->keys().local_key_salt);
+  EXPECT_NE(client->keys().local_key_salt, client->keys().remote_key_salt);
+}
+
 }  // namespace
 }  // namespace ruche::rtc

@@ -29,6 +29,7 @@ constexpr uint16_t kAttrUserhash = 0x001E;
 constexpr uint16_t kAttrPasswordAlgorithms = 0x8002;
 constexpr uint32_t kFingerprintXor = 0x5354554e;
 constexpr size_t kIntegritySize = 20;  // HMAC-SHA1
+constexpr uint16_t kBindingRequest = 0x0001;
 constexpr uint16_t kBindingSuccess = 0x0101;
 constexpr uint16_t kBindingError = 0x0111;
 
@@ -293,6 +294,32 @@ size_t BuildBindingSuccess(const StunMessage& request, const sockaddr* mapped,
     return 0;
   }
   return AddMessageIntegrity(w, password) && AddFingerprint(w) ? w.size() : 0;
+}
+
+size_t BuildBindingRequest(const BindingRequest& request, std::span<uint8_t> out) {
+  Writer w(out);
+  if (request.username.size() > 513 || !w.Header(kBindingRequest, request.transaction_id)) {
+    return 0;
+  }
+  uint8_t* user = w.Attribute(kAttrUsername, request.username.size());
+  uint8_t* priority = user != nullptr ? w.Attribute(kAttrPriority, 4) : nullptr;
+  uint8_t* role =
+      priority != nullptr
+          ? w.Attribute(request.controlling ? kAttrIceControlling : kAttrIceControlled, 8)
+          : nullptr;
+  if (role == nullptr) {
+    return 0;
+  }
+  if (!request.username.empty()) {
+    std::memcpy(user, request.username.data(), request.username.size());
+  }
+  Put32(priority, request.priority);
+  Put32(role, static_cast<uint32_t>(request.tie_breaker >> 32));
+  Put32(role + 4, static_cast<uint32_t>(request.tie_breaker));
+  if (request.use_candidate && w.Attribute(kAttrUseCandidate, 0) == nullptr) {
+    return 0;
+  }
+  return AddMessageIntegrity(w, request.password) && AddFingerprint(w) ? w.size() : 0;
 }
 
 size_t BuildBindingError(const StunMessage& request, int code, std::string_view reason,

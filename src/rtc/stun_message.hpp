@@ -62,6 +62,22 @@ bool VerifyFingerprint(std::span<const uint8_t> datagram, const StunMessage& mes
 // `mapped` is null or neither IPv4 nor IPv6.
 size_t BuildBindingSuccess(const StunMessage& request, const sockaddr* mapped,
                            std::string_view password, std::span<uint8_t> out);
+// A connectivity check, as the full ICE agent on the other side of an ICE-lite server sends it
+// (RFC 8445 §7.2.2): USERNAME "<remote ufrag>:<local ufrag>", PRIORITY, ICE-CONTROLLING or
+// ICE-CONTROLLED with the tie-breaker, USE-CANDIDATE when nominating, MESSAGE-INTEGRITY keyed
+// with the remote password, FINGERPRINT. Used by the SFU load client (bench/sfu_load).
+struct BindingRequest {
+  std::array<uint8_t, 12> transaction_id{};
+  std::string_view username;
+  std::string_view password;
+  uint32_t priority = 0;
+  bool controlling = true;
+  uint64_t tie_breaker = 0;
+  bool use_candidate = false;
+};
+// Returns the bytes written, 0 if `out` is too small or the username is over 513 bytes.
+size_t BuildBindingRequest(const BindingRequest& request, std::span<uint8_t> out);
+
 // Binding error response with ERROR-CODE (`code` 300–699, e.g. 400, 401, 420, 487; `reason`
 // under 128 bytes) and FINGERPRINT; a 420 lists the request's unknown attributes. With a
 // `password` it carries MESSAGE-INTEGRITY too: RFC 8489 §9.1.4 wants it on errors to requests

@@ -395,5 +395,43 @@ TEST(Stun, LocalUfrag) {
   EXPECT_EQ(LocalUfragOf(":x"), "");
 }
 
+TEST(Stun, BuildsACheckThatAnIceLiteServerAccepts) {
+  BindingRequest request;
+  request.transaction_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  request.username = "serverufrag:clientufrag";
+  request.password = "the server's ice password";
+  request.priority = 0x6E0001FF;
+  request.tie_breaker = 0x0102030405060708ull;
+  request.use_candidate = true;
+  std::vector<uint8_t> out(kMaxStunMessage);
+  size_t n = BuildBindingRequest(request, out);
+  ASSERT_GT(n, kStunHeaderSize);
+  out.resize(n);
+  auto parsed = ParseStun(out);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->type, 0x0001);
+  EXPECT_EQ(parsed->username, "serverufrag:clientufrag");
+  EXPECT_EQ(LocalUfragOf(parsed->username), "serverufrag");
+  EXPECT_EQ(parsed->priority, 0x6E0001FFu);
+  EXPECT_TRUE(parsed->use_candidate);
+  EXPECT_TRUE(parsed->ice_controlling);
+  EXPECT_FALSE(parsed->ice_controlled);
+  EXPECT_EQ(parsed->tie_breaker, 0x0102030405060708ull);
+  EXPECT_TRUE(VerifyMessageIntegrity(out, *parsed, "the server's ice password"));
+  EXPECT_FALSE(VerifyMessageIntegrity(out, *parsed, "another password"));
+  EXPECT_TRUE(VerifyFingerprint(out, *parsed));
+  // Controlled, no nomination; too small a buffer builds nothing.
+  request.controlling = false;
+  request.use_candidate = false;
+  std::vector<uint8_t> second(kMaxStunMessage);
+  second.resize(BuildBindingRequest(request, second));
+  auto controlled = ParseStun(second);
+  ASSERT_TRUE(controlled);
+  EXPECT_TRUE(controlled->ice_controlled);
+  EXPECT_FALSE(controlled->use_candidate);
+  std::vector<uint8_t> tiny(40);
+  EXPECT_EQ(BuildBindingRequest(request, tiny), 0u);
+}
+
 }  // namespace
 }  // namespace ruche::rtc
