@@ -412,6 +412,8 @@ void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
   }
   ProducerLayer& layer = p->layers[static_cast<size_t>(layer_index)];
   layer.last_packet = Clock::now();
+  layer.reception.OnPacket(packet.sequence(), packet.timestamp(), p->codec.clock_rate,
+                           layer.last_packet);
   if (p->nack_enabled) {
     NackGaps(*p, layer, packet.sequence());
   }
@@ -553,6 +555,7 @@ void Peer::OnPublisherRtcp(std::span<const uint8_t> compound) {
         if (p->layers[i].ssrc != info.ssrc) {
           continue;
         }
+        p->layers[i].reception.OnSenderReport(info.ntp_timestamp, Clock::now());
         for (Consumer* c : p->consumers) {
           if (c->negotiated && c->current_layer == static_cast<int>(i)) {
             c->subscriber->SendSenderReport(*c, info);
@@ -671,33 +674,45 @@ void Peer::UpdateTargetLayers(Clock::time_point now) {
   }
 }
 
-void Peer::SendReceiverEstimate(Clock::time_point now) {
-  // REMB (draft-alvestrand-rmcat-remb): how much the publisher may send. Without it a browser
-  // never learns it may go past its start bitrate, and would not send its upper simulcast
-  // layers. Ruche does no congestion control toward itself yet: it states a fixed ceiling.
-  if (now < next_remb_ || send_transport_ == nullptr || !send_transport_->connected()) {
+void Peer::SendReceiverReports(Clock::time_point now) {
+  // Once a second, one compound toward the publisher:
+  // - a receiver report (RFC 3550 §6.4.2) with a block per stream received: the browser's
+  //   bandwidth estimator reads the loss, and its stats the loss, jitter and round-trip time;
+  // - REMB (draft-alvestrand-rmcat-remb): how much the publisher may send. Without it a browser
+  //   never learns it may go past its start bitrate, and would not send its upper simulcast
+  //   layers. Ruche does no congestion control toward itself yet: it states a fixed ceiling.
+  if (now < next_receiver_report_ || send_transport_ == nullptr || !send_transport_->connected()) {
     return;
   }
-  next_remb_ = now + std::chrono::seconds(1);
-  std::array<uint32_t, 16> ssrcs;
-  size_t n = 0;
+  next_receiver_report_ = now + std::chrono::seconds(1);
+  std::array<ReportBlock, kMaxReportBlocks> blocks;
+  size_t block_count = 0;
+  std::array<uint32_t, 16> video_ssrcs;
+  size_t video_count = 0;
   for (const auto& p : producers_) {
-    if (p->kind != MediaKind::kVideo) {
-      continue;
-    }
-    for (const auto& layer : p->layers) {
-      if (layer.ssrc != 0 && n < ssrcs.size()) {
-        ssrcs[n++] = layer.ssrc;
+    for (auto& layer : p->layers) {
+      if (layer.ssrc == 0) {
+        continue;
+      }
+      if (block_count < blocks.size() &&
+          layer.reception.Report(layer.ssrc, now, blocks[block_count])) {
+        block_count++;
+      }
+      if (p->kind == MediaKind::kVideo && video_count < video_ssrcs.size()) {
+        video_ssrcs[video_count++] = layer.ssrc;
       }
     }
   }
-  if (n == 0) {
-    return;
-  }
   uint8_t* buf = room_.worker().scratch();
-  size_t len =
-      BuildRemb(kSfuRtcpSsrc, room_.worker().max_incoming_bitrate(),
-                std::span<const uint32_t>(ssrcs.data(), n), std::span<uint8_t>(buf, kMaxRtpPacket));
+  std::span<uint8_t> out(buf, kMaxRtpPacket);
+  size_t len = block_count > 0 ? BuildReceiverReport(
+                                     kSfuRtcpSsrc,
+                                     std::span<const ReportBlock>(blocks.data(), block_count), out)
+                               : 0;
+  if (video_count > 0) {
+    len += BuildRemb(kSfuRtcpSsrc, room_.worker().max_incoming_bitrate(),
+                     std::span<const uint32_t>(video_ssrcs.data(), video_count), out.subspan(len));
+  }
   if (len > 0) {
     send_transport_->SendRtcp(buf, len);
   }
@@ -718,7 +733,7 @@ void Peer::OnTimer(Clock::time_point now) {
       }
     }
   }
-  SendReceiverEstimate(now);
+  SendReceiverReports(now);
 }
 
 // ---- Room ----

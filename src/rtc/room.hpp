@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rtc/reception_stats.hpp"
 #include "rtc/rtcp_packet.hpp"
 #include "rtc/sdp.hpp"
 #include "rtc/sfu.hpp"
@@ -70,6 +71,8 @@ struct ProducerLayer {
   // PLI/FIR throttling: at most one keyframe request per second per layer.
   Clock::time_point last_keyframe_request{};
   bool keyframe_request_pending = false;
+  // What the receiver reports to the publisher once a second tell about this stream.
+  ReceptionStats reception;
 };
 
 struct Producer {
@@ -153,7 +156,7 @@ class Peer final : public TransportListener {
   void NackGaps(Producer& producer, ProducerLayer& layer, uint16_t seq);
   void ForwardToConsumer(Consumer& consumer, int layer, const RtpPacket& packet, bool key_frame);
   void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
-  void SendReceiverEstimate(std::chrono::steady_clock::time_point now);
+  void SendReceiverReports(std::chrono::steady_clock::time_point now);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
   void OnPublisherRtcp(std::span<const uint8_t> compound);
   void SendSenderReport(Consumer& consumer, SenderInfo info);
@@ -171,7 +174,7 @@ class Peer final : public TransportListener {
   bool subscriptions_dirty_ = false;
   uint64_t offer_version_ = 1;
   bool closed_reported_ = false;
-  std::chrono::steady_clock::time_point next_remb_{};
+  std::chrono::steady_clock::time_point next_receiver_report_{};
 };
 
 class Room {

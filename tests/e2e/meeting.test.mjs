@@ -212,6 +212,31 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
       });
       assert.ok(sent > 0, 'video packets were sent');
     }
+    // Ruche's receiver reports reach each publisher: its browser then knows the loss, jitter and
+    // round-trip time of what it sends (remote-inbound-rtp), for video and for audio.
+    for (const { page } of guests) {
+      const reported = () =>
+        page.evaluate(async () => {
+          const kinds = {};
+          (await window.__rucheMeeting.sendPc.getStats()).forEach((s) => {
+            if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number') {
+              kinds[s.kind] = { rtt: s.roundTripTime, lost: s.packetsLost, jitter: s.jitter };
+            }
+          });
+          return kinds;
+        });
+      const deadline = Date.now() + kTimeoutMs;
+      let kinds = await reported();
+      while (!(kinds.video && kinds.audio)) {
+        assert.ok(Date.now() < deadline, `no receiver report with a round-trip time: ${JSON.stringify(kinds)}`);
+        await sleep(500);
+        kinds = await reported();
+      }
+      for (const kind of ['video', 'audio']) {
+        assert.ok(kinds[kind].rtt >= 0 && kinds[kind].rtt < 1, `${kind} round-trip time ${kinds[kind].rtt} s`);
+        assert.equal(typeof kinds[kind].lost, 'number', `${kind} loss is reported`);
+      }
+    }
     const { page } = guests[0];
     // The tiles show video, not avatars.
     assert.equal(await page.locator('.tile--camera-off').count(), 0);
