@@ -88,6 +88,7 @@ bench: deps
 	bench/http_vs_nginx.sh build-release/ruche
 	bench/fanout.sh build-release/ruche
 	bench/caldav_report.py build-release/ruche
+	bench/sfu_side_by_side.sh build-release/ruche
 
 clean:
 	rm -rf build build-release build-asan build-fuzz web/dist

@@ -2,7 +2,7 @@
 # Installs everything Ruche needs to build, run and test on Debian 12, then the web client's
 # npm packages. Idempotent: when everything is present it only checks and returns in seconds.
 #   scripts/install-deps.sh            build + run + test dependencies
-#   scripts/install-deps.sh --bench    also the benchmark peers (nginx, wrk, ejabberd)
+#   scripts/install-deps.sh --bench    also the benchmark peers (nginx, wrk, ejabberd, janus)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ test_pkgs=(
   python3-aiosmtpd                     # a real SMTP server for the mail tests
   chromium curl
 )
-bench_pkgs=(nginx-light wrk ejabberd radicale)
+bench_pkgs=(nginx-light wrk ejabberd radicale janus)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
@@ -53,18 +53,21 @@ else
   echo "install-deps: Debian packages present"
 fi
 
-# ejabberd is only a peer for bench/fanout.sh, which runs its own instance on 127.0.0.1 from a
-# temporary config: the system service the package installs stays stopped and disabled.
+# ejabberd and janus are only peers for bench/fanout.sh and bench/sfu_side_by_side.sh, which run
+# their own instances from temporary configs: the system services the packages install stay
+# stopped and disabled.
 if [[ "${1:-}" == "--bench" ]] && command -v systemctl >/dev/null; then
   SUDO=""
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  if systemctl is-enabled --quiet ejabberd 2>/dev/null; then
-    echo "install-deps: disabling the system ejabberd service"
-    $SUDO systemctl disable ejabberd >/dev/null 2>&1 || true  # works without a running systemd
-  fi
-  if systemctl is-active --quiet ejabberd 2>/dev/null; then
-    $SUDO systemctl stop ejabberd >/dev/null 2>&1 || true
-  fi
+  for service in ejabberd janus; do
+    if systemctl is-enabled --quiet "$service" 2>/dev/null; then
+      echo "install-deps: disabling the system $service service"
+      $SUDO systemctl disable "$service" >/dev/null 2>&1 || true  # works without a running systemd
+    fi
+    if systemctl is-active --quiet "$service" 2>/dev/null; then
+      $SUDO systemctl stop "$service" >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # Web client packages: exactly what package-lock.json says. Skip when node_modules matches the
