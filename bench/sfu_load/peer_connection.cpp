@@ -26,7 +26,7 @@ namespace {
 constexpr int64_t kCheckEveryNs = 50'000'000;       // until a path works
 constexpr int64_t kConsentEveryNs = 2'000'000'000;  // then (RFC 7675 asks for < 5 s or so)
 constexpr int64_t kDtlsTimerNs = 20'000'000;
-constexpr int64_t kGiveUpNs = 15'000'000'000;  // ICE, as browsers roughly do
+constexpr int64_t kGiveUpNs = 15'000'000'000;     // ICE, as browsers roughly do
 constexpr int64_t kFrameNs = 1'000'000'000 / 30;  // 30 fps
 constexpr int64_t kAudioNs = 20'000'000;          // one Opus frame per 20 ms
 constexpr uint64_t kKeyFrameEvery = 60;           // frames: one key frame every 2 s
