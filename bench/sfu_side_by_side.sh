@@ -16,7 +16,8 @@
 # Env: PUBLISHERS (4), SUBSCRIBER_STEPS ("10 25 50"), STEP_S (10), VIDEO_KBPS (1500),
 #      PEERS ("janus ruche"), SFU_LOAD_BIN (build-release/bench/sfu_load/ruche_sfu_load),
 #      WARMUP_S (2), JANUS_EVENT_LOOPS (1; 0 = Janus's default, a thread per handle),
-#      JANUS_DEBUG_LEVEL (3), RUCHE_LOG_LEVEL (warn), KEEP_LOGS (a folder to copy logs to)
+#      JANUS_DEBUG_LEVEL (3), RUCHE_LOG_LEVEL (warn), KEEP_LOGS (a folder to copy logs to),
+#      RUCHE_SET (one more --set for Ruche, e.g. rtc_gso=false)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUCHE=${1:-build-release/ruche}
@@ -222,6 +223,7 @@ start_ruche() {
     --set io_threads=1 --set rtc_workers=1 --set presence.enabled=false \
     --set auth.password_hash_ops=1 --set auth.password_hash_mem_kib=8 \
     --set "limits.meeting_participants=$((PUBLISHERS + max_sub))" \
+    ${RUCHE_SET:+--set "$RUCHE_SET"} \
     > "$work/ruche.log" 2>&1 &
   ruche_pid=$!
   pids+=("$ruche_pid")

@@ -135,6 +135,7 @@ Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std
   options.workers = static_cast<int>(config.rtc_workers);
   options.test_loss_percent = config.rtc_test_loss_percent;
   options.max_incoming_bitrate = static_cast<uint64_t>(config.rtc_max_incoming_bitrate);
+  options.gso = config.rtc_gso;
   if (options.test_loss_percent < 0 || options.test_loss_percent > 50) {
     return Error::BadRequest("rtc_test_loss_percent must be between 0 and 50");
   }

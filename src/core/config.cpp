@@ -124,6 +124,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_DBL("rtc_test_loss_percent", rtc_test_loss_percent),
       RUCHE_INT_RANGE("rtc_max_incoming_bitrate", rtc_max_incoming_bitrate, 100'000, 100'000'000),
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
+      RUCHE_BOOL("rtc_gso", rtc_gso),
       RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
       RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),
       RUCHE_INT("http.media_body_limit_bytes", http.media_body_limit_bytes),

@@ -119,6 +119,9 @@ struct Config {
   // Tests only: the share of media packets the SFU drops, to exercise NACK recovery.
   double rtc_test_loss_percent = 0;
   int64_t rtc_max_incoming_bitrate = 3'000'000;  // told to publishers (REMB), per video track
+  // UDP GSO for media sent to subscribers (rtc/send_batch.hpp); off only to compare, or for a
+  // network path that mishandles it (Ruche falls back by itself on EIO).
+  bool rtc_gso = true;
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;

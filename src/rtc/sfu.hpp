@@ -30,6 +30,8 @@ struct SfuOptions {
   // The bitrate each publisher is told (REMB) it may send per video track, all simulcast layers
   // together.
   uint64_t max_incoming_bitrate = 3'000'000;
+  // Send each subscriber's share of a wake-up with UDP GSO (see send_batch.hpp).
+  bool gso = true;
 };
 
 struct ProducerInfo {

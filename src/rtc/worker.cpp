@@ -77,7 +77,11 @@ Worker* Demux::ByTuple(const SocketAddress& peer) {
 
 // ---- Worker ----
 
-Worker::Worker(WorkerConfig config) : config_(std::move(config)) {}
+Worker::Worker(WorkerConfig config) : config_(std::move(config)) {
+  if (!config_.gso) {
+    send_batch_.DisableGso();
+  }
+}
 
 Result<std::unique_ptr<Worker>> Worker::Create(WorkerConfig config) {
   std::unique_ptr<Worker> w(new Worker(std::move(config)));
@@ -174,6 +178,9 @@ void Worker::Run() {
         DrainTasks();
       } else {
         OnReadable(fd);
+        // What this socket's datagrams made the worker send goes now, not after every other
+        // socket's turn: a subscriber waits for at most one socket's batch.
+        send_batch_.Flush();
       }
     }
     now = Clock::now();
@@ -181,6 +188,7 @@ void Worker::Run() {
       next_tick = now + std::chrono::milliseconds(kTickMs);
       OnTimer();
     }
+    send_batch_.Flush();
   }
 }
 
@@ -355,14 +363,16 @@ int Worker::OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owne
 
 void Worker::CloseConnectedSocket(int fd) {
   if (connected_.erase(fd) > 0) {
+    send_batch_.Flush();  // what was queued for it still goes; nothing refers to fd after
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
   }
 }
 
 void Worker::SendConnected(int fd, std::span<const uint8_t> datagram) {
-  // A full socket buffer drops the packet, as the network would; NACK/PLI recover.
-  [[maybe_unused]] ssize_t n = ::send(fd, datagram.data(), datagram.size(), MSG_DONTWAIT);
+  // Sent at the end of this wake-up with the rest of it (see send_batch.hpp). A full socket
+  // buffer drops the packet, as the network would; NACK/PLI recover.
+  send_batch_.Add(fd, datagram);
 }
 
 void Worker::SendTo(const SocketAddress& peer, std::span<const uint8_t> datagram) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "rtc/room.hpp"
+#include "rtc/send_batch.hpp"
 #include "rtc/socket_address.hpp"
 
 namespace ruche::rtc {
@@ -49,6 +50,7 @@ struct WorkerConfig {
   Demux* demux = nullptr;
   double test_loss_percent = 0;
   uint64_t max_incoming_bitrate = 3'000'000;
+  bool gso = true;
 };
 
 class Worker final : public WorkerContext {
@@ -128,6 +130,7 @@ class Worker final : public WorkerContext {
   std::unordered_map<std::string, SourceBucket> source_buckets_;
   std::unique_ptr<uint8_t[]> send_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   std::unique_ptr<uint8_t[]> recv_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
+  SendBatch send_batch_;  // what this wake-up sends on connected sockets
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, WebRtcTransport*> ufrags_;
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> tuples_;
