@@ -177,6 +177,8 @@ export function Timeline({
   const focusDone = useRef(0); // the seq of the last focus carried out
   const noMoreAt = useRef<string | null>(null); // the first item when loadOlder said "no more"
   const retryAt = useRef(0); // after a failed fetch, when to try again
+  const retryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(retryTimer.current), []);
 
   /** The rendered row elements, top to bottom. */
   function rowElements(): HTMLElement[] {
@@ -309,7 +311,11 @@ export function Timeline({
     try {
       if (!(await loadOlder())) noMoreAt.current = first;
     } catch {
-      retryAt.current = Date.now() + kRetryMs; // offline: scrolling up later retries
+      // Offline or refused: try again later — by then the reader may have stopped scrolling, so
+      // a render is asked for then, whose effect below fetches if the view is still at the top.
+      retryAt.current = Date.now() + kRetryMs;
+      clearTimeout(retryTimer.current);
+      retryTimer.current = setTimeout(() => tick.value++, kRetryMs + 50);
     } finally {
       loading.value = false;
     }
@@ -434,10 +440,16 @@ export function Timeline({
     return () => clearTimeout(timer);
   }, [highlighted.value]);
 
-  // Too few messages to scroll: fetch older ones until the view is full or history ends.
+  // After every render (a page landed, a fetch ended): fetch older messages while the view is
+  // near the top, or too few messages fill it. NOTE: not only on scroll events — a reader who
+  // reached the top while a page was loading, or whom the page left at the top, scrolls no more,
+  // and scrolling to where one already is fires no event.
   useEffect(() => {
     const el = ref.current;
-    if (el && el.scrollHeight <= el.clientHeight + kLoadMoreAtPx) void fetchOlder();
+    if (!el) return;
+    if (el.scrollTop < kLoadMoreAtPx || el.scrollHeight <= el.clientHeight + kLoadMoreAtPx) {
+      void fetchOlder();
+    }
   });
 
   // Home and End on the log go to the first and last loaded rows at once (the browser's own
