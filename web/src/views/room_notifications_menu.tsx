@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import type { Room } from 'matrix-js-sdk/lib/matrix.js';
 import { useEffect, useRef } from 'preact/hooks';
 import type { Chat } from '../chat/chat_client';
+import { BellIcon } from '../components/chat_icons';
 import type { NotificationMode } from '../chat/notifications';
 import { t } from '../i18n';
 
@@ -12,27 +13,6 @@ interface Props {
   room: Room;
   /** Says a setting could not be saved (the room shows it). */
   onError: (message: string) => void;
-}
-
-function BellIcon({ off }: { off: boolean }) {
-  return (
-    <svg
-      class="icon"
-      viewBox="0 0 24 24"
-      width="18"
-      height="18"
-      fill="none"
-      stroke="currentColor"
-      stroke-width="2"
-      stroke-linecap="round"
-      stroke-linejoin="round"
-      aria-hidden="true"
-      focusable="false"
-    >
-      <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0" />
-      {off ? <path d="M3 3l18 18" /> : null}
-    </svg>
-  );
 }
 
 /**
