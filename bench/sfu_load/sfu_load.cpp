@@ -2,7 +2,6 @@
 // epoll thread, driven over stdin/stdout by bench/sfu_load/driver.mjs, which does the
 // signalling with Ruche or Janus. Protocol (JSON lines) in README.md.
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../fanout/stats.hpp"
 #include "peer_connection.hpp"
 
 namespace ruche::bench {
@@ -32,13 +32,6 @@ void Emit(const json::object& event) {
 
 void EmitError(const std::string& pc, const std::string& why) {
   Emit({{"ev", "failed"}, {"pc", pc}, {"reason", why}});
-}
-
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 double Percentile(std::vector<int64_t>& values, double q) {
@@ -62,7 +55,7 @@ class LoadClient {
     }
     dtls_context_ = *context;
     Watch(STDIN_FILENO);
-    last_cpu_ = CpuSeconds();
+    last_cpu_ = SelfCpuSeconds();
   }
 
   int Run() {
@@ -219,7 +212,7 @@ class LoadClient {
   }
 
   void Stats() {
-    double cpu = CpuSeconds();
+    double cpu = SelfCpuSeconds();
     size_t connected = 0;
     for (auto& [name, pc] : peers_) {
       connected += pc->connected() ? 1 : 0;
