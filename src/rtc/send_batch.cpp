@@ -123,9 +123,14 @@ void SendBatch::SendRun(int fd, const uint32_t* indexes, size_t count) {
   uint16_t segment = entries_[indexes[0]].size;
   std::memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
   ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT);
-  if (n < 0 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
-    // No GSO on this path (e.g. a device without checksum offload): one by one, from now on.
-    gso_ = false;
+  if (n < 0 && (errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EINVAL ||
+                errno == EMSGSIZE)) {
+    // EIO and the like: no GSO on this path (a device without checksum offload): one by one,
+    // from now on. EINVAL / EMSGSIZE: this run does not fit the route's MTU as segments; one by
+    // one this time (the kernel fragments or refuses each as a plain send would).
+    if (errno != EINVAL && errno != EMSGSIZE) {
+      gso_ = false;
+    }
     for (size_t k = 0; k < count; ++k) {
       SendOne(fd, entries_[indexes[k]]);
     }

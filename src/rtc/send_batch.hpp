@@ -8,7 +8,7 @@
 //
 // Order per socket is kept. Memory is one pool allocated at construction; Add never allocates.
 // Without GSO support (a device without checksum offload answers EIO) it falls back, for good,
-// to one send per datagram.
+// to one send per datagram; a run the route's MTU refuses as segments goes one by one.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
