@@ -19,6 +19,7 @@ SendBatch::SendBatch(size_t capacity)
       pool_(std::make_unique<uint8_t[]>(capacity_ * kMaxDatagramSize)) {
   entries_.resize(capacity_);
   order_.resize(capacity_);
+  keys_.resize(capacity_);
 }
 
 void SendBatch::Add(int fd, std::span<const uint8_t> datagram) {
@@ -54,12 +55,15 @@ void SendBatch::Flush() {
   if (count_ == 0) {
     return;
   }
-  // Group by socket, keeping each socket's order (a stable sort of indexes by fd).
+  // Group by socket, keeping each socket's order. NOTE: a plain sort of (fd, position) keys
+  // rather than std::stable_sort, which allocates a buffer on every call; this is per wake-up.
   for (size_t i = 0; i < count_; ++i) {
-    order_[i] = static_cast<uint32_t>(i);
+    keys_[i] = static_cast<uint64_t>(static_cast<uint32_t>(entries_[i].fd)) << 32 | i;
   }
-  std::stable_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(count_),
-                   [this](uint32_t a, uint32_t b) { return entries_[a].fd < entries_[b].fd; });
+  std::sort(keys_.begin(), keys_.begin() + static_cast<std::ptrdiff_t>(count_));
+  for (size_t i = 0; i < count_; ++i) {
+    order_[i] = static_cast<uint32_t>(keys_[i]);
+  }
   size_t i = 0;
   while (i < count_) {
     int fd = entries_[order_[i]].fd;

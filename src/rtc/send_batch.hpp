@@ -54,6 +54,7 @@ class SendBatch {
   size_t capacity_;
   std::unique_ptr<uint8_t[]> pool_;
   std::vector<Entry> entries_;   // reserved kMaxDatagrams
+  std::vector<uint64_t> keys_;   // fd << 32 | position, sorted at flush
   std::vector<uint32_t> order_;  // reserved kMaxDatagrams: entries grouped by socket
   size_t count_ = 0;
   bool gso_ = true;
