@@ -136,6 +136,7 @@ Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std
   options.test_loss_percent = config.rtc_test_loss_percent;
   options.max_incoming_bitrate = static_cast<uint64_t>(config.rtc_max_incoming_bitrate);
   options.gso = config.rtc_gso;
+  options.tcp = config.rtc_tcp;
   if (options.test_loss_percent < 0 || options.test_loss_percent > 50) {
     return Error::BadRequest("rtc_test_loss_percent must be between 0 and 50");
   }
@@ -170,6 +171,8 @@ void AddSfuMetrics(net::Metrics& metrics, const rtc::Sfu& sfu) {
        &rtc::SfuCounters::nacks_received},
       {"ruche_rtc_retransmissions_total", "Packets resent from the retransmission buffer.",
        &rtc::SfuCounters::retransmissions_sent},
+      {"ruche_rtc_rtx_received_total", "Retransmissions (RTX) received from publishers.",
+       &rtc::SfuCounters::rtx_received},
       {"ruche_rtc_nacks_sent_total", "NACKs sent to publishers for gaps seen by the SFU.",
        &rtc::SfuCounters::nacks_sent},
       {"ruche_rtc_keyframe_requests_total", "PLIs sent to publishers (after throttling).",
@@ -184,6 +187,12 @@ void AddSfuMetrics(net::Metrics& metrics, const rtc::Sfu& sfu) {
       {"ruche_rtc_dropped_rate_limited_total",
        "Datagrams from not-yet-checked sources over their per-IP budget.",
        &rtc::SfuCounters::dropped_rate_limited},
+      {"ruche_rtc_dropped_tcp_congested_total",
+       "ICE-TCP packets dropped because the connection's send backlog was full.",
+       &rtc::SfuCounters::dropped_tcp_congested},
+      {"ruche_rtc_dropped_over_bitrate_total",
+       "Media packets over their track's budget (twice the stated bitrate), not forwarded.",
+       &rtc::SfuCounters::dropped_over_bitrate},
       {"ruche_rtc_dropped_test_loss_total", "Packets dropped on purpose (rtc_test_loss_percent).",
        &rtc::SfuCounters::dropped_test_loss},
   };

@@ -122,6 +122,9 @@ struct Config {
   // UDP GSO for media sent to subscribers (rtc/send_batch.hpp); off only to compare, or for a
   // network path that mishandles it (Ruche falls back by itself on EIO).
   bool rtc_gso = true;
+  // ICE-TCP (RFC 6544): also offer a passive TCP candidate on the media port number, for
+  // networks that block UDP.
+  bool rtc_tcp = true;
   bool bootstrap_admin = true;
   HttpConfig http;
   LimitsConfig limits;

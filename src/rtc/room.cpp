@@ -105,7 +105,8 @@ LocalTransport Peer::LocalOf(const WebRtcTransport& transport) const {
                         .ice_pwd = transport.local_pwd(),
                         .fingerprint = room_.worker().dtls_context()->fingerprint(),
                         .candidate_ip = room_.worker().announced_ip(),
-                        .candidate_port = room_.worker().udp_port()};
+                        .candidate_port = room_.worker().udp_port(),
+                        .tcp_candidate_port = room_.worker().tcp_port()};
 }
 
 Producer* Peer::FindProducer(const std::string& id) {
@@ -128,10 +129,6 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
   }
   if (accepted.size() > kMaxProducersPerPeer) {
     return Error::BadRequest("too many tracks in one offer");
-  }
-  // NACKs are answered by Ruche itself; publishers are not asked for RTX (yet).
-  for (auto& a : accepted) {
-    a.codec.rtx_payload_type = 0;
   }
   if (send_transport_ == nullptr || send_transport_->remote_ufrag() != offer->ice_ufrag ||
       send_transport_->closed()) {
@@ -192,10 +189,12 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
     }
     if (p->layers.size() == 1) {
       p->layers[0].ssrc = ssrc;  // 0: learned from the first packet's mid extension
+      p->layers[0].rtx_ssrc = m.rtx_ssrc;
     }
     p->mid_ext_id = 0;
     p->rid_ext_id = 0;
     p->audio_level_ext_id = 0;
+    p->repaired_rid_ext_id = 0;
     for (const auto& e : a.extensions) {
       if (e.uri == kExtMid) {
         p->mid_ext_id = e.id;
@@ -203,6 +202,8 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
         p->rid_ext_id = e.id;
       } else if (e.uri == kExtAudioLevel) {
         p->audio_level_ext_id = e.id;
+      } else if (e.uri == kExtRepairedRid) {
+        p->repaired_rid_ext_id = e.id;
       }
     }
     result.producers.push_back({p->id, id_, p->kind});
@@ -264,7 +265,14 @@ Result<std::optional<SubscribeOffer>> Peer::UpdateSubscriptions(
     c->kind = p->kind;
     c->codec = p->codec;
     c->codec.payload_type = SubscriberPayloadType(p->codec);
+    // Retransmissions go on their own stream (RFC 4588), so the subscriber's loss and bitrate
+    // figures for the media stream stay true; the payload type next to the codec's.
     c->codec.rtx_payload_type = 0;
+    if (p->nack_enabled) {
+      c->codec.rtx_payload_type = static_cast<uint8_t>(c->codec.payload_type + 1);
+      c->rtx_ssrc = room_.NextSsrc();
+      RAND_bytes(reinterpret_cast<unsigned char*>(&c->rtx_seq), sizeof(c->rtx_seq));
+    }
     // Bandwidth feedback from subscribers is not used (yet): not offered to them.
     std::erase(c->codec.feedback, "goog-remb");
     c->target_layer = static_cast<int>(p->layers.size()) - 1;
@@ -308,6 +316,7 @@ SubscribeOffer Peer::BuildOffer() {
                                   .kind = c->kind,
                                   .codec = c->codec,
                                   .ssrc = c->ssrc,
+                                  .rtx_ssrc = c->rtx_ssrc,
                                   .stream_id = c->publisher_id,
                                   .track_id = c->producer_id,
                                   .active = active});
@@ -340,6 +349,8 @@ Result<std::optional<SubscribeOffer>> Peer::AnswerSubscription(const std::string
     bool ok = it != answer->media.end() && !it->rejected && c->wanted && c->producer != nullptr;
     bool newly = ok && !c->negotiated;
     c->negotiated = ok;
+    c->rtx_negotiated =
+        ok && c->codec.rtx_payload_type != 0 && it->FindCodec(c->codec.rtx_payload_type) != nullptr;
     if (newly && recv_transport_->connected()) {
       c->producer->owner->RequestKeyFrame(*c->producer, c->target_layer);
     }
@@ -376,7 +387,7 @@ std::pair<Producer*, int> Peer::ProducerForPacket(const RtpPacket& packet) {
   uint32_t ssrc = packet.ssrc();
   for (auto& p : producers_) {
     for (size_t i = 0; i < p->layers.size(); ++i) {
-      if (p->layers[i].ssrc == ssrc) {
+      if (p->layers[i].ssrc == ssrc || p->layers[i].rtx_ssrc == ssrc) {
         return {p.get(), static_cast<int>(i)};
       }
     }
@@ -390,11 +401,15 @@ std::pair<Producer*, int> Peer::ProducerForPacket(const RtpPacket& packet) {
     if (p->mid_ext_id == 0 || text(packet.Extension(p->mid_ext_id)) != p->mid) {
       continue;
     }
-    std::string_view rid = p->rid_ext_id != 0 ? text(packet.Extension(p->rid_ext_id)) : "";
+    // An RTX stream names its layer with repaired-rid (RFC 8852 §3.2).
+    bool rtx = p->codec.rtx_payload_type != 0 && packet.payload_type() == p->codec.rtx_payload_type;
+    uint8_t rid_ext = rtx ? p->repaired_rid_ext_id : p->rid_ext_id;
+    std::string_view rid = rid_ext != 0 ? text(packet.Extension(rid_ext)) : "";
     for (size_t i = 0; i < p->layers.size(); ++i) {
       ProducerLayer& layer = p->layers[i];
-      if (layer.ssrc == 0 && (p->layers.size() == 1 || layer.rid == rid)) {
-        layer.ssrc = ssrc;
+      uint32_t& known = rtx ? layer.rtx_ssrc : layer.ssrc;
+      if (known == 0 && (p->layers.size() == 1 || layer.rid == rid)) {
+        known = ssrc;
         return {p.get(), static_cast<int>(i)};
       }
     }
@@ -407,26 +422,69 @@ void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
     return;  // subscribers do not send media on their receive connection
   }
   auto [p, layer_index] = ProducerForPacket(packet);
-  if (p == nullptr || packet.payload_type() != p->codec.payload_type) {
+  if (p == nullptr) {
     return;
   }
-  ProducerLayer& layer = p->layers[static_cast<size_t>(layer_index)];
-  layer.last_packet = Clock::now();
-  layer.reception.OnPacket(packet.sequence(), packet.timestamp(), p->codec.clock_rate,
-                           layer.last_packet);
-  if (p->nack_enabled) {
-    NackGaps(*p, layer, packet.sequence());
+  const ProducerLayer& layer = p->layers[static_cast<size_t>(layer_index)];
+  uint8_t pt = packet.payload_type();
+  if (pt == p->codec.payload_type && packet.ssrc() == layer.ssrc) {
+    OnProducerPacket(*p, layer_index, packet, false);
+  } else if (pt == p->codec.rtx_payload_type && pt != 0 && packet.ssrc() == layer.rtx_ssrc) {
+    OnProducerRtx(*p, layer_index, packet);
   }
-  if (p->kind == MediaKind::kAudio && p->audio_level_ext_id != 0) {
-    if (auto level = AudioLevelOf(packet, p->audio_level_ext_id)) {
-      p->loudness_sum += 127u - std::min<uint8_t>(*level, 127);
-      p->loudness_count++;
+}
+
+void Peer::OnProducerRtx(Producer& p, int layer_index, RtpPacket& rtx) {
+  ProducerLayer& layer = p.layers[static_cast<size_t>(layer_index)];
+  std::span<const uint8_t> payload = rtx.payload();
+  if (payload.size() < 2 || layer.ssrc == 0) {
+    return;  // padding only (a browser probing for bandwidth), or a stream not learned yet
+  }
+  // The payload starts with the original sequence number; moving the header over it leaves the
+  // original packet, whose payload type and SSRC are the media stream's.
+  auto osn = static_cast<uint16_t>((payload[0] << 8) | payload[1]);
+  std::span<uint8_t> bytes = rtx.bytes();
+  std::memmove(bytes.data() + 2, bytes.data(), rtx.header_size());
+  auto original = RtpPacket::Parse(bytes.subspan(2));
+  if (!original) {
+    return;
+  }
+  original->set_payload_type(p.codec.payload_type);
+  original->set_ssrc(layer.ssrc);
+  original->set_sequence(osn);
+  WorkerStats::Bump(room_.worker().stats().rtx_received);
+  OnProducerPacket(p, layer_index, *original, true);
+}
+
+void Peer::OnProducerPacket(Producer& p, int layer_index, const RtpPacket& packet, bool repair) {
+  ProducerLayer& layer = p.layers[static_cast<size_t>(layer_index)];
+  layer.last_packet = Clock::now();
+  // A repaired packet is late by a round trip: its arrival says nothing of the path's jitter
+  // (clock rate 0 leaves the jitter alone).
+  layer.reception.OnPacket(packet.sequence(), packet.timestamp(), repair ? 0 : p.codec.clock_rate,
+                           layer.last_packet);
+  if (p.nack_enabled) {
+    NackGaps(p, layer, packet.sequence());
+  }
+  // Twice the stated bitrate (browsers keep under it; a key frame or a retransmission burst
+  // fits the one-second burst), Opus's 510 kbit/s maximum for audio.
+  double rate = p.kind == MediaKind::kVideo
+                    ? static_cast<double>(room_.worker().max_incoming_bitrate()) * 2 / 8
+                    : 1'000'000.0 / 8;
+  if (!p.budget.Take(static_cast<double>(packet.size()), rate, rate, layer.last_packet)) {
+    WorkerStats::Bump(room_.worker().stats().dropped_over_bitrate);
+    return;
+  }
+  if (p.kind == MediaKind::kAudio && p.audio_level_ext_id != 0) {
+    if (auto level = AudioLevelOf(packet, p.audio_level_ext_id)) {
+      p.loudness_sum += 127u - std::min<uint8_t>(*level, 127);
+      p.loudness_count++;
     }
   }
   if (layer.retransmit != nullptr) {
     layer.retransmit->Store(packet.sequence(), packet.bytes());
   }
-  Forward(*p, layer_index, packet);
+  Forward(p, layer_index, packet);
 }
 
 void Peer::NackGaps(Producer& producer, ProducerLayer& layer, uint16_t seq) {
@@ -499,16 +557,52 @@ void Peer::ForwardToConsumer(Consumer& c, int layer, const RtpPacket& packet, bo
 }
 
 void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
-  if (recv_transport_ == nullptr || !recv_transport_->connected() ||
-      packet.size() > kMaxRtpPacket) {
+  auto out = RewriteForConsumer(consumer, packet);
+  if (!out) {
     return;
   }
   WorkerStats::Bump(room_.worker().stats().rtp_forwarded);
+  recv_transport_->SendRtp(out->bytes().data(), out->size());
+}
+
+void Peer::Retransmit(Consumer& consumer, std::span<const uint8_t> packet) {
+  WorkerStats::Bump(room_.worker().stats().retransmissions_sent);
+  if (!consumer.rtx_negotiated || packet.size() + 2 > kMaxRtpPacket) {
+    SendToConsumer(consumer, packet);
+    return;
+  }
+  auto out = RewriteForConsumer(consumer, packet);
+  if (!out) {
+    return;
+  }
+  // RFC 4588 §4: the RTX packet is the original's header with the RTX payload type, SSRC and
+  // sequence number, then the original sequence number, then the original payload (padding
+  // dropped).
+  uint8_t* buf = out->bytes().data();
+  size_t header = out->header_size();
+  size_t payload = out->payload().size();
+  uint16_t osn = out->sequence();
+  std::memmove(buf + header + 2, buf + header, payload);
+  buf[header] = static_cast<uint8_t>(osn >> 8);
+  buf[header + 1] = static_cast<uint8_t>(osn);
+  buf[0] &= static_cast<uint8_t>(~0x20);  // no padding
+  out->set_payload_type(consumer.codec.rtx_payload_type);
+  out->set_ssrc(consumer.rtx_ssrc);
+  out->set_sequence(consumer.rtx_seq++);
+  recv_transport_->SendRtp(buf, header + 2 + payload);
+}
+
+std::optional<RtpPacket> Peer::RewriteForConsumer(Consumer& consumer,
+                                                  std::span<const uint8_t> packet) {
+  if (recv_transport_ == nullptr || !recv_transport_->connected() ||
+      packet.size() > kMaxRtpPacket) {
+    return std::nullopt;
+  }
   uint8_t* buf = room_.worker().scratch();
   std::memcpy(buf, packet.data(), packet.size());
   auto out = RtpPacket::Parse(std::span<uint8_t>(buf, packet.size()));
   if (!out) {
-    return;
+    return std::nullopt;
   }
   out->set_ssrc(consumer.ssrc);
   out->set_payload_type(consumer.codec.payload_type);
@@ -521,7 +615,7 @@ void Peer::SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet) {
     consumer.last_out_seq = out_seq;
     consumer.last_out_timestamp = out_ts;
   }
-  recv_transport_->SendRtp(buf, packet.size());
+  return out;
 }
 
 Consumer* Peer::ConsumerBySsrc(uint32_t ssrc) {
@@ -606,8 +700,7 @@ void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
         }
         auto stored = layer.retransmit->Find(static_cast<uint16_t>(seq - c->seq_offset));
         if (!stored.empty()) {
-          WorkerStats::Bump(room_.worker().stats().retransmissions_sent);
-          SendToConsumer(*c, stored);
+          Retransmit(*c, stored);
         }
       });
     }

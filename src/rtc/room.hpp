@@ -15,6 +15,7 @@
 #include "rtc/rtcp_packet.hpp"
 #include "rtc/sdp.hpp"
 #include "rtc/sfu.hpp"
+#include "rtc/token_bucket.hpp"
 #include "rtc/webrtc_transport.hpp"
 
 namespace ruche::rtc {
@@ -29,6 +30,8 @@ class WorkerContext : public TransportHost {
   virtual std::shared_ptr<DtlsContext> dtls_context() = 0;
   virtual const std::string& announced_ip() = 0;
   virtual uint16_t udp_port() = 0;
+  // The ICE-TCP passive candidate's port, or 0 for none.
+  virtual uint16_t tcp_port() = 0;
   // A per-worker buffer for one outgoing packet (MTU + SRTP trailer): consumers copy into it,
   // rewrite, encrypt and send, so forwarding never allocates.
   virtual uint8_t* scratch() = 0;
@@ -63,6 +66,9 @@ struct ProducerLayer {
   using Clock = std::chrono::steady_clock;
   std::string rid;    // empty without simulcast
   uint32_t ssrc = 0;  // from a=ssrc, or learned from the mid/rid header extensions
+  // RFC 4588: the SSRC of this layer's retransmissions (a=ssrc-group:FID, or learned from the
+  // mid/repaired-rid extensions), or 0.
+  uint32_t rtx_ssrc = 0;
   // Loss toward Ruche: gaps in the sequence are NACKed to the publisher (video with "nack").
   bool seq_started = false;
   uint16_t highest_seq = 0;
@@ -85,9 +91,13 @@ struct Producer {
   uint8_t mid_ext_id = 0;
   uint8_t rid_ext_id = 0;
   uint8_t audio_level_ext_id = 0;
+  uint8_t repaired_rid_ext_id = 0;
   bool nack_enabled = false;
   std::vector<ProducerLayer> layers;  // at least one
   std::vector<Consumer*> consumers;
+  // What this track may push through the forwarding path (bytes): a participant flooding the
+  // worker is cut off at twice the bitrate it was told it may send, before any fan-out.
+  TokenBucket budget;
   // Audio loudness over the current active-speaker window (127 - level in -dBov).
   uint64_t loudness_sum = 0;
   uint32_t loudness_count = 0;
@@ -100,8 +110,13 @@ struct Consumer {
   std::string publisher_id;
   std::string mid;
   MediaKind kind = MediaKind::kAudio;
-  Codec codec;              // Ruche's payload type toward this subscriber
-  uint32_t ssrc = 0;        // Ruche's SSRC toward this subscriber
+  Codec codec;        // Ruche's payload type toward this subscriber
+  uint32_t ssrc = 0;  // Ruche's SSRC toward this subscriber
+  // RFC 4588 retransmissions toward this subscriber (video with NACK): their own SSRC and
+  // numbering, used once the subscriber's answer accepted codec.rtx_payload_type.
+  uint32_t rtx_ssrc = 0;
+  uint16_t rtx_seq = 0;
+  bool rtx_negotiated = false;
   bool wanted = true;       // subscribed (false: unsubscribed, section inactive)
   bool negotiated = false;  // the browser answered an offer containing it
   // Simulcast: the subscriber's wish, the layer it should get (the highest layer at most the
@@ -152,10 +167,20 @@ class Peer final : public TransportListener {
   SubscribeOffer BuildOffer();
   // The producer and layer a publisher's packet belongs to (learning SSRCs from mid/rid).
   std::pair<Producer*, int> ProducerForPacket(const RtpPacket& packet);
+  // A publisher's media packet, or one repaired from its RTX stream (`repair`).
+  void OnProducerPacket(Producer& producer, int layer, const RtpPacket& packet, bool repair);
+  // RFC 4588 §4: restores the original packet from an RTX one, in place, and handles it.
+  void OnProducerRtx(Producer& producer, int layer, RtpPacket& rtx);
   void Forward(Producer& producer, int layer, const RtpPacket& packet);
   void NackGaps(Producer& producer, ProducerLayer& layer, uint16_t seq);
   void ForwardToConsumer(Consumer& consumer, int layer, const RtpPacket& packet, bool key_frame);
   void SendToConsumer(Consumer& consumer, std::span<const uint8_t> packet);
+  // Answers a subscriber's NACK with a stored packet: on the consumer's RTX stream when
+  // negotiated, else again on its media stream.
+  void Retransmit(Consumer& consumer, std::span<const uint8_t> packet);
+  // Copies `packet` into the worker's scratch buffer rewritten for `consumer` (SSRC, payload
+  // type, sequence number, timestamp); nullopt when it cannot be sent.
+  std::optional<RtpPacket> RewriteForConsumer(Consumer& consumer, std::span<const uint8_t> packet);
   void SendReceiverReports(std::chrono::steady_clock::time_point now);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
   void OnPublisherRtcp(std::span<const uint8_t> compound);

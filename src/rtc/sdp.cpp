@@ -319,8 +319,17 @@ void AppendTransport(std::string& out, const LocalTransport& local, std::string_
 
 void AppendCandidates(std::string& out, const LocalTransport& local) {
   // RFC 8839 §5.1; host type, the highest priority for component 1.
-  out += fmt::format("a=candidate:1 1 udp 2130706431 {} {} typ host\r\na=end-of-candidates\r\n",
-                     local.candidate_ip, local.candidate_port);
+  out += fmt::format("a=candidate:1 1 udp 2130706431 {} {} typ host\r\n", local.candidate_ip,
+                     local.candidate_port);
+  if (local.tcp_candidate_port != 0) {
+    // RFC 6544 §4.5: the browser connects (active) to Ruche (passive). Priority (RFC 8445
+    // §5.1.2.1) below UDP's, so TCP is used only where UDP cannot pass: type preference 100,
+    // local preference 2^13 × 4 (passive) + 8191.
+    constexpr uint32_t kTcpPriority = (100u << 24) | ((8192u * 4 + 8191) << 8) | 255;
+    out += fmt::format("a=candidate:2 1 tcp {} {} {} typ host tcptype passive\r\n", kTcpPriority,
+                       local.candidate_ip, local.tcp_candidate_port);
+  }
+  out += "a=end-of-candidates\r\n";
 }
 
 void AppendCodec(std::string& out, const Codec& c) {
@@ -603,9 +612,17 @@ std::string BuildSubscribeOffer(const std::vector<OfferedTrack>& tracks,
                        t.active ? "sendonly" : "inactive");
     AppendCodec(out, c);
     if (t.active) {
-      out +=
-          fmt::format("a=msid:{} {}\r\na=ssrc:{} cname:{}\r\na=ssrc:{} msid:{} {}\r\n", t.stream_id,
-                      t.track_id, t.ssrc, t.stream_id, t.ssrc, t.stream_id, t.track_id);
+      out += fmt::format("a=msid:{} {}\r\n", t.stream_id, t.track_id);
+      // RFC 5576 §4.2 / RFC 4588 §8.1: the RTX stream is tied to the media stream by FID.
+      if (t.rtx_ssrc != 0 && c.rtx_payload_type != 0) {
+        out += fmt::format("a=ssrc-group:FID {} {}\r\n", t.ssrc, t.rtx_ssrc);
+      }
+      for (uint32_t ssrc : {t.ssrc, t.rtx_ssrc}) {
+        if (ssrc != 0) {
+          out += fmt::format("a=ssrc:{} cname:{}\r\na=ssrc:{} msid:{} {}\r\n", ssrc, t.stream_id,
+                             ssrc, t.stream_id, t.track_id);
+        }
+      }
     }
     AppendCandidates(out, local);
   }

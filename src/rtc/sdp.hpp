@@ -86,6 +86,7 @@ struct LocalTransport {
   std::string fingerprint;  // sha-256, "AB:CD:…"
   std::string candidate_ip;
   uint16_t candidate_port = 0;
+  uint16_t tcp_candidate_port = 0;  // ICE-TCP passive candidate (RFC 6544), 0 for none
 };
 
 // One accepted send-direction section of a publisher's offer: the codec chosen for it.
@@ -111,6 +112,7 @@ struct OfferedTrack {
   MediaKind kind = MediaKind::kVideo;
   Codec codec;  // with Ruche's payload type for this subscriber
   uint32_t ssrc = 0;
+  uint32_t rtx_ssrc = 0;  // RFC 4588 retransmissions, with codec.rtx_payload_type; 0: none
   std::string stream_id;  // msid stream (the publishing participant)
   std::string track_id;   // msid track (the producer)
   bool active = true;     // false: the track was unsubscribed; the section stays, inactive

@@ -166,10 +166,12 @@ TEST(Sdp, SubscribeOfferDeclaresSsrcsAndInactiveSections) {
   opus.payload_type = 111;
   opus.clock_rate = 48000;
   opus.channels = 2;
+  Codec vp8_rtx = vp8;
+  vp8_rtx.rtx_payload_type = 97;
   std::vector<OfferedTrack> tracks{
-      {"0", MediaKind::kAudio, opus, 1111, "alice", "a-audio", true},
-      {"1", MediaKind::kVideo, vp8, 2222, "alice", "a-video", true},
-      {"2", MediaKind::kVideo, vp8, 3333, "bob", "b-video", false},
+      {"0", MediaKind::kAudio, opus, 1111, 0, "alice", "a-audio", true},
+      {"1", MediaKind::kVideo, vp8_rtx, 2222, 2223, "alice", "a-video", true},
+      {"2", MediaKind::kVideo, vp8, 3333, 0, "bob", "b-video", false},
   };
   std::string offer = BuildSubscribeOffer(tracks, kLocal, 7);
   auto parsed = ParseSdp(offer);
@@ -177,7 +179,14 @@ TEST(Sdp, SubscribeOfferDeclaresSsrcsAndInactiveSections) {
   ASSERT_EQ(parsed->media.size(), 3u);
   EXPECT_EQ(parsed->setup, "actpass");
   EXPECT_EQ(parsed->media[1].direction, "sendonly");
-  EXPECT_EQ(parsed->media[1].ssrcs, std::vector<uint32_t>{2222u});
+  // Video with RTX (RFC 4588): the retransmission SSRC grouped with the media one, the rtx
+  // payload type pointing at VP8.
+  EXPECT_EQ(parsed->media[1].ssrcs, (std::vector<uint32_t>{2222u, 2223u}));
+  EXPECT_EQ(parsed->media[1].rtx_ssrc, 2223u);
+  ASSERT_NE(parsed->media[1].FindCodec(96), nullptr);
+  EXPECT_EQ(parsed->media[1].FindCodec(96)->rtx_payload_type, 97);
+  EXPECT_EQ(parsed->media[0].ssrcs, std::vector<uint32_t>{1111u});
+  EXPECT_EQ(parsed->media[0].rtx_ssrc, 0u);
   EXPECT_EQ(parsed->media[2].direction, "inactive");
   EXPECT_TRUE(parsed->media[2].ssrcs.empty());
   EXPECT_NE(offer.find("a=msid:alice a-video"), std::string::npos);

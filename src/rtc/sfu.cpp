@@ -82,7 +82,7 @@ Result<std::unique_ptr<Sfu>> Sfu::Start(const SfuOptions& options) {
   for (int i = 0; i < count; ++i) {
     auto w =
         Worker::Create(WorkerConfig{bind, announced, *dtls, &impl->demux, options.test_loss_percent,
-                                    options.max_incoming_bitrate, options.gso});
+                                    options.max_incoming_bitrate, options.gso, options.tcp});
     if (!w) {
       return w.error();
     }

@@ -32,6 +32,8 @@ struct SfuOptions {
   uint64_t max_incoming_bitrate = 3'000'000;
   // Send each subscriber's share of a wake-up with UDP GSO (see send_batch.hpp).
   bool gso = true;
+  // Listen for ICE-TCP on the media port number too, and offer it as a passive candidate.
+  bool tcp = true;
 };
 
 struct ProducerInfo {
@@ -78,13 +80,16 @@ struct SfuCounters {
   uint64_t rtp_forwarded = 0;            // RTP packets sent to subscribers
   uint64_t nacks_received = 0;           // from subscribers
   uint64_t retransmissions_sent = 0;     // NACKed packets resent from the buffer
+  uint64_t rtx_received = 0;             // publishers' RFC 4588 retransmissions, unwrapped
   uint64_t nacks_sent = 0;               // to publishers, for gaps Ruche saw
   uint64_t keyframe_requests_sent = 0;   // PLIs to publishers (after throttling)
   uint64_t dropped_unauthenticated = 0;  // from addresses/ufrags no STUN check vouched for
   uint64_t dropped_undecryptable = 0;    // SRTP authentication or replay failures
   uint64_t dropped_malformed = 0;
-  uint64_t dropped_test_loss = 0;     // rtc.test_loss_percent
-  uint64_t dropped_rate_limited = 0;  // unvouched sources over their budget
+  uint64_t dropped_test_loss = 0;      // rtc.test_loss_percent
+  uint64_t dropped_rate_limited = 0;   // unvouched sources over their budget
+  uint64_t dropped_tcp_congested = 0;  // ICE-TCP packets the connection's backlog had no room for
+  uint64_t dropped_over_bitrate = 0;   // media over a track's budget (a flooding publisher)
 };
 
 class Sfu {

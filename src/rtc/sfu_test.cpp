@@ -3,10 +3,19 @@
 // is tested with real browsers (tests/interop, tests/e2e); this runs under ThreadSanitizer too.
 #include "rtc/sfu.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 #include <thread>
+
+#include "rtc/sdp.hpp"
+#include "rtc/stun_message.hpp"
+#include "rtc/tcp_framing.hpp"
 
 namespace ruche::rtc {
 namespace {
@@ -141,6 +150,165 @@ TEST(Sfu, ManyThreadsManyRooms) {
   auto counters = sfu->Counters();
   EXPECT_EQ(counters.peers, 0u);
   EXPECT_EQ(counters.rooms, 0u);
+}
+
+// A TCP client of the media port, as a browser's active ICE-TCP candidate (RFC 6544).
+class TcpClient {
+ public:
+  explicit TcpClient(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~TcpClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void SendRaw(std::span<const uint8_t> bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  void SendFramed(std::span<const uint8_t> packet) {
+    std::vector<uint8_t> out(2 + packet.size());
+    PutTcpFrameLength(out.data(), packet.size());
+    std::copy(packet.begin(), packet.end(), out.begin() + 2);
+    SendRaw(out);
+  }
+  // The next framed packet; empty when the server closed the connection (or after 5 s).
+  std::vector<uint8_t> Receive() {
+    uint8_t prefix[2];
+    if (!ReadExactly(prefix, 2)) {
+      return {};
+    }
+    std::vector<uint8_t> packet((prefix[0] << 8) | prefix[1]);
+    if (!ReadExactly(packet.data(), packet.size())) {
+      return {};
+    }
+    return packet;
+  }
+
+ private:
+  bool ReadExactly(uint8_t* out, size_t n) {
+    for (size_t got = 0; got < n;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 5000) != 1) {
+        return false;
+      }
+      ssize_t r = ::recv(fd_, out + got, n - got, 0);
+      if (r <= 0) {
+        return false;
+      }
+      got += static_cast<size_t>(r);
+    }
+    return true;
+  }
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+std::vector<uint8_t> Check(const std::string& username, const std::string& password) {
+  BindingRequest request;
+  request.transaction_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  request.username = username;
+  request.password = password;
+  request.priority = 1518280447;
+  request.tie_breaker = 42;
+  request.use_candidate = true;
+  std::vector<uint8_t> out(512);
+  out.resize(BuildBindingRequest(request, out));
+  return out;
+}
+
+TEST(Sfu, IceTcpPassiveCandidateAnswersChecksOverFramedTcp) {
+  auto sfu = StartSfu();
+  ASSERT_NE(sfu, nullptr);
+  AddPeer(*sfu, "room", "alice");
+  auto published = Wait<Result<PublishResult>>(
+      [&](auto done) { sfu->Publish("room", "alice", std::string(kOffer), done); });
+  ASSERT_TRUE(published) << published.error().message;
+  const std::string& sdp = published->answer_sdp;
+  std::string port = std::to_string(sfu->udp_port());
+  // Both candidates, UDP first by priority, the TCP one passive on the same port number.
+  EXPECT_NE(sdp.find("a=candidate:1 1 udp 2130706431 127.0.0.1 " + port + " typ host\r\n"),
+            std::string::npos)
+      << sdp;
+  EXPECT_NE(sdp.find(" tcp 1688207359 127.0.0.1 " + port + " typ host tcptype passive\r\n"),
+            std::string::npos)
+      << sdp;
+  auto answer = ParseSdp(sdp);
+  ASSERT_TRUE(answer);
+
+  // A check with the right credentials, framed (RFC 4571), gets a framed success response
+  // whose XOR-MAPPED-ADDRESS is the client's own TCP address. Two workers listen: whichever
+  // accepted the connection, the transport's owner answers.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    TcpClient client(sfu->udp_port());
+    ASSERT_TRUE(client.connected());
+    auto request = Check(answer->ice_ufrag + ":abcd", answer->ice_pwd);
+    ASSERT_FALSE(request.empty());
+    // Split mid-packet: the server must reassemble.
+    std::vector<uint8_t> framed(2 + request.size());
+    PutTcpFrameLength(framed.data(), request.size());
+    std::copy(request.begin(), request.end(), framed.begin() + 2);
+    client.SendRaw(std::span<const uint8_t>(framed).first(7));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    client.SendRaw(std::span<const uint8_t>(framed).subspan(7));
+    auto response = client.Receive();
+    ASSERT_FALSE(response.empty()) << "no response on attempt " << attempt;
+    auto msg = ParseStun(response);
+    ASSERT_TRUE(msg);
+    EXPECT_EQ(msg->type, 0x0101);  // binding success
+    EXPECT_EQ(msg->transaction_id,
+              (std::array<uint8_t, 12>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+    EXPECT_TRUE(VerifyMessageIntegrity(response, *msg, answer->ice_pwd));
+  }
+  // A wrong password: 401, and the connection is not a candidate pair.
+  {
+    TcpClient client(sfu->udp_port());
+    client.SendFramed(Check(answer->ice_ufrag + ":abcd", "not-the-password-at-all!"));
+    auto response = client.Receive();
+    auto msg = ParseStun(response);
+    ASSERT_TRUE(msg);
+    EXPECT_EQ(msg->type, 0x0111);  // binding error
+  }
+  // Nothing but a check naming a known transport opens a connection: other ufrags, other
+  // protocols and broken framing are closed at once.
+  {
+    TcpClient client(sfu->udp_port());
+    client.SendFramed(Check("nosuchufrag:abcd", "whatever-password-here"));
+    EXPECT_TRUE(client.Receive().empty());
+  }
+  {
+    TcpClient client(sfu->udp_port());
+    std::vector<uint8_t> dtls{22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    client.SendFramed(dtls);
+    EXPECT_TRUE(client.Receive().empty());
+  }
+  {
+    TcpClient client(sfu->udp_port());
+    std::vector<uint8_t> huge{0xFF, 0xFF, 0, 1};
+    client.SendRaw(huge);
+    EXPECT_TRUE(client.Receive().empty());
+  }
+  auto counters = sfu->Counters();
+  EXPECT_GE(counters.dropped_unauthenticated, 2u);
+  EXPECT_GE(counters.dropped_malformed, 1u);
+}
+
+TEST(Sfu, IceTcpCanBeTurnedOff) {
+  SfuOptions options;
+  options.listen_ip = "127.0.0.1";
+  options.workers = 1;
+  options.tcp = false;
+  auto sfu = Sfu::Start(options);
+  ASSERT_TRUE(sfu);
+  AddPeer(**sfu, "room", "alice");
+  auto published = Wait<Result<PublishResult>>(
+      [&](auto done) { (*sfu)->Publish("room", "alice", std::string(kOffer), done); });
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->answer_sdp.find(" tcp "), std::string::npos);
+  EXPECT_FALSE(TcpClient((*sfu)->udp_port()).connected());
 }
 
 TEST(Sfu, ASecondServerCannotShareTheMediaPort) {

@@ -77,16 +77,29 @@ void WebRtcTransport::SetRemote(std::string ufrag, std::string fingerprint) {
   }
 }
 
-WebRtcTransport::Tuple* WebRtcTransport::FindTuple(const SocketAddress& from) {
+WebRtcTransport::Tuple* WebRtcTransport::FindTuple(const SocketAddress& from, int tcp_fd) {
   for (auto& t : tuples_) {
-    if (t.address == from) {
+    if (t.address == from && (t.tcp ? t.fd == tcp_fd : tcp_fd < 0)) {
       return &t;
     }
   }
   return nullptr;
 }
 
-void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from) {
+void WebRtcTransport::OnTcpClosed(int fd) {
+  for (size_t i = 0; i < tuples_.size(); ++i) {
+    if (tuples_[i].tcp && tuples_[i].fd == fd) {
+      tuples_.erase(tuples_.begin() + static_cast<std::ptrdiff_t>(i));
+      // Nothing is sent until the browser nominates another pair (or consent runs out).
+      int index = static_cast<int>(i);
+      selected_ = selected_ == index ? -1 : selected_ > index ? selected_ - 1 : selected_;
+      return;
+    }
+  }
+}
+
+void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from,
+                                 int tcp_fd) {
   if (closed_) {
     return;
   }
@@ -94,11 +107,11 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, const SocketAddres
   WorkerStats::Bump(host_.stats().bytes_in, datagram.size());
   PacketClass cls = Classify(datagram);
   if (cls == PacketClass::kStun) {
-    OnStun(datagram, from);
+    OnStun(datagram, from, tcp_fd);
     return;
   }
   // Everything else only from an address that passed a STUN check (RFC 8445 §7.3).
-  if (FindTuple(from) == nullptr) {
+  if (FindTuple(from, tcp_fd) == nullptr) {
     WorkerStats::Bump(host_.stats().dropped_unauthenticated);
     return;
   }
@@ -154,7 +167,8 @@ void WebRtcTransport::OnDatagram(std::span<uint8_t> datagram, const SocketAddres
   listener_.OnRtp(*this, *packet);
 }
 
-void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddress& from) {
+void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddress& from,
+                             int tcp_fd) {
   auto msg = ParseStun(datagram);
   if (!msg || msg->type != kStunBindingRequest) {
     WorkerStats::Bump(
@@ -169,20 +183,22 @@ void WebRtcTransport::OnStun(std::span<const uint8_t> datagram, const SocketAddr
     WorkerStats::Bump(host_.stats().dropped_unauthenticated);
     size_t n = BuildBindingError(*msg, 401, "Unauthorized", response);
     if (n > 0) {
-      host_.SendTo(from, std::span<const uint8_t>(response, n));
+      SendOn(Tuple{from, tcp_fd, tcp_fd >= 0}, std::span<const uint8_t>(response, n));
     }
     return;
   }
   last_consent_ = Clock::now();
-  Tuple* tuple = FindTuple(from);
+  Tuple* tuple = FindTuple(from, tcp_fd);
   if (tuple == nullptr) {
     if (tuples_.size() >= kMaxTuples) {
       WorkerStats::Bump(host_.stats().dropped_unauthenticated);
       return;
     }
-    tuples_.push_back(Tuple{from, -1});
+    tuples_.push_back(Tuple{from, tcp_fd, tcp_fd >= 0});
     tuple = &tuples_.back();
-    host_.RouteTuple(from, this);
+    if (tcp_fd < 0) {
+      host_.RouteTuple(from, this);
+    }
   }
   size_t index = static_cast<size_t>(tuple - tuples_.data());
   // ICE-lite: the browser (controlling) nominates with USE-CANDIDATE (RFC 8445 §8.1.1); until it
@@ -225,7 +241,9 @@ void WebRtcTransport::SendOn(const Tuple& tuple, std::span<const uint8_t> datagr
   WorkerStats::Bump(host_.stats().datagrams_out);
   WorkerStats::Bump(host_.stats().bytes_out, datagram.size());
   // Same local port either way; the connected socket saves the kernel a route lookup.
-  if (tuple.fd >= 0) {
+  if (tuple.tcp) {
+    host_.SendTcp(tuple.fd, datagram);
+  } else if (tuple.fd >= 0) {
     host_.SendConnected(tuple.fd, datagram);
   } else {
     host_.SendTo(tuple.address, datagram);

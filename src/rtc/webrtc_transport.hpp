@@ -1,6 +1,8 @@
 #pragma once
 // One browser RTCPeerConnection's transport on Ruche's side: ICE-lite (answers STUN binding
 // requests, learns and nominates the peer's address), DTLS (Ruche as server), then SRTP/SRTCP.
+// A candidate pair is a UDP 5-tuple or an ICE-TCP connection (RFC 6544, Ruche passive); the
+// layers above cannot tell them apart.
 // Lives on one worker thread; every method runs there.
 #include <chrono>
 #include <cstdint>
@@ -26,8 +28,11 @@ class TransportHost {
   // Opens a socket on the media port connected to `peer`, so the kernel delivers that peer's
   // datagrams to this worker directly. Returns the socket or -1.
   virtual int OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owner) = 0;
+  // Closes a connected UDP socket, or an ICE-TCP connection the transport was given.
   virtual void CloseConnectedSocket(int fd) = 0;
   virtual void SendConnected(int fd, std::span<const uint8_t> datagram) = 0;
+  // Sends one packet on an ICE-TCP connection (RFC 4571 framing added by the host).
+  virtual void SendTcp(int fd, std::span<const uint8_t> packet) = 0;
   // Sends through the worker's unconnected socket on the media port.
   virtual void SendTo(const SocketAddress& peer, std::span<const uint8_t> datagram) = 0;
   // Datagrams from `peer` arriving on an unconnected socket go to `owner` from now on.
@@ -71,8 +76,11 @@ class WebRtcTransport {
   void SetRemote(std::string ufrag, std::string fingerprint);
   const std::string& remote_ufrag() const { return remote_ufrag_; }
 
-  // One datagram from `from` (received on a connected or the unconnected socket).
-  void OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from);
+  // One datagram from `from` (received on a connected or the unconnected socket), or one packet
+  // from ICE-TCP connection `tcp_fd` (-1 for UDP).
+  void OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from, int tcp_fd = -1);
+  // The peer closed ICE-TCP connection `fd` (or it failed): that candidate pair is gone.
+  void OnTcpClosed(int fd);
   // Called every few tens of ms: DTLS retransmissions, consent expiry.
   void OnTimer(Clock::time_point now);
 
@@ -86,10 +94,11 @@ class WebRtcTransport {
  private:
   struct Tuple {
     SocketAddress address;
-    int fd = -1;  // connected socket, or -1
+    int fd = -1;  // connected UDP socket or ICE-TCP connection, or -1
+    bool tcp = false;
   };
-  void OnStun(std::span<const uint8_t> datagram, const SocketAddress& from);
-  Tuple* FindTuple(const SocketAddress& from);
+  void OnStun(std::span<const uint8_t> datagram, const SocketAddress& from, int tcp_fd);
+  Tuple* FindTuple(const SocketAddress& from, int tcp_fd);
   void SendDatagram(std::span<const uint8_t> datagram);
   void SendOn(const Tuple& tuple, std::span<const uint8_t> datagram);
   void Close(const std::string& reason);

@@ -1,7 +1,10 @@
 #include "rtc/worker.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +38,29 @@ int OpenMediaSocket(const SocketAddress& bind) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
   if (::bind(fd, bind.get(), bind.length) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The ICE-TCP listening socket on the media port number; -1 (logged) when it cannot be bound:
+// UDP still works, only the TCP fallback is missing.
+int OpenTcpListener(SocketAddress bind, uint16_t port) {
+  if (bind.storage.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&bind.storage)->sin_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&bind.storage)->sin6_port = htons(port);
+  }
+  int fd = ::socket(bind.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (::bind(fd, bind.get(), bind.length) != 0 || ::listen(fd, 128) != 0) {
+    RUCHE_LOG_WARN("rtc: no ICE-TCP on {}: {}", bind.ToString(), std::strerror(errno));
     ::close(fd);
     return -1;
   }
@@ -101,6 +127,12 @@ Result<std::unique_ptr<Worker>> Worker::Create(WorkerConfig config) {
   if (w->epoll_fd_ < 0 || w->wake_fd_ < 0 || !w->Watch(w->wake_fd_) || !w->Watch(w->listen_fd_)) {
     return Error::Internal(std::string("rtc worker set-up: ") + std::strerror(errno));
   }
+  if (w->config_.tcp) {
+    w->tcp_listen_fd_ = OpenTcpListener(w->config_.bind, w->port_);
+    if (w->tcp_listen_fd_ >= 0 && !w->Watch(w->tcp_listen_fd_)) {
+      return Error::Internal(std::string("rtc worker set-up: ") + std::strerror(errno));
+    }
+  }
   return w;
 }
 
@@ -110,7 +142,10 @@ Worker::~Worker() {
   for (auto& [fd, s] : connected_) {
     ::close(fd);
   }
-  for (int fd : {listen_fd_, epoll_fd_, wake_fd_}) {
+  for (auto& [fd, conn] : tcp_) {
+    ::close(fd);
+  }
+  for (int fd : {listen_fd_, tcp_listen_fd_, epoll_fd_, wake_fd_}) {
     if (fd >= 0) {
       ::close(fd);
     }
@@ -176,6 +211,10 @@ void Worker::Run() {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) {
         DrainTasks();
+      } else if (fd == tcp_listen_fd_) {
+        OnTcpAccept();
+      } else if (tcp_.contains(fd)) {
+        OnTcpEvent(fd, events[i].events);
       } else {
         OnReadable(fd);
         // What this socket's datagrams made the worker send goes now, not after every other
@@ -270,6 +309,221 @@ void Worker::OnTimer() {
   for (auto& [id, room] : rooms_) {
     room->OnTimer(now);
   }
+  if (now >= next_tcp_sweep_) {
+    next_tcp_sweep_ = now + std::chrono::seconds(1);
+    std::vector<int> idle;
+    for (auto& [fd, conn] : tcp_) {
+      if (conn->owner == nullptr && now - conn->accepted > kTcpLoginTimeout) {
+        idle.push_back(fd);
+      }
+    }
+    for (int fd : idle) {
+      WorkerStats::Bump(stats_.dropped_unauthenticated);
+      CloseTcp(fd, false);
+    }
+  }
+}
+
+// ---- ICE-TCP ----
+
+void Worker::OnTcpAccept() {
+  for (int i = 0; i < kMaxReadsPerWake; ++i) {
+    SocketAddress peer;
+    peer.length = sizeof(peer.storage);
+    int fd = ::accept4(tcp_listen_fd_, peer.get(), &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      return;  // EAGAIN, or a connection reset before it was accepted
+    }
+    // The same rationing as unvouched UDP sources: a connection costs a token.
+    if (tcp_.size() >= kMaxTcpConnections || !TakeSourceToken(peer)) {
+      WorkerStats::Bump(stats_.dropped_rate_limited);
+      ::close(fd);
+      continue;
+    }
+    if (!AddTcp(fd, peer, {})) {
+      ::close(fd);
+    }
+  }
+}
+
+bool Worker::AddTcp(int fd, const SocketAddress& peer, std::span<const uint8_t> unread) {
+  int one = 1;
+  // Media is latency-bound: no Nagle delay on small packets (RTCP, audio).
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  auto conn = std::make_unique<TcpConnection>();
+  conn->peer = peer;
+  conn->accepted = Clock::now();
+  auto space = conn->reader.WritableSpace();
+  if (unread.size() > space.size() || !Watch(fd)) {
+    return false;
+  }
+  std::copy(unread.begin(), unread.end(), space.begin());
+  conn->reader.Commit(unread.size());
+  TcpConnection& c = *conn;
+  tcp_[fd] = std::move(conn);
+  if (!unread.empty() && !HandleTcpPackets(fd, c)) {
+    CloseTcp(fd, true);
+  }
+  return true;
+}
+
+void Worker::AdoptTcpConnection(int fd, SocketAddress peer, std::vector<uint8_t> unread) {
+  if (!AddTcp(fd, peer, unread)) {
+    ::close(fd);
+  }
+}
+
+void Worker::OnTcpEvent(int fd, uint32_t events) {
+  TcpConnection* conn = tcp_.at(fd).get();
+  if ((events & EPOLLOUT) != 0) {
+    FlushTcp(fd, *conn);
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) {
+    return;
+  }
+  for (int i = 0; i < kMaxReadsPerWake; ++i) {
+    auto space = conn->reader.WritableSpace();
+    ssize_t n = ::recv(fd, space.data(), space.size(), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      CloseTcp(fd, true);  // the peer closed, or the connection failed
+      return;
+    }
+    if (n < 0) {
+      return;
+    }
+    conn->reader.Commit(static_cast<size_t>(n));
+    if (!HandleTcpPackets(fd, *conn)) {
+      CloseTcp(fd, true);
+      return;
+    }
+    if (!tcp_.contains(fd)) {
+      return;  // handed to another worker
+    }
+  }
+}
+
+bool Worker::HandleTcpPackets(int fd, TcpConnection& conn) {
+  std::span<uint8_t> packet;
+  for (;;) {
+    TcpFrameReader::Status status = conn.reader.Next(packet);
+    if (status == TcpFrameReader::Status::kNeedMore) {
+      return true;
+    }
+    if (status == TcpFrameReader::Status::kError) {
+      WorkerStats::Bump(stats_.dropped_malformed);
+      return false;
+    }
+    if (conn.owner != nullptr) {
+      conn.owner->OnDatagram(packet, conn.peer, fd);
+      continue;
+    }
+    // The first packet must be a connectivity check naming one of Ruche's transports.
+    auto msg = LooksLikeStun(packet) ? ParseStun(packet) : std::nullopt;
+    std::string ufrag = msg ? std::string(LocalUfragOf(msg->username)) : std::string();
+    if (auto it = ufrags_.find(ufrag); it != ufrags_.end()) {
+      conn.owner = it->second;
+      conn.owner->OnDatagram(packet, conn.peer, fd);
+      continue;
+    }
+    Worker* owner = msg ? config_.demux->ByUfrag(ufrag) : nullptr;
+    if (owner == nullptr || owner == this) {
+      WorkerStats::Bump(stats_.dropped_unauthenticated);
+      return false;
+    }
+    // Accepted here, owned there: the socket and what it sent so far move to the owner.
+    std::vector<uint8_t> unread(packet.size() + 2 + conn.reader.Unread().size());
+    PutTcpFrameLength(unread.data(), packet.size());
+    std::copy(packet.begin(), packet.end(), unread.begin() + 2);
+    std::copy(conn.reader.Unread().begin(), conn.reader.Unread().end(),
+              unread.begin() + 2 + static_cast<std::ptrdiff_t>(packet.size()));
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    SocketAddress peer = conn.peer;
+    tcp_.erase(fd);
+    owner->Post([owner, fd, peer, unread = std::move(unread)]() mutable {
+      owner->AdoptTcpConnection(fd, peer, std::move(unread));
+    });
+    return true;
+  }
+}
+
+void Worker::SendTcp(int fd, std::span<const uint8_t> packet) {
+  auto it = tcp_.find(fd);
+  if (it == tcp_.end() || packet.size() > 0xFFFF) {
+    return;
+  }
+  TcpConnection& conn = *it->second;
+  uint8_t prefix[2];
+  PutTcpFrameLength(prefix, packet.size());
+  size_t total = 2 + packet.size();
+  size_t sent = 0;
+  if (conn.unsent_begin == conn.unsent.size()) {
+    iovec iov[2] = {{prefix, 2}, {const_cast<uint8_t*>(packet.data()), packet.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(total)) {
+      return;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return;  // the read side sees the failure and closes
+    }
+    sent = n > 0 ? static_cast<size_t>(n) : 0;
+  } else if (conn.unsent.size() - conn.unsent_begin + total > kMaxTcpUnsent) {
+    WorkerStats::Bump(stats_.dropped_tcp_congested);
+    return;  // whole packets only, so the stream stays framed
+  }
+  // Keep the rest; the vector's capacity is reused, so a steady backlog does not allocate.
+  if (conn.unsent_begin == conn.unsent.size()) {
+    conn.unsent.clear();
+    conn.unsent_begin = 0;
+  }
+  if (sent < 2) {
+    conn.unsent.insert(conn.unsent.end(), prefix + sent, prefix + 2);
+    conn.unsent.insert(conn.unsent.end(), packet.begin(), packet.end());
+  } else {
+    conn.unsent.insert(conn.unsent.end(), packet.begin() + static_cast<std::ptrdiff_t>(sent - 2),
+                       packet.end());
+  }
+  if (!conn.want_write) {
+    conn.want_write = true;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+}
+
+void Worker::FlushTcp(int fd, TcpConnection& conn) {
+  while (conn.unsent_begin < conn.unsent.size()) {
+    ssize_t n = ::send(fd, conn.unsent.data() + conn.unsent_begin,
+                       conn.unsent.size() - conn.unsent_begin, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n <= 0) {
+      return;  // EAGAIN: wait for the next EPOLLOUT; an error shows on the read side
+    }
+    conn.unsent_begin += static_cast<size_t>(n);
+  }
+  conn.unsent.clear();
+  conn.unsent_begin = 0;
+  conn.want_write = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void Worker::CloseTcp(int fd, bool tell_owner) {
+  auto it = tcp_.find(fd);
+  if (it == tcp_.end()) {
+    return;
+  }
+  WebRtcTransport* owner = it->second->owner;
+  tcp_.erase(it);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+  if (tell_owner && owner != nullptr) {
+    owner->OnTcpClosed(fd);
+  }
 }
 
 Room& Worker::RoomFor(const std::string& room_id, RoomEvents events) {
@@ -308,18 +562,8 @@ bool Worker::TakeSourceToken(const SocketAddress& from) {
   if (source_buckets_.size() >= kMaxSourceBuckets && !source_buckets_.contains(key)) {
     source_buckets_.clear();  // bounded memory; a rare reset only forgives for a moment
   }
-  auto [it, fresh] = source_buckets_.try_emplace(key, SourceBucket{kSourceBurst, now});
-  SourceBucket& b = it->second;
-  if (!fresh) {
-    double elapsed = std::chrono::duration<double>(now - b.updated).count();
-    b.tokens = std::min(kSourceBurst, b.tokens + elapsed * kSourcePerSecond);
-    b.updated = now;
-  }
-  if (b.tokens < 1) {
-    return false;
-  }
-  b.tokens -= 1;
-  return true;
+  auto [it, fresh] = source_buckets_.try_emplace(key, kSourceBurst, now);
+  return it->second.Take(1, kSourcePerSecond, kSourceBurst, now);
 }
 
 bool Worker::DropForTest() {
@@ -362,6 +606,10 @@ int Worker::OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owne
 }
 
 void Worker::CloseConnectedSocket(int fd) {
+  if (tcp_.contains(fd)) {
+    CloseTcp(fd, false);  // its transport is the one asking
+    return;
+  }
   if (connected_.erase(fd) > 0) {
     send_batch_.Flush();  // what was queued for it still goes; nothing refers to fd after
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -397,6 +645,17 @@ void Worker::ForgetTransport(WebRtcTransport* transport) {
   }
   ufrags_.erase(transport->local_ufrag());
   config_.demux->Forget(transport->local_ufrag(), gone);
+  // ICE-TCP connections that named this transport but never passed its check: not its tuples,
+  // so not closed by it, yet they point at it.
+  std::vector<int> orphans;
+  for (auto& [fd, conn] : tcp_) {
+    if (conn->owner == transport) {
+      orphans.push_back(fd);
+    }
+  }
+  for (int fd : orphans) {
+    CloseTcp(fd, false);
+  }
 }
 
 }  // namespace ruche::rtc

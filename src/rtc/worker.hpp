@@ -10,6 +10,12 @@
 // a browser address is nominated, its owner opens a socket *connected* to that address on the
 // same port: Linux then delivers that 5-tuple's datagrams straight to the owner's socket, so
 // the media path never crosses threads and takes no lock.
+//
+// ICE-TCP (RFC 6544), for networks that block UDP: every worker also listens on the same port
+// number over TCP (SO_REUSEPORT) as a passive candidate. A new connection's first packet must be
+// a STUN check; its ufrag names the transport, and a connection accepted by another worker is
+// handed to the owner whole (socket and unread bytes). From then on it is one more candidate
+// pair of that transport.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -22,6 +28,8 @@
 #include "rtc/room.hpp"
 #include "rtc/send_batch.hpp"
 #include "rtc/socket_address.hpp"
+#include "rtc/tcp_framing.hpp"
+#include "rtc/token_bucket.hpp"
 
 namespace ruche::rtc {
 
@@ -51,6 +59,7 @@ struct WorkerConfig {
   double test_loss_percent = 0;
   uint64_t max_incoming_bitrate = 3'000'000;
   bool gso = true;
+  bool tcp = true;  // listen for ICE-TCP on the media port number too
 };
 
 class Worker final : public WorkerContext {
@@ -73,17 +82,23 @@ class Worker final : public WorkerContext {
   const WorkerStats& stats() const { return stats_; }
   // A datagram another worker received for one of this worker's transports.
   void OnForeignDatagram(std::vector<uint8_t> datagram, SocketAddress from);
+  // An ICE-TCP connection another worker accepted for one of this worker's transports, with
+  // what was read from it and not yet handled.
+  void AdoptTcpConnection(int fd, SocketAddress peer, std::vector<uint8_t> unread);
 
   // WorkerContext
   std::shared_ptr<DtlsContext> dtls_context() override { return config_.dtls_context; }
   const std::string& announced_ip() override { return config_.announced_ip; }
   uint16_t udp_port() override { return port_; }
+  // 0 when ICE-TCP is off or its port could not be bound.
+  uint16_t tcp_port() override { return tcp_listen_fd_ >= 0 ? port_ : 0; }
   uint8_t* scratch() override { return send_scratch_.get(); }
   uint64_t max_incoming_bitrate() override { return config_.max_incoming_bitrate; }
   void RegisterUfrag(const std::string& ufrag, WebRtcTransport* transport) override;
   int OpenConnectedSocket(const SocketAddress& peer, WebRtcTransport* owner) override;
   void CloseConnectedSocket(int fd) override;
   void SendConnected(int fd, std::span<const uint8_t> datagram) override;
+  void SendTcp(int fd, std::span<const uint8_t> packet) override;
   void SendTo(const SocketAddress& peer, std::span<const uint8_t> datagram) override;
   void RouteTuple(const SocketAddress& peer, WebRtcTransport* owner) override;
   void ForgetTransport(WebRtcTransport* transport) override;
@@ -108,9 +123,34 @@ class Worker final : public WorkerContext {
   void OnReadable(int fd);
   bool Watch(int fd);
 
+  // ICE-TCP connections: read side reassembles RFC 4571 packets; the write side keeps what the
+  // kernel would not take yet (whole packets only, bounded: beyond it packets are dropped, as a
+  // congested UDP path would drop them).
+  struct TcpConnection {
+    SocketAddress peer;
+    WebRtcTransport* owner = nullptr;  // null until a STUN check names its transport
+    std::chrono::steady_clock::time_point accepted;
+    TcpFrameReader reader;
+    std::vector<uint8_t> unsent;
+    size_t unsent_begin = 0;
+    bool want_write = false;
+  };
+  static constexpr size_t kMaxTcpConnections = 10'000;
+  static constexpr size_t kMaxTcpUnsent = 512 * 1024;
+  // How long a connection may stay without a valid STUN check.
+  static constexpr std::chrono::seconds kTcpLoginTimeout{10};
+  void OnTcpAccept();
+  void OnTcpEvent(int fd, uint32_t events);
+  // Handles the buffered packets of `fd`; false when the connection must close.
+  bool HandleTcpPackets(int fd, TcpConnection& conn);
+  void FlushTcp(int fd, TcpConnection& conn);
+  void CloseTcp(int fd, bool tell_owner);
+  bool AddTcp(int fd, const SocketAddress& peer, std::span<const uint8_t> unread);
+
   WorkerConfig config_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
+  int tcp_listen_fd_ = -1;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: Post() wakes the loop
   std::atomic<bool> running_{false};
@@ -118,16 +158,14 @@ class Worker final : public WorkerContext {
   std::mutex tasks_mu_;
   std::vector<std::function<void()>> tasks_;  // GUARDED_BY(tasks_mu_)
   std::unordered_map<int, ConnectedSocket> connected_;
+  std::unordered_map<int, std::unique_ptr<TcpConnection>> tcp_;
+  std::chrono::steady_clock::time_point next_tcp_sweep_{};
   // Per-source budget before a connectivity check passed: enough for the checks of every
   // browser behind one office NAT joining at once (they retry), not for a flood.
   static constexpr double kSourcePerSecond = 200;
   static constexpr double kSourceBurst = 400;
   static constexpr size_t kMaxSourceBuckets = 10'000;
-  struct SourceBucket {
-    double tokens;
-    std::chrono::steady_clock::time_point updated;
-  };
-  std::unordered_map<std::string, SourceBucket> source_buckets_;
+  std::unordered_map<std::string, TokenBucket> source_buckets_;
   std::unique_ptr<uint8_t[]> send_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   std::unique_ptr<uint8_t[]> recv_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   SendBatch send_batch_;  // what this wake-up sends on connected sockets

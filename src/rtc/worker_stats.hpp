@@ -26,6 +26,7 @@ class WorkerStats {
     out.rtp_forwarded += get(rtp_forwarded);
     out.nacks_received += get(nacks_received);
     out.retransmissions_sent += get(retransmissions_sent);
+    out.rtx_received += get(rtx_received);
     out.nacks_sent += get(nacks_sent);
     out.keyframe_requests_sent += get(keyframe_requests_sent);
     out.dropped_unauthenticated += get(dropped_unauthenticated);
@@ -33,6 +34,8 @@ class WorkerStats {
     out.dropped_malformed += get(dropped_malformed);
     out.dropped_test_loss += get(dropped_test_loss);
     out.dropped_rate_limited += get(dropped_rate_limited);
+    out.dropped_tcp_congested += get(dropped_tcp_congested);
+    out.dropped_over_bitrate += get(dropped_over_bitrate);
   }
 
   Counter rooms{0};  // current
@@ -44,6 +47,7 @@ class WorkerStats {
   Counter rtp_forwarded{0};
   Counter nacks_received{0};
   Counter retransmissions_sent{0};
+  Counter rtx_received{0};
   Counter nacks_sent{0};
   Counter keyframe_requests_sent{0};
   Counter dropped_unauthenticated{0};
@@ -51,6 +55,8 @@ class WorkerStats {
   Counter dropped_malformed{0};
   Counter dropped_test_loss{0};
   Counter dropped_rate_limited{0};
+  Counter dropped_tcp_congested{0};
+  Counter dropped_over_bitrate{0};
 };
 
 }  // namespace ruche::rtc
