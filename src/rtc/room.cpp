@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/log.hpp"
+#include "rtc/byte_order.hpp"
 #include "rtc/rtcp_packet.hpp"
 #include "rtc/rtp_packet.hpp"
 
@@ -216,6 +217,15 @@ Result<PublishResult> Peer::Publish(const std::string& offer_sdp) {
     }
   }
   producers_ = std::move(kept);
+  // BUNDLE gives one id per extension across sections (RFC 8843 §7.2.2): the first will do.
+  transport_cc_ext_id_ = 0;
+  for (const auto& a : accepted) {
+    for (const auto& e : a.extensions) {
+      if (e.uri == kExtTransportCc && transport_cc_ext_id_ == 0) {
+        transport_cc_ext_id_ = e.id;
+      }
+    }
+  }
   result.answer_sdp = BuildPublishAnswer(*offer, accepted, LocalOf(*send_transport_));
   return result;
 }
@@ -420,6 +430,14 @@ std::pair<Producer*, int> Peer::ProducerForPacket(const RtpPacket& packet) {
 void Peer::OnRtp(WebRtcTransport& transport, RtpPacket& packet) {
   if (&transport != send_transport_.get()) {
     return;  // subscribers do not send media on their receive connection
+  }
+  if (transport_cc_ext_id_ != 0) {
+    // Every packet counts, probes and retransmissions included: the browser's controller
+    // accounts for all it sent.
+    std::span<const uint8_t> seq = packet.Extension(transport_cc_ext_id_);
+    if (seq.size() == 2) {
+      transport_cc_.OnPacket(Get16(seq.data()), Clock::now());
+    }
   }
   auto [p, layer_index] = ProducerForPacket(packet);
   if (p == nullptr) {
@@ -827,6 +845,31 @@ void Peer::OnTimer(Clock::time_point now) {
     }
   }
   SendReceiverReports(now);
+  SendTransportCcFeedback(now);
+}
+
+void Peer::SendTransportCcFeedback(Clock::time_point now) {
+  // Every 100 ms, as browsers do as receivers: often enough for the sender to see a queue
+  // grow within a few round trips.
+  if (now < next_transport_cc_ || send_transport_ == nullptr || !send_transport_->connected()) {
+    return;
+  }
+  next_transport_cc_ = now + std::chrono::milliseconds(100);
+  uint32_t media_ssrc = 0;
+  if (!producers_.empty()) {
+    media_ssrc = producers_.front()->layers.front().ssrc;
+  }
+  // Two packets at most per turn (1,000 packets in 100 ms is 100 Mbit/s of video).
+  for (int i = 0; i < 2 && transport_cc_.HasPending(); ++i) {
+    uint8_t* buf = room_.worker().scratch();
+    size_t n = transport_cc_.BuildFeedback(kSfuRtcpSsrc, media_ssrc,
+                                           std::span<uint8_t>(buf, kMaxRtpPacket));
+    if (n == 0) {
+      return;
+    }
+    send_transport_->SendRtcp(buf, n);
+    WorkerStats::Bump(room_.worker().stats().transport_cc_feedback_sent);
+  }
 }
 
 // ---- Room ----

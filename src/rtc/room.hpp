@@ -16,6 +16,7 @@
 #include "rtc/sdp.hpp"
 #include "rtc/sfu.hpp"
 #include "rtc/token_bucket.hpp"
+#include "rtc/transport_cc.hpp"
 #include "rtc/webrtc_transport.hpp"
 
 namespace ruche::rtc {
@@ -182,6 +183,7 @@ class Peer final : public TransportListener {
   // type, sequence number, timestamp); nullopt when it cannot be sent.
   std::optional<RtpPacket> RewriteForConsumer(Consumer& consumer, std::span<const uint8_t> packet);
   void SendReceiverReports(std::chrono::steady_clock::time_point now);
+  void SendTransportCcFeedback(std::chrono::steady_clock::time_point now);
   void OnSubscriberRtcp(std::span<const uint8_t> compound);
   void OnPublisherRtcp(std::span<const uint8_t> compound);
   void SendSenderReport(Consumer& consumer, SenderInfo info);
@@ -200,6 +202,11 @@ class Peer final : public TransportListener {
   uint64_t offer_version_ = 1;
   bool closed_reported_ = false;
   std::chrono::steady_clock::time_point next_receiver_report_{};
+  // Transport-wide congestion control toward the publisher: the extension's id in its packets
+  // (0: not negotiated), their arrivals, and when feedback is next due.
+  uint8_t transport_cc_ext_id_ = 0;
+  TransportCcRecorder transport_cc_;
+  std::chrono::steady_clock::time_point next_transport_cc_{};
 };
 
 class Room {

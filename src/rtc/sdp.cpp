@@ -360,12 +360,14 @@ std::string SessionHeader(uint64_t version, std::string_view bundle) {
 }
 
 // The feedback Ruche honours from a publisher's point of view: NACK and PLI/FIR (Ruche sends
-// them), REMB (Ruche states the bitrate it accepts, so simulcast's upper layers get sent).
+// them), REMB (Ruche states the bitrate it accepts, so simulcast's upper layers get sent),
+// transport-cc (Ruche reports every packet's arrival, so the browser's congestion controller
+// sees queues building on the way, not only losses).
 std::vector<std::string> SupportedFeedback(MediaKind kind) {
   if (kind == MediaKind::kAudio) {
-    return {};
+    return {"transport-cc"};
   }
-  return {"nack", "nack pli", "ccm fir", "goog-remb"};
+  return {"nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"};
 }
 
 }  // namespace
@@ -533,7 +535,8 @@ std::vector<AcceptedMedia> ChoosePublishedMedia(const SessionDescription& offer)
       return std::find(supported.begin(), supported.end(), fb) == supported.end();
     });
     for (const auto& e : m.extensions) {
-      bool wanted = e.uri == kExtMid || (m.kind == MediaKind::kAudio && e.uri == kExtAudioLevel) ||
+      bool wanted = e.uri == kExtMid || e.uri == kExtTransportCc ||
+                    (m.kind == MediaKind::kAudio && e.uri == kExtAudioLevel) ||
                     (m.kind == MediaKind::kVideo && (e.uri == kExtRid || e.uri == kExtRepairedRid));
       if (wanted) {
         a.extensions.push_back(e);

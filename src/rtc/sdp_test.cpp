@@ -103,10 +103,12 @@ TEST(Sdp, ChoosesOpusAndVp8AndAnswersRecvOnly) {
   ASSERT_EQ(accepted.size(), 2u);
   EXPECT_EQ(accepted[0].codec.name, "opus");
   EXPECT_EQ(accepted[1].codec.name, "VP8");
-  // Only the feedback Ruche honours survives: no transport-cc.
-  EXPECT_EQ(accepted[1].codec.feedback,
-            (std::vector<std::string>{"goog-remb", "ccm fir", "nack", "nack pli"}));
-  ASSERT_EQ(accepted[0].extensions.size(), 2u);  // audio level + mid, not transport-cc
+  // Only the feedback Ruche honours survives, transport-cc included (Ruche reports arrivals).
+  EXPECT_EQ(accepted[1].codec.feedback, (std::vector<std::string>{"goog-remb", "transport-cc",
+                                                                  "ccm fir", "nack", "nack pli"}));
+  EXPECT_EQ(accepted[0].codec.feedback, std::vector<std::string>{"transport-cc"});
+  ASSERT_EQ(accepted[0].extensions.size(), 3u);  // audio level, mid, transport-wide sequence
+  EXPECT_EQ(accepted[0].extensions[1].uri, kExtTransportCc);
 
   std::string answer = BuildPublishAnswer(*offer, accepted, kLocal);
   auto parsed = ParseSdp(answer);

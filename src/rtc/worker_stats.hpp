@@ -27,6 +27,7 @@ class WorkerStats {
     out.nacks_received += get(nacks_received);
     out.retransmissions_sent += get(retransmissions_sent);
     out.rtx_received += get(rtx_received);
+    out.transport_cc_feedback_sent += get(transport_cc_feedback_sent);
     out.nacks_sent += get(nacks_sent);
     out.keyframe_requests_sent += get(keyframe_requests_sent);
     out.dropped_unauthenticated += get(dropped_unauthenticated);
@@ -48,6 +49,7 @@ class WorkerStats {
   Counter nacks_received{0};
   Counter retransmissions_sent{0};
   Counter rtx_received{0};
+  Counter transport_cc_feedback_sent{0};
   Counter nacks_sent{0};
   Counter keyframe_requests_sent{0};
   Counter dropped_unauthenticated{0};

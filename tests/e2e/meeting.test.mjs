@@ -237,6 +237,33 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
         assert.equal(typeof kinds[kind].lost, 'number', `${kind} loss is reported`);
       }
     }
+    // Ruche reports every packet's arrival (transport-wide feedback, every 100 ms), which
+    // drives each publisher's congestion controller: its estimate of what the path takes climbs
+    // above the browser's 300 kbit/s start. Feedback it could not read counts as total loss and
+    // holds the estimate at its floor.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const feedback = Number(metrics.match(/^ruche_rtc_transport_cc_feedback_total (\S+)$/m)?.[1]);
+    assert.ok(feedback > 0, `no transport-wide feedback was sent: ${feedback}`);
+    for (const { page, name } of guests) {
+      const available = () =>
+        page.evaluate(async () => {
+          const stats = await window.__rucheMeeting.sendPc.getStats();
+          let bitrate = 0;
+          stats.forEach((s) => {
+            if (s.type === 'transport' && s.selectedCandidatePairId) {
+              bitrate = stats.get(s.selectedCandidatePairId)?.availableOutgoingBitrate ?? 0;
+            }
+          });
+          return bitrate;
+        });
+      const deadline = Date.now() + kTimeoutMs;
+      let bitrate = await available();
+      while (bitrate <= 1_000_000) {
+        assert.ok(Date.now() < deadline, `${name}'s send estimate stays at ${bitrate} bit/s`);
+        await sleep(500);
+        bitrate = await available();
+      }
+    }
     const { page } = guests[0];
     // The tiles show video, not avatars.
     assert.equal(await page.locator('.tile--camera-off').count(), 0);
