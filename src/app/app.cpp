@@ -137,6 +137,13 @@ Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std
   options.max_incoming_bitrate = static_cast<uint64_t>(config.rtc_max_incoming_bitrate);
   options.gso = config.rtc_gso;
   options.tcp = config.rtc_tcp;
+  options.test_subscriber_bitrate = static_cast<uint64_t>(config.rtc_test_subscriber_kbps) * 1000;
+  if (options.test_subscriber_bitrate > 0) {
+    RUCHE_LOG_WARN(
+        "media: policing each subscriber to {} kbit/s on purpose "
+        "(rtc_test_subscriber_kbps)",
+        config.rtc_test_subscriber_kbps);
+  }
   if (options.test_loss_percent < 0 || options.test_loss_percent > 50) {
     return Error::BadRequest("rtc_test_loss_percent must be between 0 and 50");
   }
@@ -176,6 +183,12 @@ void AddSfuMetrics(net::Metrics& metrics, const rtc::Sfu& sfu) {
       {"ruche_rtc_transport_cc_feedback_total",
        "Transport-wide congestion control feedback packets sent to publishers.",
        &rtc::SfuCounters::transport_cc_feedback_sent},
+      {"ruche_rtc_layer_downgrades_total",
+       "Simulcast layers stepped down because a subscriber reported congestion.",
+       &rtc::SfuCounters::layer_downgrades},
+      {"ruche_rtc_layer_probes_total",
+       "Simulcast layers stepped back up to probe a subscriber's path.",
+       &rtc::SfuCounters::layer_probes},
       {"ruche_rtc_nacks_sent_total", "NACKs sent to publishers for gaps seen by the SFU.",
        &rtc::SfuCounters::nacks_sent},
       {"ruche_rtc_keyframe_requests_total", "PLIs sent to publishers (after throttling).",

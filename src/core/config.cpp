@@ -122,6 +122,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_STR("public_ip", public_ip),
       RUCHE_INT_RANGE("rtc_workers", rtc_workers, 0, 256),
       RUCHE_DBL("rtc_test_loss_percent", rtc_test_loss_percent),
+      RUCHE_INT_RANGE("rtc_test_subscriber_kbps", rtc_test_subscriber_kbps, 0, 1'000'000),
       RUCHE_INT_RANGE("rtc_max_incoming_bitrate", rtc_max_incoming_bitrate, 100'000, 100'000'000),
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
       RUCHE_BOOL("rtc_gso", rtc_gso),

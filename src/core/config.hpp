@@ -118,6 +118,8 @@ struct Config {
   int64_t rtc_workers = 0;  // SFU worker threads; 0 = one per core
   // Tests only: the share of media packets the SFU drops, to exercise NACK recovery.
   double rtc_test_loss_percent = 0;
+  // Tests only: each subscriber connection's media policed to this many kbit/s (0: none).
+  int64_t rtc_test_subscriber_kbps = 0;
   int64_t rtc_max_incoming_bitrate = 3'000'000;  // told to publishers (REMB), per video track
   // UDP GSO for media sent to subscribers (rtc/send_batch.hpp); off only to compare, or for a
   // network path that mishandles it (Ruche falls back by itself on EIO).

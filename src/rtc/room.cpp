@@ -694,6 +694,23 @@ void Peer::SendSenderReport(Consumer& consumer, SenderInfo info) {
 
 void Peer::OnSubscriberRtcp(std::span<const uint8_t> compound) {
   ForEachRtcpPacket(compound, [&](const RtcpPacketView& packet) {
+    if (IsReceiverReport(packet)) {
+      // Loss on the way to the subscriber (for the media streams, RTX repairs not counted):
+      // the signal that its path cannot take what it is sent.
+      uint8_t worst = 0;
+      bool any = false;
+      ForEachReportBlock(packet, [&](const ReportBlock& block) {
+        Consumer* c = ConsumerBySsrc(block.ssrc);
+        if (c != nullptr && c->kind == MediaKind::kVideo && c->negotiated) {
+          worst = std::max(worst, block.fraction_lost);
+          any = true;
+        }
+      });
+      if (any) {
+        OnSubscriberLoss(worst);
+      }
+      return;
+    }
     if (IsPictureLossIndication(packet) || IsFullIntraRequest(packet)) {
       Consumer* c = ConsumerBySsrc(MediaSsrcOf(packet));
       if (c != nullptr && c->producer != nullptr) {
@@ -762,20 +779,56 @@ void Peer::SetPreferredLayer(const std::string& producer_id, int layer) {
   UpdateTargetLayers(Clock::now());
 }
 
-void Peer::UpdateTargetLayers(Clock::time_point now) {
+int Peer::LayerCeiling(const Consumer& c, Clock::time_point now) const {
   // A layer counts as received if a packet came in the last 1.5 s (an encoder may pause the
   // upper layers when the publisher's bandwidth or CPU drops).
   constexpr auto kActive = std::chrono::milliseconds(1500);
+  const Producer* p = c.producer;
+  int layer = std::min<int>(c.preferred_layer, static_cast<int>(p->layers.size()) - 1);
+  while (layer > 0 && now - p->layers[static_cast<size_t>(layer)].last_packet > kActive) {
+    --layer;
+  }
+  return layer;
+}
+
+template <typename Fn>
+bool Peer::AdjustBandwidthCaps(Clock::time_point now, Fn fn) {
+  layer_slots_.clear();
+  slot_consumers_.clear();
+  for (auto& c : consumers_) {
+    if (c->producer != nullptr && c->producer->layers.size() >= 2 && c->negotiated) {
+      layer_slots_.push_back({.ceiling = LayerCeiling(*c, now), .cap = c->bandwidth_cap});
+      slot_consumers_.push_back(c.get());
+    }
+  }
+  bool changed = fn(std::span<LayerSlot>(layer_slots_));
+  for (size_t i = 0; i < slot_consumers_.size(); ++i) {
+    slot_consumers_[i]->bandwidth_cap = layer_slots_[i].cap;
+  }
+  return changed;
+}
+
+void Peer::OnSubscriberLoss(uint8_t fraction_lost) {
+  auto now = Clock::now();
+  if (AdjustBandwidthCaps(now, [&](std::span<LayerSlot> slots) {
+        return layer_budget_.OnLoss(fraction_lost, now, slots);
+      })) {
+    WorkerStats::Bump(room_.worker().stats().layer_downgrades);
+    UpdateTargetLayers(now);
+  }
+}
+
+void Peer::UpdateTargetLayers(Clock::time_point now) {
+  if (AdjustBandwidthCaps(
+          now, [&](std::span<LayerSlot> slots) { return layer_budget_.OnTick(now, slots); })) {
+    WorkerStats::Bump(room_.worker().stats().layer_probes);
+  }
   for (auto& c : consumers_) {
     Producer* p = c->producer;
     if (p == nullptr || p->layers.size() < 2 || !c->negotiated) {
       continue;
     }
-    int highest = std::min<int>(c->preferred_layer, static_cast<int>(p->layers.size()) - 1);
-    int target = highest;
-    while (target > 0 && now - p->layers[static_cast<size_t>(target)].last_packet > kActive) {
-      --target;
-    }
+    int target = std::min(LayerCeiling(*c, now), c->bandwidth_cap);
     c->target_layer = target;
     // Until the switch happens, keep asking (RequestKeyFrame throttles to one a second per
     // layer): a lost PLI, or an encoder that ignored one, must not strand the subscriber.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rtc/layer_budget.hpp"
 #include "rtc/reception_stats.hpp"
 #include "rtc/rtcp_packet.hpp"
 #include "rtc/sdp.hpp"
@@ -123,6 +124,8 @@ struct Consumer {
   // Simulcast: the subscriber's wish, the layer it should get (the highest layer at most the
   // wish that is being received), and the layer it gets (switched on a key frame).
   int preferred_layer = 2;
+  // What the subscriber's path has shown it can take (LayerBudget): starts at the top.
+  int bandwidth_cap = LayerBudget::kTopLayer;
   int target_layer = 0;
   int current_layer = -1;  // nothing forwarded yet
   bool out_started = false;
@@ -153,7 +156,8 @@ class Peer final : public TransportListener {
   void OnTimer(std::chrono::steady_clock::time_point now);
   void RequestKeyFrame(Producer& producer, int layer);
   void SetPreferredLayer(const std::string& producer_id, int layer);
-  // Moves consumers' target layers to what is being received (every 500 ms).
+  // Moves consumers' target layers to what is being received and what the subscriber's path
+  // takes (every 500 ms).
   void UpdateTargetLayers(std::chrono::steady_clock::time_point now);
 
   // TransportListener
@@ -188,6 +192,13 @@ class Peer final : public TransportListener {
   void OnPublisherRtcp(std::span<const uint8_t> compound);
   void SendSenderReport(Consumer& consumer, SenderInfo info);
   Consumer* ConsumerBySsrc(uint32_t ssrc);
+  // The highest layer `c` may get from what it wants and what the publisher sends now.
+  int LayerCeiling(const Consumer& c, std::chrono::steady_clock::time_point now) const;
+  // Runs `fn(std::span<LayerSlot>)` over the simulcast consumers and keeps the caps it sets.
+  template <typename Fn>
+  bool AdjustBandwidthCaps(std::chrono::steady_clock::time_point now, Fn fn);
+  // The worst loss a subscriber's receiver report gives for Ruche's videos.
+  void OnSubscriberLoss(uint8_t fraction_lost);
   void SendKeyFrameRequest(ProducerLayer& layer);
 
   Room& room_;
@@ -205,6 +216,10 @@ class Peer final : public TransportListener {
   // Transport-wide congestion control toward the publisher: the extension's id in its packets
   // (0: not negotiated), their arrivals, and when feedback is next due.
   uint8_t transport_cc_ext_id_ = 0;
+  // As a subscriber: the layers the receive path takes, and scratch for its slots.
+  LayerBudget layer_budget_;
+  std::vector<LayerSlot> layer_slots_;
+  std::vector<Consumer*> slot_consumers_;
   TransportCcRecorder transport_cc_;
   std::chrono::steady_clock::time_point next_transport_cc_{};
 };

@@ -104,8 +104,8 @@ TEST(Sdp, ChoosesOpusAndVp8AndAnswersRecvOnly) {
   EXPECT_EQ(accepted[0].codec.name, "opus");
   EXPECT_EQ(accepted[1].codec.name, "VP8");
   // Only the feedback Ruche honours survives, transport-cc included (Ruche reports arrivals).
-  EXPECT_EQ(accepted[1].codec.feedback, (std::vector<std::string>{"goog-remb", "transport-cc",
-                                                                  "ccm fir", "nack", "nack pli"}));
+  EXPECT_EQ(accepted[1].codec.feedback,
+            (std::vector<std::string>{"goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"}));
   EXPECT_EQ(accepted[0].codec.feedback, std::vector<std::string>{"transport-cc"});
   ASSERT_EQ(accepted[0].extensions.size(), 3u);  // audio level, mid, transport-wide sequence
   EXPECT_EQ(accepted[0].extensions[1].uri, kExtTransportCc);

@@ -80,9 +80,9 @@ Result<std::unique_ptr<Sfu>> Sfu::Start(const SfuOptions& options) {
     }
   }
   for (int i = 0; i < count; ++i) {
-    auto w =
-        Worker::Create(WorkerConfig{bind, announced, *dtls, &impl->demux, options.test_loss_percent,
-                                    options.max_incoming_bitrate, options.gso, options.tcp});
+    auto w = Worker::Create(WorkerConfig{
+        bind, announced, *dtls, &impl->demux, options.test_loss_percent,
+        options.max_incoming_bitrate, options.gso, options.tcp, options.test_subscriber_bitrate});
     if (!w) {
       return w.error();
     }

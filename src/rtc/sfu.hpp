@@ -27,6 +27,9 @@ struct SfuOptions {
   // Tests only: drop this share of media packets, both from publishers and to subscribers, to
   // exercise NACK recovery (rtc.test_loss_percent).
   double test_loss_percent = 0;
+  // Tests only: the bitrate each subscriber connection's media is policed to (0: none), as a
+  // narrow downlink would, to exercise layer choice by bandwidth (rtc_test_subscriber_kbps).
+  uint64_t test_subscriber_bitrate = 0;
   // The bitrate each publisher is told (REMB) it may send per video track, all simulcast layers
   // together.
   uint64_t max_incoming_bitrate = 3'000'000;
@@ -82,6 +85,8 @@ struct SfuCounters {
   uint64_t retransmissions_sent = 0;        // NACKed packets resent from the buffer
   uint64_t rtx_received = 0;                // publishers' RFC 4588 retransmissions, unwrapped
   uint64_t transport_cc_feedback_sent = 0;  // transport-wide feedback packets to publishers
+  uint64_t layer_downgrades = 0;            // simulcast steps down for a congested subscriber path
+  uint64_t layer_probes = 0;                // steps back up, as probes
   uint64_t nacks_sent = 0;                  // to publishers, for gaps Ruche saw
   uint64_t keyframe_requests_sent = 0;      // PLIs to publishers (after throttling)
   uint64_t dropped_unauthenticated = 0;     // from addresses/ufrags no STUN check vouched for

@@ -254,9 +254,23 @@ void WebRtcTransport::SendRtp(uint8_t* buf, size_t len) {
   if (srtp_out_ == nullptr || closed_) {
     return;
   }
-  if (srtp_out_->ProtectRtp(buf, len) && !host_.DropForTest()) {
+  if (srtp_out_->ProtectRtp(buf, len) && !host_.DropForTest() && !OverTestEgress(len)) {
     SendDatagram(std::span<const uint8_t>(buf, len));
   }
+}
+
+bool WebRtcTransport::OverTestEgress(size_t len) {
+  uint64_t bps = host_.test_egress_bitrate();
+  if (bps == 0) {
+    return false;
+  }
+  // A policer with a quarter second of burst, as a shaped access link drops.
+  double rate = static_cast<double>(bps) / 8;
+  if (test_egress_.Take(static_cast<double>(len), rate, rate / 4, Clock::now())) {
+    return false;
+  }
+  WorkerStats::Bump(host_.stats().dropped_test_loss);
+  return true;
 }
 
 void WebRtcTransport::SendRtcp(uint8_t* buf, size_t len) {

@@ -14,6 +14,7 @@
 #include "rtc/dtls_transport.hpp"
 #include "rtc/socket_address.hpp"
 #include "rtc/srtp_session.hpp"
+#include "rtc/token_bucket.hpp"
 #include "rtc/worker_stats.hpp"
 
 namespace ruche::rtc {
@@ -41,6 +42,9 @@ class TransportHost {
   virtual WorkerStats& stats() = 0;
   // Tests only (rtc_test_loss_percent): true for the share of media packets to lose.
   virtual bool DropForTest() = 0;
+  // Tests only (rtc_test_subscriber_kbps): what each transport's outgoing RTP is policed to,
+  // in bits per second; 0 for no limit.
+  virtual uint64_t test_egress_bitrate() = 0;
 };
 
 // What a transport tells its owner (the participant it belongs to).
@@ -103,6 +107,7 @@ class WebRtcTransport {
   void SendOn(const Tuple& tuple, std::span<const uint8_t> datagram);
   void Close(const std::string& reason);
   void StartSrtp();
+  bool OverTestEgress(size_t len);
 
   TransportHost& host_;
   TransportListener& listener_;
@@ -118,6 +123,7 @@ class WebRtcTransport {
   std::unique_ptr<SrtpSession> srtp_in_;
   std::unique_ptr<SrtpSession> srtp_out_;
   bool closed_ = false;
+  TokenBucket test_egress_;  // only with host_.test_egress_bitrate()
 };
 
 // A random ICE ufrag (`length` ice-chars, RFC 8839 §5.4).

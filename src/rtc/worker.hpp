@@ -60,6 +60,7 @@ struct WorkerConfig {
   uint64_t max_incoming_bitrate = 3'000'000;
   bool gso = true;
   bool tcp = true;  // listen for ICE-TCP on the media port number too
+  uint64_t test_subscriber_bitrate = 0;
 };
 
 class Worker final : public WorkerContext {
@@ -104,6 +105,7 @@ class Worker final : public WorkerContext {
   void ForgetTransport(WebRtcTransport* transport) override;
   WorkerStats& stats() override { return stats_; }
   bool DropForTest() override;
+  uint64_t test_egress_bitrate() override { return config_.test_subscriber_bitrate; }
 
   // The connected sockets: each belongs to one transport and one peer address.
   struct ConnectedSocket {

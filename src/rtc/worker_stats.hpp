@@ -28,6 +28,8 @@ class WorkerStats {
     out.retransmissions_sent += get(retransmissions_sent);
     out.rtx_received += get(rtx_received);
     out.transport_cc_feedback_sent += get(transport_cc_feedback_sent);
+    out.layer_downgrades += get(layer_downgrades);
+    out.layer_probes += get(layer_probes);
     out.nacks_sent += get(nacks_sent);
     out.keyframe_requests_sent += get(keyframe_requests_sent);
     out.dropped_unauthenticated += get(dropped_unauthenticated);
@@ -50,6 +52,8 @@ class WorkerStats {
   Counter retransmissions_sent{0};
   Counter rtx_received{0};
   Counter transport_cc_feedback_sent{0};
+  Counter layer_downgrades{0};
+  Counter layer_probes{0};
   Counter nacks_sent{0};
   Counter keyframe_requests_sent{0};
   Counter dropped_unauthenticated{0};

@@ -628,6 +628,44 @@ describe('ICE-TCP, when UDP cannot pass', { timeout: kTestTimeoutMs * 2 }, () =>
   });
 });
 
+/** The subscriber's inbound video: frame width and frames decoded. */
+const inboundVideo = (page) =>
+  page.evaluate(async () => {
+    let found = null;
+    (await window.__rucheMeeting.recvPc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') found = s;
+    });
+    return found && { width: found.frameWidth ?? 0, decoded: found.framesDecoded ?? 0 };
+  });
+
+/** Waits until the subscriber decodes frames `width` wide, still rising. */
+async function waitForWidth(page, width) {
+  const deadline = Date.now() + kTimeoutMs;
+  let last = null;
+  for (;;) {
+    const first = await inboundVideo(page);
+    await sleep(1_000);
+    const second = await inboundVideo(page);
+    last = { first, second };
+    if (first && second && second.width === width && second.decoded > first.decoded) return;
+    if (Date.now() > deadline) {
+      assert.fail(`no ${width}-wide frames within ${kTimeoutMs} ms: ${JSON.stringify(last)}`);
+    }
+  }
+}
+
+/** The publisher's encodings, as it sends them: rid, frame width, active. */
+const publishedLayers = (page) =>
+  page.evaluate(async () => {
+    const out = [];
+    (await window.__rucheMeeting.sendPc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        out.push({ rid: s.rid, width: s.frameWidth ?? 0, active: s.active });
+      }
+    });
+    return out;
+  });
+
 describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
   // The publisher sends three encodings (rids q, h, f); the SFU gives each subscriber one and
   // switches on a key frame when the subscriber asks for another (preferred_layer).
@@ -636,32 +674,6 @@ describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
   after(async () => {
     for (const { context } of pages) await context.close();
   });
-
-  /** The subscriber's inbound video: frame width and frames decoded. */
-  const inboundVideo = (page) =>
-    page.evaluate(async () => {
-      let found = null;
-      (await window.__rucheMeeting.recvPc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') found = s;
-      });
-      return found && { width: found.frameWidth ?? 0, decoded: found.framesDecoded ?? 0 };
-    });
-
-  /** Waits until the subscriber decodes frames `width` wide, still rising. */
-  async function waitForWidth(page, width) {
-    const deadline = Date.now() + kTimeoutMs;
-    let last = null;
-    for (;;) {
-      const first = await inboundVideo(page);
-      await sleep(1_000);
-      const second = await inboundVideo(page);
-      last = { first, second };
-      if (first && second && second.width === width && second.decoded > first.decoded) return;
-      if (Date.now() > deadline) {
-        assert.fail(`no ${width}-wide frames within ${kTimeoutMs} ms: ${JSON.stringify(last)}`);
-      }
-    }
-  }
 
   it('switches a subscriber from the high layer to the low one and back', kLong, async (t) => {
     const meeting = await createMeeting('Simulcast', true);
@@ -672,16 +684,7 @@ describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
     }
     const [pub, sub] = [pages[0].page, pages[1].page];
     await waitForMedia(sub, { videos: 1, audios: 1 });
-    // The publisher's encodings, as it sends them: the widths to expect.
-    const layers = await pub.evaluate(async () => {
-      const out = [];
-      (await window.__rucheMeeting.sendPc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video') {
-          out.push({ rid: s.rid, width: s.frameWidth ?? 0, active: s.active });
-        }
-      });
-      return out;
-    });
+    const layers = await publishedLayers(pub);
     const widths = layers.filter((l) => l.width > 0).map((l) => l.width).toSorted((a, b) => a - b);
     assert.ok(widths.length >= 2, `the publisher sends fewer than two layers: ${JSON.stringify(layers)}`);
     const [low, high] = [widths[0], widths.at(-1)];
@@ -714,5 +717,60 @@ describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
       assert.ok(Date.now() < deadline, 'no sender report reached the subscriber');
       await sleep(500);
     }
+  });
+});
+
+describe('simulcast by bandwidth', { timeout: kTestTimeoutMs * 2 }, () => {
+  // A subscriber whose downlink is narrow (the SFU polices each subscriber connection to
+  // 150 kbit/s: rtc_test_subscriber_kbps) reports the loss in its receiver reports; Ruche steps
+  // its video down to the layer the path takes, whatever layer it asked for, and keeps it
+  // playing. (The synthetic camera's layers run at about 80 and 130 kbit/s, audio near 40.)
+  let mainServer;
+  let mainToken;
+  const pages = [];
+
+  before(async () => {
+    mainServer = server;
+    mainToken = accessToken;
+    server = await startServer({
+      users: { [kUser]: kPassword },
+      settings: { ...kRelaxedLimits, rtc_test_subscriber_kbps: 150 },
+    });
+    accessToken = await logIn();
+  });
+
+  after(async () => {
+    for (const { context } of pages) await context.close();
+    await server?.stop();
+    server = mainServer;
+    accessToken = mainToken;
+  });
+
+  it('moves a subscriber on a narrow path to the lowest layer, and video keeps coming', kLong, async (t) => {
+    const meeting = await createMeeting('Narrow downlink', true);
+    for (const name of ['Pub', 'Sub']) {
+      const p = await openPage();
+      pages.push(p);
+      await p.page.goto(`${meeting.link}&name=${name}&autojoin=1`);
+    }
+    const [pub, sub] = [pages[0].page, pages[1].page];
+    await waitForTiles(sub, ['Pub', 'Sub']);
+    // The publisher sends at least two layers; the subscriber wants the top one (the default).
+    let widths = [];
+    const deadline = Date.now() + kTimeoutMs;
+    while (widths.length < 2) {
+      assert.ok(Date.now() < deadline, 'the publisher never sent two layers');
+      await sleep(500);
+      widths = (await publishedLayers(pub)).filter((l) => l.width > 0).map((l) => l.width);
+    }
+    const lowest = Math.min(...widths);
+    await waitForWidth(sub, lowest);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    t.diagnostic(`layers ${JSON.stringify(widths)}; ` +
+      `downgrades ${metric('ruche_rtc_layer_downgrades_total')}, ` +
+      `probes ${metric('ruche_rtc_layer_probes_total')}`);
+    assert.ok(metric('ruche_rtc_layer_downgrades_total') > 0, metrics);
+    assert.ok(metric('ruche_rtc_dropped_test_loss_total') > 0, metrics);
   });
 });
