@@ -5,6 +5,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "rtc/srtp_gcm.hpp"
+
 namespace ruche::rtc {
 namespace {
 
@@ -70,6 +72,12 @@ Result<std::unique_ptr<SrtpSession>> SrtpSession::Create(SrtpProfile profile,
     return Error::Internal("srtp_create failed: " + std::to_string(st));
   }
   s->session_ = session;
+  if (profile == SrtpProfile::kAeadAes128Gcm && direction == Direction::kOutbound) {
+    s->gcm_rtp_ = SrtpGcmProtector::Create(key_salt);
+    if (s->gcm_rtp_ == nullptr) {
+      return Error::Internal("OpenSSL refused AES-128-GCM for SRTP");
+    }
+  }
   return s;
 }
 
@@ -80,6 +88,9 @@ SrtpSession::~SrtpSession() {
 }
 
 bool SrtpSession::ProtectRtp(uint8_t* buf, size_t& len) {
+  if (gcm_rtp_ != nullptr) {
+    return len <= kMaxPacket && gcm_rtp_->Protect(buf, len);
+  }
   return Run(srtp_protect, session_, buf, len);
 }
 bool SrtpSession::UnprotectRtp(uint8_t* buf, size_t& len) {

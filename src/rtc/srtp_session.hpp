@@ -1,5 +1,6 @@
 #pragma once
-// SRTP/SRTCP (RFC 3711, RFC 7714 for AES-GCM) through Debian's libsrtp2: one session per
+// SRTP/SRTCP (RFC 3711, RFC 7714 for AES-GCM) through Debian's libsrtp2 — but outbound
+// AES-GCM RTP, the forwarding path's bulk, through OpenSSL (srtp_gcm.hpp): one session per
 // direction of a transport, keyed from DTLS-SRTP. Protect and unprotect work in place on the
 // caller's buffer, which must have kSrtpTrailerRoom bytes free after the packet.
 #include <cstddef>
@@ -13,6 +14,8 @@
 struct srtp_ctx_t_;
 
 namespace ruche::rtc {
+
+class SrtpGcmProtector;
 
 // What protect may append (auth tag and MKI): SRTP_MAX_TRAILER_LEN.
 inline constexpr size_t kSrtpTrailerRoom = 144;
@@ -37,6 +40,8 @@ class SrtpSession {
  private:
   SrtpSession() = default;
   srtp_ctx_t_* session_ = nullptr;
+  // Outbound AES-GCM RTP goes through OpenSSL (srtp_gcm.hpp); everything else through libsrtp2.
+  std::unique_ptr<SrtpGcmProtector> gcm_rtp_;
 };
 
 }  // namespace ruche::rtc
