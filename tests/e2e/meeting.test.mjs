@@ -232,15 +232,18 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
         await sleep(500);
         kinds = await reported();
       }
+      // Loopback, but three browsers on two cores: an audio report can wait a second in a busy
+      // browser (1.05 s seen once). Wrong LSR/DLSR values give no figure or one of hours.
       for (const kind of ['video', 'audio']) {
-        assert.ok(kinds[kind].rtt >= 0 && kinds[kind].rtt < 1, `${kind} round-trip time ${kinds[kind].rtt} s`);
+        assert.ok(kinds[kind].rtt >= 0 && kinds[kind].rtt < 5, `${kind} round-trip time ${kinds[kind].rtt} s`);
         assert.equal(typeof kinds[kind].lost, 'number', `${kind} loss is reported`);
       }
     }
     // Ruche reports every packet's arrival (transport-wide feedback, every 100 ms), which
     // drives each publisher's congestion controller: its estimate of what the path takes climbs
-    // above the browser's 300 kbit/s start. Feedback it could not read counts as total loss and
-    // holds the estimate at its floor.
+    // above the browser's 300 kbit/s start (how far depends on how busy the machine is: 0.45 to
+    // 3 Mbit/s seen). Feedback it could not read counts as loss and pulls the estimate down to
+    // its floor (80 kbit/s seen).
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const feedback = Number(metrics.match(/^ruche_rtc_transport_cc_feedback_total (\S+)$/m)?.[1]);
     assert.ok(feedback > 0, `no transport-wide feedback was sent: ${feedback}`);
@@ -258,7 +261,7 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
         });
       const deadline = Date.now() + kTimeoutMs;
       let bitrate = await available();
-      while (bitrate <= 1_000_000) {
+      while (bitrate <= 300_000) {
         assert.ok(Date.now() < deadline, `${name}'s send estimate stays at ${bitrate} bit/s`);
         await sleep(500);
         bitrate = await available();
