@@ -137,7 +137,6 @@ Result<std::unique_ptr<rtc::Sfu>> StartSfu(const core::Config& config, const std
   options.max_incoming_bitrate = static_cast<uint64_t>(config.rtc_max_incoming_bitrate);
   options.gso = config.rtc_gso;
   options.tcp = config.rtc_tcp;
-  options.max_batch_delay = std::chrono::microseconds(config.rtc_max_batch_delay_us);
   options.test_subscriber_bitrate = static_cast<uint64_t>(config.rtc_test_subscriber_kbps) * 1000;
   if (options.test_subscriber_bitrate > 0) {
     RUCHE_LOG_WARN(

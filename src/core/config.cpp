@@ -126,7 +126,6 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT_RANGE("rtc_max_incoming_bitrate", rtc_max_incoming_bitrate, 100'000, 100'000'000),
       RUCHE_BOOL("bootstrap_admin", bootstrap_admin),
       RUCHE_BOOL("rtc_gso", rtc_gso),
-      RUCHE_INT_RANGE("rtc_max_batch_delay_us", rtc_max_batch_delay_us, 0, 1'000'000),
       RUCHE_BOOL("rtc_tcp", rtc_tcp),
       RUCHE_INT("http.header_limit_bytes", http.header_limit_bytes),
       RUCHE_INT("http.body_limit_bytes", http.body_limit_bytes),

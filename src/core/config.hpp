@@ -124,9 +124,6 @@ struct Config {
   // UDP GSO for media sent to subscribers (rtc/send_batch.hpp); off only to compare, or for a
   // network path that mishandles it (Ruche falls back by itself on EIO).
   bool rtc_gso = true;
-  // The longest a forwarded datagram waits to be batched with others (µs): GSO saves CPU per
-  // packet, this bounds what it adds to latency during bursts.
-  int64_t rtc_max_batch_delay_us = 200;
   // ICE-TCP (RFC 6544): also offer a passive TCP candidate on the media port number, for
   // networks that block UDP.
   bool rtc_tcp = true;

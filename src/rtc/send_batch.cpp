@@ -35,9 +35,6 @@ void SendBatch::Add(int fd, std::span<const uint8_t> datagram) {
   if (count_ == capacity_) {
     Flush();
   }
-  if (count_ == 0) {
-    oldest_ = std::chrono::steady_clock::now();
-  }
   auto offset = static_cast<uint32_t>(count_ * kMaxDatagramSize);
   std::memcpy(pool_.get() + offset, datagram.data(), datagram.size());
   entries_[count_] = Entry{fd, offset, static_cast<uint16_t>(datagram.size())};

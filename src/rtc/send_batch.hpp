@@ -9,7 +9,6 @@
 // Order per socket is kept. Memory is one pool allocated at construction; Add never allocates.
 // Without GSO support (a device without checksum offload answers EIO) it falls back, for good,
 // to one send per datagram; a run the route's MTU refuses as segments goes one by one.
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,8 +35,6 @@ class SendBatch {
   // Drops what is queued for `fd` (it is being closed).
   void Forget(int fd);
   bool empty() const { return count_ == 0; }
-  // When the oldest datagram queued now was queued (meaningless while empty()).
-  std::chrono::steady_clock::time_point oldest() const { return oldest_; }
 
   // Counters for tests and /metrics: sendmsg calls made, and datagrams they carried.
   uint64_t sends() const { return sends_; }
@@ -55,7 +52,6 @@ class SendBatch {
   void SendOne(int fd, const Entry& e);
 
   size_t capacity_;
-  std::chrono::steady_clock::time_point oldest_{};
   std::unique_ptr<uint8_t[]> pool_;
   std::vector<Entry> entries_;   // reserved kMaxDatagrams
   std::vector<uint64_t> keys_;   // fd << 32 | position, sorted at flush

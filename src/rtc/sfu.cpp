@@ -80,17 +80,9 @@ Result<std::unique_ptr<Sfu>> Sfu::Start(const SfuOptions& options) {
     }
   }
   for (int i = 0; i < count; ++i) {
-    auto w =
-        Worker::Create(WorkerConfig{.bind = bind,
-                                    .announced_ip = announced,
-                                    .dtls_context = *dtls,
-                                    .demux = &impl->demux,
-                                    .test_loss_percent = options.test_loss_percent,
-                                    .max_incoming_bitrate = options.max_incoming_bitrate,
-                                    .gso = options.gso,
-                                    .tcp = options.tcp,
-                                    .max_batch_delay = options.max_batch_delay,
-                                    .test_subscriber_bitrate = options.test_subscriber_bitrate});
+    auto w = Worker::Create(WorkerConfig{
+        bind, announced, *dtls, &impl->demux, options.test_loss_percent,
+        options.max_incoming_bitrate, options.gso, options.tcp, options.test_subscriber_bitrate});
     if (!w) {
       return w.error();
     }

@@ -7,7 +7,6 @@
 //
 // The SFU knows nothing of HTTP, accounts or meetings: it forwards packets between the peers it
 // is told about (see docs/architecture.md, "Meetings media plane").
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,9 +35,6 @@ struct SfuOptions {
   uint64_t max_incoming_bitrate = 3'000'000;
   // Send each subscriber's share of a wake-up with UDP GSO (see send_batch.hpp).
   bool gso = true;
-  // The longest a datagram waits in the send batch for others to go with it: CPU against
-  // latency when a burst (a key frame) is fanned out.
-  std::chrono::microseconds max_batch_delay{200};
   // Listen for ICE-TCP on the media port number too, and offer it as a passive candidate.
   bool tcp = true;
 };

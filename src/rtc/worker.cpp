@@ -103,8 +103,7 @@ Worker* Demux::ByTuple(const SocketAddress& peer) {
 
 // ---- Worker ----
 
-Worker::Worker(WorkerConfig config)
-    : config_(std::move(config)), max_batch_delay_(config_.max_batch_delay) {
+Worker::Worker(WorkerConfig config) : config_(std::move(config)) {
   if (!config_.gso) {
     send_batch_.DisableGso();
   }
@@ -261,11 +260,6 @@ void Worker::OnReadable(int fd) {
       return;  // EAGAIN, or an ICMP error queued on the connected socket
     }
     owner->OnDatagram(std::span<uint8_t>(buf, static_cast<size_t>(n)), peer);
-    // A burst (a key frame, fanned out to every subscriber) must not hold what it already
-    // queued for longer than the latency budget: batching saves CPU, not at any price.
-    if (!send_batch_.empty() && Clock::now() - send_batch_.oldest() > max_batch_delay_) {
-      send_batch_.Flush();
-    }
   }
 }
 

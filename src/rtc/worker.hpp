@@ -60,8 +60,6 @@ struct WorkerConfig {
   uint64_t max_incoming_bitrate = 3'000'000;
   bool gso = true;
   bool tcp = true;  // listen for ICE-TCP on the media port number too
-  // The longest a queued datagram waits for more to batch with (rtc_max_batch_delay_us).
-  std::chrono::microseconds max_batch_delay{200};
   uint64_t test_subscriber_bitrate = 0;
 };
 
@@ -173,7 +171,6 @@ class Worker final : public WorkerContext {
   std::unique_ptr<uint8_t[]> send_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   std::unique_ptr<uint8_t[]> recv_scratch_ = std::make_unique<uint8_t[]>(kScratchSize);
   SendBatch send_batch_;  // what this wake-up sends on connected sockets
-  std::chrono::microseconds max_batch_delay_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, WebRtcTransport*> ufrags_;
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> tuples_;
