@@ -65,12 +65,16 @@ SrtpGcmProtector::~SrtpGcmProtector() {
 }
 
 uint32_t SrtpGcmProtector::RolloverFor(uint32_t ssrc, uint16_t seq) {
-  auto [it, fresh] = streams_.try_emplace(ssrc);
-  Stream& s = it->second;
-  if (fresh) {
-    s.highest = seq;
-    return 0;
+  if (last_stream_ == nullptr || last_ssrc_ != ssrc) {
+    auto [it, fresh] = streams_.try_emplace(ssrc);
+    last_ssrc_ = ssrc;
+    last_stream_ = &it->second;
+    if (fresh) {
+      it->second.highest = seq;
+      return 0;
+    }
   }
+  Stream& s = *last_stream_;
   // RFC 3711 Appendix A: the ROC that puts SEQ nearest the highest sent.
   uint32_t v = s.roc;
   if (s.highest < 32768) {

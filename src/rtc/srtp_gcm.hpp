@@ -47,6 +47,10 @@ class SrtpGcmProtector {
   uint8_t session_key_[16];
   uint8_t session_salt_[12];
   std::unordered_map<uint32_t, Stream> streams_;
+  // The last stream used: a frame's packets to one subscriber come one after the other, and a
+  // hash lookup per packet showed in profiles (2 % of the worker). Nodes never move.
+  uint32_t last_ssrc_ = 0;
+  Stream* last_stream_ = nullptr;
 };
 
 // The SRTP key derivation function (RFC 3711 §4.3.1, key derivation rate 0): `out.size()` bytes
