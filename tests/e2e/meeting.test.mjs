@@ -162,6 +162,51 @@ async function waitForMedia(page, { videos, audios }) {
   }
 }
 
+/**
+ * For the tests of the enclosing describe: a server of their own, started with `settings`
+ * added to the relaxed limits; the suite's server and token come back after them. Returns the
+ * list of opened pages, closed after them too.
+ */
+function withOwnServer(settings) {
+  let mainServer;
+  let mainToken;
+  const pages = [];
+  before(async () => {
+    mainServer = server;
+    mainToken = accessToken;
+    server = await startServer({
+      users: { [kUser]: kPassword },
+      settings: { ...kRelaxedLimits, ...settings },
+    });
+    accessToken = await logIn();
+  });
+  after(async () => {
+    for (const { context } of pages) await context.close();
+    await server?.stop();
+    server = mainServer;
+    accessToken = mainToken;
+  });
+  return pages;
+}
+
+/** A new meeting joined by one guest page per name (kiosk links), added to `pages`. */
+async function joinAsGuests(pages, title, names, open = openPage) {
+  const meeting = await createMeeting(title, true);
+  for (const name of names) {
+    const p = await open();
+    pages.push(p);
+    await p.page.goto(`${meeting.link}&name=${encodeURIComponent(name)}&autojoin=1`);
+  }
+  return pages.slice(-names.length).map((p) => p.page);
+}
+
+/** The server's /metrics: the text, and one figure by name. */
+async function serverMetrics() {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const get = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+  return { text, get };
+}
+
 async function assertNoRawKeys(page) {
   assert.deepEqual(await visibleRawKeys(page), [], 'untranslated i18n keys are visible');
 }
@@ -244,8 +289,21 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
     // above the browser's 300 kbit/s start (how far depends on how busy the machine is: 0.45 to
     // 3 Mbit/s seen). Feedback it could not read counts as loss and pulls the estimate down to
     // its floor (80 kbit/s seen).
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const feedback = Number(metrics.match(/^ruche_rtc_transport_cc_feedback_total (\S+)$/m)?.[1]);
+    // Both connections negotiated AES-GCM, the profile Ruche prefers and encrypts through
+    // OpenSSL (src/rtc/srtp_gcm.*): the browser decoding the video checks Ruche's encryption.
+    for (const { page } of guests) {
+      const ciphers = await page.evaluate(async () => {
+        const out = [];
+        for (const pc of [window.__rucheMeeting.sendPc, window.__rucheMeeting.recvPc]) {
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === 'transport') out.push(s.srtpCipher);
+          });
+        }
+        return out;
+      });
+      assert.deepEqual(ciphers, ['SRTP_AEAD_AES_128_GCM', 'SRTP_AEAD_AES_128_GCM']);
+    }
+    const feedback = (await serverMetrics()).get('ruche_rtc_transport_cc_feedback_total');
     assert.ok(feedback > 0, `no transport-wide feedback was sent: ${feedback}`);
     for (const { page, name } of guests) {
       const available = () =>
@@ -469,35 +527,10 @@ describe('packet loss', { timeout: kTestTimeoutMs * 2 }, () => {
   // A server whose SFU drops 5 % of media packets in each direction (rtc_test_loss_percent):
   // what reaches the subscriber must still be whole, through NACKs answered by the SFU's
   // retransmission buffer, and through the SFU's own NACKs to the publisher.
-  let mainServer;
-  let mainToken;
-  const pages = [];
-
-  before(async () => {
-    mainServer = server;
-    mainToken = accessToken;
-    server = await startServer({
-      users: { [kUser]: kPassword },
-      settings: { ...kRelaxedLimits, rtc_test_loss_percent: 5 },
-    });
-    accessToken = await logIn();
-  });
-
-  after(async () => {
-    for (const { context } of pages) await context.close();
-    await server?.stop();
-    server = mainServer;
-    accessToken = mainToken;
-  });
+  const pages = withOwnServer({ rtc_test_loss_percent: 5 });
 
   it('recovers what the network lost: NACKs both ways, few packets missing', kLong, async (t) => {
-    const meeting = await createMeeting('Lossy', true);
-    for (const name of ['Sender', 'Receiver']) {
-      const p = await openPage();
-      pages.push(p);
-      await p.page.goto(`${meeting.link}&name=${name}&autojoin=1`);
-    }
-    const receiver = pages[1].page;
+    const [sender, receiver] = await joinAsGuests(pages, 'Lossy', ['Sender', 'Receiver']);
     await waitForTiles(receiver, ['Sender', 'Receiver']);
     // Video only: audio is not retransmitted (Opus conceals a lost 20 ms frame), so about
     // 10 % of it stays lost here, beyond what waitForMedia tolerates.
@@ -522,7 +555,7 @@ describe('packet loss', { timeout: kTestTimeoutMs * 2 }, () => {
     const lost = video.packetsLost - start.packetsLost;
     const recovered = video.retransmittedPacketsReceived - start.retransmittedPacketsReceived;
     // NACKs the publisher received, over its simulcast encodings.
-    const sent = await pages[0].page.evaluate(async () => {
+    const sent = await sender.evaluate(async () => {
       const found = { nackCount: 0, retransmittedPacketsSent: 0 };
       (await window.__rucheMeeting.sendPc.getStats()).forEach((s) => {
         if (s.type === 'outbound-rtp' && s.kind === 'video') {
@@ -532,8 +565,7 @@ describe('packet loss', { timeout: kTestTimeoutMs * 2 }, () => {
       });
       return found;
     });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    const { text: metrics, get: metric } = await serverMetrics();
     const report = JSON.stringify({
       received,
       lost,
@@ -611,12 +643,7 @@ describe('ICE-TCP, when UDP cannot pass', { timeout: kTestTimeoutMs * 2 }, () =>
     }, which);
 
   it('joins, sends and receives media over TCP', kLong, async (t) => {
-    const meeting = await createMeeting('Behind a firewall', true);
-    for (const name of ['Alpha', 'Beta']) {
-      const p = await openUdpBlockedPage();
-      pages.push(p);
-      await p.page.goto(`${meeting.link}&name=${name}&autojoin=1`);
-    }
+    await joinAsGuests(pages, 'Behind a firewall', ['Alpha', 'Beta'], openUdpBlockedPage);
     await Promise.all(pages.map(({ page }) => waitForTiles(page, ['Alpha', 'Beta'])));
     await Promise.all(pages.map(({ page }) => waitForMedia(page, { videos: 1, audios: 1 })));
     for (const { page } of pages) {
@@ -679,13 +706,7 @@ describe('simulcast', { timeout: kTestTimeoutMs * 2 }, () => {
   });
 
   it('switches a subscriber from the high layer to the low one and back', kLong, async (t) => {
-    const meeting = await createMeeting('Simulcast', true);
-    for (const name of ['Pub', 'Sub']) {
-      const p = await openPage();
-      pages.push(p);
-      await p.page.goto(`${meeting.link}&name=${name}&autojoin=1`);
-    }
-    const [pub, sub] = [pages[0].page, pages[1].page];
+    const [pub, sub] = await joinAsGuests(pages, 'Simulcast', ['Pub', 'Sub']);
     await waitForMedia(sub, { videos: 1, audios: 1 });
     const layers = await publishedLayers(pub);
     const widths = layers.filter((l) => l.width > 0).map((l) => l.width).toSorted((a, b) => a - b);
@@ -728,35 +749,10 @@ describe('simulcast by bandwidth', { timeout: kTestTimeoutMs * 2 }, () => {
   // 150 kbit/s: rtc_test_subscriber_kbps) reports the loss in its receiver reports; Ruche steps
   // its video down to the layer the path takes, whatever layer it asked for, and keeps it
   // playing. (The synthetic camera's layers run at about 80 and 130 kbit/s, audio near 40.)
-  let mainServer;
-  let mainToken;
-  const pages = [];
-
-  before(async () => {
-    mainServer = server;
-    mainToken = accessToken;
-    server = await startServer({
-      users: { [kUser]: kPassword },
-      settings: { ...kRelaxedLimits, rtc_test_subscriber_kbps: 150 },
-    });
-    accessToken = await logIn();
-  });
-
-  after(async () => {
-    for (const { context } of pages) await context.close();
-    await server?.stop();
-    server = mainServer;
-    accessToken = mainToken;
-  });
+  const pages = withOwnServer({ rtc_test_subscriber_kbps: 150 });
 
   it('moves a subscriber on a narrow path to the lowest layer, and video keeps coming', kLong, async (t) => {
-    const meeting = await createMeeting('Narrow downlink', true);
-    for (const name of ['Pub', 'Sub']) {
-      const p = await openPage();
-      pages.push(p);
-      await p.page.goto(`${meeting.link}&name=${name}&autojoin=1`);
-    }
-    const [pub, sub] = [pages[0].page, pages[1].page];
+    const [pub, sub] = await joinAsGuests(pages, 'Narrow downlink', ['Pub', 'Sub']);
     await waitForTiles(sub, ['Pub', 'Sub']);
     // The publisher sends at least two layers; the subscriber wants the top one (the default).
     let widths = [];
@@ -768,8 +764,7 @@ describe('simulcast by bandwidth', { timeout: kTestTimeoutMs * 2 }, () => {
     }
     const lowest = Math.min(...widths);
     await waitForWidth(sub, lowest);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    const { text: metrics, get: metric } = await serverMetrics();
     t.diagnostic(`layers ${JSON.stringify(widths)}; ` +
       `downgrades ${metric('ruche_rtc_layer_downgrades_total')}, ` +
       `probes ${metric('ruche_rtc_layer_probes_total')}`);
