@@ -86,6 +86,11 @@ WebRtcTransport::Tuple* WebRtcTransport::FindTuple(const SocketAddress& from, in
   return nullptr;
 }
 
+bool WebRtcTransport::HasTcpPair(int fd) const {
+  return std::any_of(tuples_.begin(), tuples_.end(),
+                     [fd](const Tuple& t) { return t.tcp && t.fd == fd; });
+}
+
 void WebRtcTransport::OnTcpClosed(int fd) {
   for (size_t i = 0; i < tuples_.size(); ++i) {
     if (tuples_[i].tcp && tuples_[i].fd == fd) {

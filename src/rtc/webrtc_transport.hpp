@@ -85,6 +85,8 @@ class WebRtcTransport {
   void OnDatagram(std::span<uint8_t> datagram, const SocketAddress& from, int tcp_fd = -1);
   // The peer closed ICE-TCP connection `fd` (or it failed): that candidate pair is gone.
   void OnTcpClosed(int fd);
+  // Whether ICE-TCP connection `fd` passed a check and is one of this transport's pairs.
+  bool HasTcpPair(int fd) const;
   // Called every few tens of ms: DTLS retransmissions, consent expiry.
   void OnTimer(Clock::time_point now);
 

@@ -421,8 +421,12 @@ bool Worker::HandleTcpPackets(int fd, TcpConnection& conn) {
     auto msg = LooksLikeStun(packet) ? ParseStun(packet) : std::nullopt;
     std::string ufrag = msg ? std::string(LocalUfragOf(msg->username)) : std::string();
     if (auto it = ufrags_.find(ufrag); it != ufrags_.end()) {
-      conn.owner = it->second;
-      conn.owner->OnDatagram(packet, conn.peer, fd);
+      // Owned only once a check passed (the transport took the connection as a candidate
+      // pair): a connection whose checks fail stays unowned and is closed by the sweep.
+      it->second->OnDatagram(packet, conn.peer, fd);
+      if (it->second->HasTcpPair(fd)) {
+        conn.owner = it->second;
+      }
       continue;
     }
     Worker* owner = msg ? config_.demux->ByUfrag(ufrag) : nullptr;
@@ -645,8 +649,8 @@ void Worker::ForgetTransport(WebRtcTransport* transport) {
   }
   ufrags_.erase(transport->local_ufrag());
   config_.demux->Forget(transport->local_ufrag(), gone);
-  // ICE-TCP connections that named this transport but never passed its check: not its tuples,
-  // so not closed by it, yet they point at it.
+  // A connection is owned only as one of the transport's pairs, which the transport closes as
+  // it goes; this sweep keeps a dangling owner impossible should that ever change.
   std::vector<int> orphans;
   for (auto& [fd, conn] : tcp_) {
     if (conn->owner == transport) {

@@ -130,7 +130,7 @@ class Worker final : public WorkerContext {
   // congested UDP path would drop them).
   struct TcpConnection {
     SocketAddress peer;
-    WebRtcTransport* owner = nullptr;  // null until a STUN check names its transport
+    WebRtcTransport* owner = nullptr;  // null until a STUN check to its transport passes
     std::chrono::steady_clock::time_point accepted;
     TcpFrameReader reader;
     std::vector<uint8_t> unsent;
