@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "rtc/sdp.hpp"
+#include "rtc/sfu_wait.hpp"
 #include "rtc/stun_message.hpp"
 #include "rtc/tcp_framing.hpp"
 
@@ -33,15 +34,6 @@ constexpr std::string_view kOffer =
     "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
     "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID 2222 3333\r\n"
     "a=ssrc:2222 cname:x\r\na=ssrc:3333 cname:x\r\n";
-
-// Calls an asynchronous SFU operation and waits for its callback (which runs on a worker).
-template <typename T, typename Start>
-T Wait(Start start) {
-  std::promise<T> p;
-  auto f = p.get_future();
-  start([&p](T v) { p.set_value(std::move(v)); });
-  return f.get();
-}
 
 void AddPeer(Sfu& sfu, const std::string& room, const std::string& peer) {
   std::promise<void> p;
@@ -65,7 +57,7 @@ TEST(Sfu, PublishSubscribeAndLeave) {
   EXPECT_NE(sfu->udp_port(), 0);
   AddPeer(*sfu, "room", "alice");
   AddPeer(*sfu, "room", "bob");
-  auto published = Wait<Result<PublishResult>>(
+  auto published = WaitFor<Result<PublishResult>>(
       [&](auto done) { sfu->Publish("room", "alice", std::string(kOffer), done); });
   ASSERT_TRUE(published) << published.error().message;
   ASSERT_EQ(published->producers.size(), 2u);
@@ -79,13 +71,13 @@ TEST(Sfu, PublishSubscribeAndLeave) {
   for (const auto& p : published->producers) {
     ids.push_back(p.producer_id);
   }
-  auto offer = Wait<Result<std::optional<SubscribeOffer>>>(
+  auto offer = WaitFor<Result<std::optional<SubscribeOffer>>>(
       [&](auto done) { sfu->UpdateSubscriptions("room", "bob", ids, {}, done); });
   ASSERT_TRUE(offer);
   ASSERT_TRUE(*offer);
   EXPECT_EQ((*offer)->consumers.size(), 2u);
   // A second change before the answer is folded into the next offer.
-  auto none = Wait<Result<std::optional<SubscribeOffer>>>(
+  auto none = WaitFor<Result<std::optional<SubscribeOffer>>>(
       [&](auto done) { sfu->UpdateSubscriptions("room", "bob", {}, {ids[0]}, done); });
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
@@ -97,14 +89,14 @@ TEST(Sfu, PublishSubscribeAndLeave) {
   for (size_t at; (at = bob_answer.find("a=setup:actpass")) != std::string::npos;) {
     bob_answer.replace(at, 15, "a=setup:active");
   }
-  auto next = Wait<Result<std::optional<SubscribeOffer>>>(
+  auto next = WaitFor<Result<std::optional<SubscribeOffer>>>(
       [&](auto done) { sfu->AnswerSubscription("room", "bob", bob_answer, done); });
   ASSERT_TRUE(next) << next.error().message;
   ASSERT_TRUE(*next);
   EXPECT_EQ((*next)->consumers.size(), 1u);
 
   auto removed =
-      Wait<std::vector<std::string>>([&](auto done) { sfu->RemovePeer("room", "alice", done); });
+      WaitFor<std::vector<std::string>>([&](auto done) { sfu->RemovePeer("room", "alice", done); });
   EXPECT_EQ(removed.size(), 2u);
   auto counters = sfu->Counters();
   EXPECT_EQ(counters.rooms, 1u);
@@ -114,15 +106,15 @@ TEST(Sfu, PublishSubscribeAndLeave) {
 TEST(Sfu, UnknownPeersAndBadOffersAreErrors) {
   auto sfu = StartSfu();
   ASSERT_NE(sfu, nullptr);
-  auto missing = Wait<Result<PublishResult>>(
+  auto missing = WaitFor<Result<PublishResult>>(
       [&](auto done) { sfu->Publish("nowhere", "nobody", std::string(kOffer), done); });
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().errcode, "M_NOT_FOUND");
   AddPeer(*sfu, "r", "p");
-  auto bad = Wait<Result<PublishResult>>(
+  auto bad = WaitFor<Result<PublishResult>>(
       [&](auto done) { sfu->Publish("r", "p", "v=0\r\nm=audio 9 RTP/AVP 0\r\n", done); });
   EXPECT_FALSE(bad);
-  auto no_offer = Wait<Result<std::optional<SubscribeOffer>>>(
+  auto no_offer = WaitFor<Result<std::optional<SubscribeOffer>>>(
       [&](auto done) { sfu->AnswerSubscription("r", "p", std::string(kOffer), done); });
   EXPECT_FALSE(no_offer);
 }
@@ -137,10 +129,10 @@ TEST(Sfu, ManyThreadsManyRooms) {
         std::string room = "room" + std::to_string(i % 5);
         std::string peer = "t" + std::to_string(t) + "p" + std::to_string(i);
         AddPeer(*sfu, room, peer);
-        auto r = Wait<Result<PublishResult>>(
+        auto r = WaitFor<Result<PublishResult>>(
             [&](auto done) { sfu->Publish(room, peer, std::string(kOffer), done); });
         EXPECT_TRUE(r);
-        Wait<std::vector<std::string>>([&](auto done) { sfu->RemovePeer(room, peer, done); });
+        WaitFor<std::vector<std::string>>([&](auto done) { sfu->RemovePeer(room, peer, done); });
       }
     });
   }
@@ -238,7 +230,7 @@ TEST(Sfu, IceTcpPassiveCandidateAnswersChecksOverFramedTcp) {
   auto sfu = StartSfu();
   ASSERT_NE(sfu, nullptr);
   AddPeer(*sfu, "room", "alice");
-  auto published = Wait<Result<PublishResult>>(
+  auto published = WaitFor<Result<PublishResult>>(
       [&](auto done) { sfu->Publish("room", "alice", std::string(kOffer), done); });
   ASSERT_TRUE(published) << published.error().message;
   const std::string& sdp = published->answer_sdp;
@@ -322,7 +314,7 @@ TEST(Sfu, IceTcpCanBeTurnedOff) {
   auto sfu = Sfu::Start(options);
   ASSERT_TRUE(sfu);
   AddPeer(**sfu, "room", "alice");
-  auto published = Wait<Result<PublishResult>>(
+  auto published = WaitFor<Result<PublishResult>>(
       [&](auto done) { (*sfu)->Publish("room", "alice", std::string(kOffer), done); });
   ASSERT_TRUE(published);
   EXPECT_EQ(published->answer_sdp.find(" tcp "), std::string::npos);

@@ -13,20 +13,14 @@
 
 #include "peer_connection.hpp"
 #include "rtc/sfu.hpp"
+#include "rtc/sfu_wait.hpp"
 
 namespace ruche {
 namespace {
 
 using bench::NowNs;
 using bench::PeerConnection;
-
-template <typename T, typename Start>
-T Wait(Start start) {
-  std::promise<T> p;
-  auto f = p.get_future();
-  start([&p](T v) { p.set_value(std::move(v)); });
-  return f.get();
-}
+using rtc::WaitFor;
 
 // One SFU room and the client connections that talk to it, run by one poll loop.
 class Meeting {
@@ -56,7 +50,7 @@ class Meeting {
     AddPeer(name);
     Client& c = NewClient(name, PeerConnection::Role::kPublisher);
     c.video_kbps = video_kbps;
-    auto published = Wait<Result<rtc::PublishResult>>(
+    auto published = WaitFor<Result<rtc::PublishResult>>(
         [&](auto done) { sfu_->Publish("room", name, c.pc->CreateOffer(), done); });
     EXPECT_TRUE(published) << (published ? "" : published.error().message);
     EXPECT_EQ(c.pc->SetAnswer(published->answer_sdp), "");
@@ -70,14 +64,14 @@ class Meeting {
   // A participant receiving `producer_ids`.
   void Subscribe(const std::string& name, const std::vector<std::string>& producer_ids) {
     AddPeer(name);
-    auto offer = Wait<Result<std::optional<rtc::SubscribeOffer>>>(
+    auto offer = WaitFor<Result<std::optional<rtc::SubscribeOffer>>>(
         [&](auto done) { sfu_->UpdateSubscriptions("room", name, producer_ids, {}, done); });
     ASSERT_TRUE(offer && *offer);
     Client& c = NewClient(name, PeerConnection::Role::kSubscriber);
     std::string error;
     std::string answer = c.pc->AnswerOffer((*offer)->sdp, error);
     ASSERT_EQ(error, "");
-    auto next = Wait<Result<std::optional<rtc::SubscribeOffer>>>(
+    auto next = WaitFor<Result<std::optional<rtc::SubscribeOffer>>>(
         [&](auto done) { sfu_->AnswerSubscription("room", name, answer, done); });
     ASSERT_TRUE(next) << next.error().message;
   }
