@@ -20,7 +20,7 @@ build_pkgs=(
   libical-dev libexpat1-dev tzdata     # iCalendar, WebDAV XML, time zones (src/cal)
 )
 test_pkgs=(
-  python3 python3-pytest python3-pytest-timeout python3-matrix-nio
+  python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-matrix-nio
   python3-olm                          # E2EE interop (nio encrypts with it)
   python3-pil                          # test images for the media tests
   python3-aiortc python3-websockets    # a real WebRTC client for the meeting tests
