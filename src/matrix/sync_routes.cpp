@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -41,6 +42,8 @@ bool IsStrippedType(std::string_view type) {
 struct SyncFilter {
   int64_t timeline_limit = kDefaultTimelineLimit;
   bool lazy_load_members = false;  // room.state.lazy_load_members
+  // room.timeline.unread_thread_notifications: thread counts apart from the main timeline's
+  bool thread_counts = false;
 };
 
 const json::value* Path(const json::object& obj, std::initializer_list<std::string_view> keys) {
@@ -92,6 +95,8 @@ Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
   }
   const json::value* lazy = Path(*obj, {"room", "state", "lazy_load_members"});
   out.lazy_load_members = lazy && lazy->is_bool() && lazy->get_bool();
+  const json::value* threads = Path(*obj, {"room", "timeline", "unread_thread_notifications"});
+  out.thread_counts = threads && threads->is_bool() && threads->get_bool();
   return out;
 }
 
@@ -366,6 +371,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // member's sync shares (shared_windows.hpp); else, or when a window is not shareable, from
   // the query below.
   bool shared = false;
+  bool window_cut = false;  // the window's events were read only up to kMaxWindowEvents
   if (!initial && invited.empty() && left.empty() &&
       std::none_of(joined.begin(), joined.end(), [](const auto& j) { return j.second; })) {
     auto got = SharedTimelines(lease.conn(), user, joined, from, pos, *limit, timelines,
@@ -402,6 +408,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     if (!rows) {
       co_return Response::FromError(rows.error());
     }
+    window_cut = !initial && static_cast<int64_t>(rows->size()) >= kMaxWindowEvents;
     for (const auto& row : *rows) {
       auto ev = ParseStoredEvent(row.Text(2));
       if (!ev) {
@@ -482,6 +489,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         continue;
       }
       json::object item{{"type", row.Text(1)}, {"content", std::move(content)}};
+      if (row.Text(0).empty() && row.Text(1) == "m.push_rules") {
+        unread_.RulesChanged(user);
+      }
       if (row.Text(0).empty()) {
         global_account_data.emplace_back(std::move(item));
       } else if (joined.count(row.Text(0))) {
@@ -507,8 +517,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   std::map<std::string, json::object> receipts_by_room;  // room -> m.receipt content
   if (initial || notifier_.WrittenSince(Notifier::Kind::kReceipts, from)) {
     auto rows = lease->Query(
-        "SELECT r.room_id, r.user_id, r.receipt_type, r.thread_id, r.event_id, r.ts "
-        "FROM receipts r JOIN memberships m ON m.room_id = r.room_id AND m.user_id = ? "
+        "SELECT r.room_id, r.user_id, r.receipt_type, r.thread_id, r.event_id, r.ts, "
+        "r.stream_ordering FROM receipts r JOIN memberships m ON m.room_id = r.room_id AND "
+        "m.user_id = ? "
         "AND m.membership = 'join' WHERE r.stream_ordering > ? AND r.stream_ordering <= ?",
         {user, initial ? int64_t{0} : from, pos});
     if (!rows) {
@@ -518,6 +529,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       const std::string& type = row.Text(2);
       if (type == "m.read.private" && row.Text(1) != user) {
         continue;
+      }
+      if (row.Text(1) == user) {
+        unread_.ReadMoved(user, row.Text(0), row.Int(6));
       }
       json::object receipt{{"ts", row.Int(5)}};
       if (!row.Text(3).empty()) {
@@ -736,6 +750,29 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                            std::move(ids));
   };
   for (const auto& [room, full] : joined) {
+    // Unread counts for every room that goes out, before its timeline's events move into the
+    // response (the counts evaluate them).
+    auto timeline_it = timelines.find(room);
+    bool has_events = timeline_it != timelines.end() && !timeline_it->second.events.empty();
+    bool goes_out = full || has_events || room_account_data.contains(room) ||
+                    receipts_by_room.contains(room) || typing_by_room.contains(room);
+    std::optional<RoomUnread> unread;
+    if (goes_out) {
+      // The window is complete unless something cut it: an initial sync, a new join, a limited
+      // timeline, the window's event cap.
+      static const std::vector<std::pair<int64_t, json::object>> kNoEvents;
+      const std::vector<std::pair<int64_t, json::object>>* window = nullptr;
+      if (!initial && !full && !window_cut) {
+        window = timeline_it == timelines.end() ? &kNoEvents
+                 : timeline_it->second.limited  ? nullptr
+                                                : &timeline_it->second.events;
+      }
+      auto got = unread_.Counts(lease.conn(), user, session->localpart, room, from, pos, window);
+      if (!got) {
+        co_return Response::FromError(got.error());
+      }
+      unread = std::move(*got);
+    }
     auto [timeline, in_timeline] = timeline_json(room, pos);
     json::array account_data;
     if (auto it = room_account_data.find(room); it != room_account_data.end()) {
@@ -780,6 +817,24 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                            {"state", json::object{{"events", std::move(state)}}},
                            {"ephemeral", json::object{{"events", std::move(ephemeral)}}},
                            {"account_data", json::object{{"events", std::move(account_data)}}}};
+    if (unread) {
+      auto counts_json = [](const UnreadCount& c) {
+        return json::object{{"notification_count", c.notifications},
+                            {"highlight_count", c.highlights}};
+      };
+      if (sync_filter->thread_counts) {
+        room_json["unread_notifications"] = counts_json(unread->main);
+        json::object by_thread;
+        for (const auto& [root, c] : unread->threads) {
+          if (c.notifications > 0) {
+            by_thread[root] = counts_json(c);
+          }
+        }
+        room_json["unread_thread_notifications"] = std::move(by_thread);
+      } else {
+        room_json["unread_notifications"] = counts_json(unread->Total());
+      }
+    }
     if (auto it = summaries.find(room); it != summaries.end()) {
       json::array heroes;
       for (const auto& h : it->second.heroes) {

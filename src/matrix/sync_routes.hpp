@@ -17,6 +17,7 @@
 #include "matrix/presence.hpp"
 #include "matrix/shared_windows.hpp"
 #include "matrix/typing.hpp"
+#include "matrix/unread_counts.hpp"
 #include "net/router.hpp"
 #include "store/store.hpp"
 
@@ -65,6 +66,7 @@ class SyncRoutes {
   PresenceTracker& presence_;
   DeviceKeys& keys_;  // to-device queues and key counts
   SharedWindows shared_;
+  UnreadCounts unread_;
 };
 
 }  // namespace ruche::matrix

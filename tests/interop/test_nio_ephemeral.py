@@ -1,5 +1,5 @@
 """matrix-nio 0.20 against Ruche beyond plain messages: typing and receipts seen by the other
-user, presence, an edit, a reaction, a redaction, a state change and a kick — each observed
+user, unread notification counts, presence, an edit, a reaction, a redaction, a state change and a kick — each observed
 through nio's own sync parsing."""
 import asyncio
 
@@ -51,13 +51,26 @@ async def _scenario(server):
         resp, b_since = await _sync_until(bob, b_since, lambda r: any(
             e.users == [] for e in _ephemeral(r, room, TypingNoticeEvent)))
 
-        # A message, then bob's read receipt reaches alice.
+        # Two messages, the second naming bob: nio reads two unread notifications, one
+        # highlighted, from bob's sync.
         sent = await alice.room_send(room, "m.room.message", {"msgtype": "m.text", "body": "hi"})
         assert isinstance(sent, RoomSendResponse), sent
-        await bob.update_receipt_marker(room, sent.event_id)
+        bob_local = bob.user_id.split(":")[0][1:]
+        named = await alice.room_send(room, "m.room.message",
+                                      {"msgtype": "m.text", "body": f"{bob_local}: see above"})
+        assert isinstance(named, RoomSendResponse), named
+        resp, b_since = await _sync_until(
+            bob, b_since, lambda r: bob.rooms[room].unread_notifications == 2)
+        assert bob.rooms[room].unread_highlights == 1
+
+        # Bob's read receipt reaches alice, and clears bob's counts.
+        await bob.update_receipt_marker(room, named.event_id)
         resp, a_since = await _sync_until(alice, a_since, lambda r: any(
-            rc.user_id == bob.user_id and rc.event_id == sent.event_id
+            rc.user_id == bob.user_id and rc.event_id == named.event_id
             for e in _ephemeral(r, room, ReceiptEvent) for rc in e.receipts))
+        resp, b_since = await _sync_until(
+            bob, b_since, lambda r: bob.rooms[room].unread_notifications == 0)
+        assert bob.rooms[room].unread_highlights == 0
 
         # Presence: bob syncs, so alice can read him as online.
         presence = await alice.get_presence(bob.user_id)

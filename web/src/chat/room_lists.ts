@@ -84,8 +84,9 @@ export function unreadCount(room: Room, userId: string): number {
 
 /**
  * Unread messages that mention us: those the push rules highlight (chat/notifications.ts).
- * NOTE: Ruche's /sync has no unread_notifications, so this is counted here, among the loaded
- * events, like unreadCount.
+ * NOTE: counted here, among the loaded events, like unreadCount. Ruche's /sync now sends
+ * unread_notifications (server-side push rules, the whole history after the receipt); moving the
+ * badges onto them (Room.getUnreadNotificationCount) is a follow-up.
  */
 export function mentionCount(chat: Chat, room: Room): number {
   return unreadMessages(room, chat.userId).filter((event) => chat.notifier.mentionsMe(event))
