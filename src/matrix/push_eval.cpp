@@ -103,26 +103,71 @@ bool SameScalar(const json::value& a, const json::value& b) {
 
 }  // namespace
 
+std::vector<char32_t> PushRuleSet::Tokenize(std::string_view pattern, bool literal) {
+  std::vector<char32_t> tokens;
+  for (size_t i = 0; i < pattern.size();) {
+    char32_t c = NextCodePoint(pattern, i);
+    char32_t t = literal ? Fold(c) : c == '*' ? kStar : c == '?' ? kAny : Fold(c);
+    if (t == kStar && !tokens.empty() && tokens.back() == kStar) {
+      continue;  // runs of '*' collapse to one
+    }
+    tokens.push_back(t);
+  }
+  return tokens;
+}
+
 bool PushRuleSet::GlobMatches(std::string_view pattern, std::string_view text, bool words,
                               bool literal) {
   if (pattern.size() > kMaxPatternBytes) {
     return false;
   }
-  // The pattern as tokens; runs of '*' collapse to one.
-  char32_t tokens[kMaxPatternBytes];
-  size_t m = 0;
-  for (size_t i = 0; i < pattern.size();) {
-    char32_t c = NextCodePoint(pattern, i);
-    char32_t t = literal ? Fold(c) : c == '*' ? kStar : c == '?' ? kAny : Fold(c);
-    if (t == kStar && m > 0 && tokens[m - 1] == kStar) {
-      continue;
+  bool plain_ascii = std::all_of(pattern.begin(), pattern.end(), [&](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && (literal || (c != '*' && c != '?'));
+  });
+  if (plain_ascii) {
+    return LiteralMatches(pattern, text, words);
+  }
+  auto tokens = Tokenize(pattern, literal);
+  return RunGlob(tokens, text, words);
+}
+
+// An ASCII pattern without wildcards: a comparison, or a search for it between word boundaries.
+bool PushRuleSet::LiteralMatches(std::string_view pattern, std::string_view text, bool words) {
+  auto same = [&](size_t at) {
+    for (size_t k = 0; k < pattern.size(); ++k) {
+      if (Fold(static_cast<unsigned char>(text[at + k])) !=
+          Fold(static_cast<unsigned char>(pattern[k]))) {
+        return false;
+      }
     }
-    tokens[m++] = t;
+    return true;
+  };
+  if (!words) {
+    return text.size() == pattern.size() && same(0);
+  }
+  // Non-ASCII bytes belong to non-ASCII code points, which count as word characters.
+  auto word_byte = [&](size_t at) { return IsWordChar(static_cast<unsigned char>(text[at])); };
+  for (size_t at = 0; at + pattern.size() <= text.size(); ++at) {
+    if ((at == 0 || !word_byte(at - 1)) && same(at) &&
+        (at + pattern.size() == text.size() || !word_byte(at + pattern.size()))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PushRuleSet::RunGlob(const std::vector<char32_t>& pattern_tokens, std::string_view text,
+                          bool words) {
+  const char32_t* tokens = pattern_tokens.data();
+  const size_t m = pattern_tokens.size();
+  if (m > kMaxPatternBytes) {
+    return false;
   }
   // The NFA's states are positions in the pattern: `cur` holds those reachable after the text
   // read so far. A state on a '*' also stands for the one after it (the star matching nothing).
-  bool cur[kMaxPatternBytes + 1] = {};
+  bool cur[kMaxPatternBytes + 1];
   bool next[kMaxPatternBytes + 1];
+  std::fill(cur, cur + m + 1, false);
   auto add = [&](bool* set, size_t k) {
     set[k] = true;
     while (k < m && tokens[k] == kStar) {
@@ -169,6 +214,38 @@ bool PushRuleSet::GlobMatches(std::string_view pattern, std::string_view text, b
   }
 }
 
+void PushRuleSet::PrepareMatch(Condition& c) {
+  c.on_body = c.path.size() == 2 && c.path[0] == "content" && c.path[1] == "body";
+  c.slot = c.pattern == kUserIdSlot      ? Condition::Slot::kUserId
+           : c.pattern == kLocalpartSlot ? Condition::Slot::kLocalpart
+                                         : Condition::Slot::kNone;
+  c.plain_ascii = std::all_of(c.pattern.begin(), c.pattern.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) < 0x80 && ch != '*' && ch != '?';
+  });
+  if (!c.plain_ascii) {
+    c.tokens = Tokenize(c.pattern, false);
+  }
+}
+
+int PushRuleSet::Cost(const Condition& c) {
+  switch (c.kind) {
+    case CondKind::kNever:
+    case CondKind::kPropertyAbsent:
+    case CondKind::kPropertyIs:
+    case CondKind::kPropertyContains:
+      return 0;
+    case CondKind::kEventMatch:
+      return c.on_body ? 2 : 1;
+    case CondKind::kDisplayName:
+      return 3;
+    case CondKind::kMemberCount:
+      return 4;  // a cached count, or one query per wake-up
+    case CondKind::kSenderPermission:
+      return 5;  // reads the room's power levels
+  }
+  return 5;
+}
+
 std::optional<PushRuleSet::Condition> PushRuleSet::CompileCondition(const json::object& c) {
   const json::value* kind = c.if_contains("kind");
   if (!kind || !kind->is_string()) {
@@ -192,6 +269,7 @@ std::optional<PushRuleSet::Condition> PushRuleSet::CompileCondition(const json::
     }
     out.kind = CondKind::kEventMatch;
     out.pattern = pattern->get_string();
+    PrepareMatch(out);
   } else if (k == "event_property_is" || k == "event_property_contains") {
     const json::value* value = c.if_contains("value");
     if (!set_path() || !value || value->is_object() || value->is_array() || value->is_double()) {
@@ -199,6 +277,9 @@ std::optional<PushRuleSet::Condition> PushRuleSet::CompileCondition(const json::
     }
     out.kind = k == "event_property_is" ? CondKind::kPropertyIs : CondKind::kPropertyContains;
     out.value = *value;
+    if (value->is_string() && value->get_string() == kUserIdSlot) {
+      out.slot = Condition::Slot::kUserId;
+    }
   } else if (k == "contains_display_name") {
     out.kind = CondKind::kDisplayName;
   } else if (k == "room_member_count") {
@@ -234,7 +315,44 @@ std::optional<PushRuleSet::Condition> PushRuleSet::CompileCondition(const json::
   return out;
 }
 
-PushRuleSet PushRuleSet::Compile(const json::object& ruleset) {
+std::vector<std::string> PushRuleSet::FindSilencedTypes(const std::vector<Rule>& rules,
+                                                        std::string_view user_id) {
+  auto is_key = [](const Condition& c, std::string_view key) {
+    return c.kind == CondKind::kEventMatch && c.path.size() == 1 && c.path[0] == key;
+  };
+  auto literal = [](const std::string& pattern) {
+    return pattern.find_first_of("*?") == std::string::npos;
+  };
+  std::vector<std::string> silenced;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const Rule& rule = rules[i];
+    if (rule.outcome.notify || rule.conditions.size() != 1 || !is_key(rule.conditions[0], "type") ||
+        !literal(rule.conditions[0].pattern)) {
+      continue;
+    }
+    const std::string& type = rule.conditions[0].pattern;
+    // Could an earlier rule notify an event of this type whose state_key is not the user's?
+    bool reachable = std::any_of(rules.begin(), rules.begin() + i, [&](const Rule& earlier) {
+      if (!earlier.outcome.notify) {
+        return false;
+      }
+      return std::none_of(earlier.conditions.begin(), earlier.conditions.end(),
+                          [&](const Condition& c) {
+                            if (is_key(c, "type")) {
+                              return !GlobMatches(c.pattern, type, false);
+                            }
+                            return is_key(c, "state_key") && !user_id.empty() &&
+                                   literal(c.pattern) && c.pattern == user_id;
+                          });
+    });
+    if (!reachable) {
+      silenced.push_back(type);
+    }
+  }
+  return silenced;
+}
+
+PushRuleSet PushRuleSet::Compile(const json::object& ruleset, std::string_view user_id) {
   PushRuleSet set;
   const json::value* global = ruleset.if_contains("global");
   if (!global || !global->is_object()) {
@@ -280,6 +398,7 @@ PushRuleSet PushRuleSet::Compile(const json::object& ruleset) {
           c.kind = CondKind::kEventMatch;
           c.path = {"content", "body"};
           c.pattern = pattern->get_string();
+          PrepareMatch(c);
           compiled.conditions.push_back(std::move(c));
         }
       } else {  // room and sender rules: the rule ID is the room or the sender
@@ -298,6 +417,8 @@ PushRuleSet PushRuleSet::Compile(const json::object& ruleset) {
         no_mentions.path = {"content", "m.mentions"};
         compiled.conditions.insert(compiled.conditions.begin(), std::move(no_mentions));
       }
+      std::stable_sort(compiled.conditions.begin(), compiled.conditions.end(),
+                       [](const Condition& a, const Condition& b) { return Cost(a) < Cost(b); });
       const json::value* actions = rule->if_contains("actions");
       if (actions && actions->is_array()) {
         for (const auto& a : actions->get_array()) {
@@ -315,6 +436,7 @@ PushRuleSet PushRuleSet::Compile(const json::object& ruleset) {
       set.rules_.push_back(std::move(compiled));
     }
   }
+  set.silenced_types_ = FindSilencedTypes(set.rules_, user_id);
   return set;
 }
 
@@ -326,11 +448,18 @@ bool PushRuleSet::Matches(const Condition& c, const json::object& event,
       if (!v || !v->is_string()) {
         return false;
       }
-      bool body = c.path.size() == 2 && c.path[0] == "content" && c.path[1] == "body";
-      return GlobMatches(c.pattern, v->get_string(), body);
+      if (c.slot != Condition::Slot::kNone) {
+        std::string_view id = c.slot == Condition::Slot::kUserId ? ctx.user_id : ctx.localpart;
+        return !id.empty() && GlobMatches(id, v->get_string(), c.on_body, /*literal=*/true);
+      }
+      return c.plain_ascii ? LiteralMatches(c.pattern, v->get_string(), c.on_body)
+                           : RunGlob(c.tokens, v->get_string(), c.on_body);
     }
     case CondKind::kPropertyIs: {
       const json::value* v = Lookup(event, c.path);
+      if (c.slot == Condition::Slot::kUserId) {
+        return v && v->is_string() && v->get_string() == ctx.user_id;
+      }
       return v && SameScalar(*v, c.value);
     }
     case CondKind::kPropertyAbsent:
@@ -341,6 +470,11 @@ bool PushRuleSet::Matches(const Condition& c, const json::object& event,
         return false;
       }
       const auto& arr = v->get_array();
+      if (c.slot == Condition::Slot::kUserId) {
+        return std::any_of(arr.begin(), arr.end(), [&](const json::value& item) {
+          return item.is_string() && item.get_string() == ctx.user_id;
+        });
+      }
       return std::any_of(arr.begin(), arr.end(),
                          [&](const json::value& item) { return SameScalar(item, c.value); });
     }

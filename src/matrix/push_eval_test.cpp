@@ -151,6 +151,69 @@ TEST(PushEvalTest, UserRulesAndOrder) {
   EXPECT_FALSE(PushRuleSet::Compile(ruleset).Evaluate(Message("alice"), c.Make()).notify);
 }
 
+TEST(PushEvalTest, SharedDefaultsAnswerAsEachUsersOwn) {
+  // One compiled default set for everyone, the owner's IDs filled in at evaluation.
+  PushRuleSet shared =
+      PushRuleSet::Compile(DefaultPushRules(std::string(PushRuleSet::kUserIdSlot),
+                                            std::string(PushRuleSet::kLocalpartSlot)),
+                           PushRuleSet::kUserIdSlot);
+  EXPECT_EQ(shared.SilencedTypes(), std::vector<std::string>{"m.room.member"});
+  json::object mention_bob = Message("hey");
+  mention_bob["content"].as_object()["m.mentions"] =
+      json::object{{"user_ids", json::array{"@bob:x"}}};
+  auto invite_alice = Event(
+      R"({"type":"m.room.member","sender":"@c:x","state_key":"@alice:x","content":{"membership":"invite"}})");
+  std::vector<json::object> events{Message("hello"),   Message("alice: hi"),
+                                   Message("bob: hi"), mention_bob,
+                                   invite_alice,       Message("thanks Alice Martin")};
+  for (const char* who : {"alice", "bob"}) {
+    std::string id = std::string("@") + who + ":x";
+    PushRuleSet own = PushRuleSet::Compile(DefaultPushRules(id, who), id);
+    Context c;
+    PushContext ctx = c.Make();
+    ctx.user_id = id;
+    ctx.localpart = who;
+    for (const auto& ev : events) {
+      auto a = shared.Evaluate(ev, ctx);
+      auto b = own.Evaluate(ev, ctx);
+      EXPECT_EQ(a.notify, b.notify) << who << " " << json::serialize(ev);
+      EXPECT_EQ(a.highlight, b.highlight) << who << " " << json::serialize(ev);
+    }
+  }
+  Context c;
+  PushContext bob = c.Make();
+  bob.user_id = "@bob:x";
+  bob.localpart = "bob";
+  bob.display_name = "";
+  EXPECT_TRUE(shared.Evaluate(mention_bob, bob).highlight);
+  EXPECT_TRUE(shared.Evaluate(Message("bob: hi"), bob).highlight);
+  EXPECT_FALSE(shared.Evaluate(Message("alice: hi"), bob).highlight);
+  EXPECT_FALSE(shared.Evaluate(invite_alice, bob).notify) << "alice's invitation, not bob's";
+}
+
+TEST(PushEvalTest, SilencedTypes) {
+  // With the defaults, others' member events never notify (invite_for_me needs our state_key).
+  auto defaults =
+      PushRuleSet::Compile(DefaultPushRules("@alice:x", "alice"), "@alice:x").SilencedTypes();
+  EXPECT_EQ(defaults, std::vector<std::string>{"m.room.member"});
+  // A rule of the user's that notifies every event, put before them, silences nothing; nor does
+  // one that notifies member events by content.
+  json::object ruleset = DefaultPushRules("@alice:x", "alice");
+  json::array& overrides = ruleset["global"].as_object()["override"].as_array();
+  overrides.insert(overrides.begin() + 1,
+                   json::object{{"rule_id", "joins"},
+                                {"enabled", true},
+                                {"conditions", json::array{json::object{{"kind", "event_match"},
+                                                                        {"key", "type"},
+                                                                        {"pattern", "m.room.*"}}}},
+                                {"actions", json::array{"notify"}}});
+  EXPECT_TRUE(PushRuleSet::Compile(ruleset, "@alice:x").SilencedTypes().empty());
+  overrides[1].as_object()["conditions"].as_array()[0].as_object()["pattern"] = "m.room.message";
+  EXPECT_EQ(PushRuleSet::Compile(ruleset, "@alice:x").SilencedTypes(),
+            std::vector<std::string>{"m.room.member"})
+      << "a notifying rule for another type does not reach member events";
+}
+
 TEST(PushEvalTest, ConditionsOfEveryKind) {
   auto rules_with = [](json::array conditions) {
     json::object ruleset{

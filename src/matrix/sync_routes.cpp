@@ -767,7 +767,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                  : timeline_it->second.limited  ? nullptr
                                                 : &timeline_it->second.events;
       }
-      auto got = unread_.Counts(lease.conn(), user, session->localpart, room, from, pos, window);
+      auto got = unread_.Counts(lease.conn(), user, room, from, pos, window);
       if (!got) {
         co_return Response::FromError(got.error());
       }

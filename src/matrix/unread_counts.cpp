@@ -86,8 +86,7 @@ void UnreadCounts::RulesChanged(const std::string& user) {
 }
 
 Result<std::shared_ptr<const PushRuleSet>> UnreadCounts::Rules(store::Connection& conn,
-                                                               const std::string& user,
-                                                               const std::string& localpart) {
+                                                               const std::string& user) {
   {
     std::lock_guard lock(rules_mu_);
     if (auto it = rules_.find(user); it != rules_.end()) {
@@ -98,17 +97,25 @@ Result<std::shared_ptr<const PushRuleSet>> UnreadCounts::Rules(store::Connection
       auto row, conn.QueryOne("SELECT json FROM account_data WHERE user_id = ? AND room_id = '' "
                               "AND type = 'm.push_rules'",
                               {user}));
+  if (!row) {
+    // The spec's defaults, not stored: one compiled set shared by every such user.
+    static const auto defaults = std::make_shared<const PushRuleSet>(
+        PushRuleSet::Compile(DefaultPushRules(std::string(PushRuleSet::kUserIdSlot),
+                                              std::string(PushRuleSet::kLocalpartSlot)),
+                             PushRuleSet::kUserIdSlot));
+    std::lock_guard lock(rules_mu_);
+    rules_[user] = defaults;
+    return defaults;
+  }
   json::object ruleset;
-  if (row) {
+  {
     boost::system::error_code ec;
     json::value parsed = json::parse(row->Text(0), ec);
     if (!ec && parsed.is_object()) {
       ruleset = std::move(parsed.get_object());
     }
-  } else {
-    ruleset = DefaultPushRules(user, localpart);
   }
-  auto compiled = std::make_shared<const PushRuleSet>(PushRuleSet::Compile(ruleset));
+  auto compiled = std::make_shared<const PushRuleSet>(PushRuleSet::Compile(ruleset, user));
   std::lock_guard lock(rules_mu_);
   if (rules_.size() >= kMaxRuleSets) {
     rules_.clear();
@@ -172,6 +179,9 @@ void UnreadCounts::Apply(Entry& e, store::Connection& conn, const std::string& u
   } facts{this, &conn, &room, pos};
   PushContext ctx;
   ctx.user_id = user;
+  std::string_view local(user);
+  local = local.substr(1, local.find(':') - 1);  // "@alice:example.org" -> "alice"
+  ctx.localpart = local;
   ctx.display_name = e.display_name;
   ctx.joined_member_count = [f = &facts] {
     return f->self->JoinedMembers(*f->conn, *f->room, f->pos);
@@ -256,12 +266,22 @@ Result<UnreadCounts::Entry> UnreadCounts::Rescan(store::Connection& conn, const 
       }
     }
   }
-  RUCHE_ASSIGN_OR_RETURN(
-      auto rows,
-      conn.Query("SELECT stream_ordering, json FROM events WHERE room_id = ? AND "
-                 "stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering DESC "
-                 "LIMIT ?",
-                 {room, floor, pos, kMaxScan}));
+  // Others' events of the types the rules silence (joins and leaves, with the default rules)
+  // are left in the database: a rescan in a big room would otherwise parse its every join.
+  std::string sql =
+      "SELECT stream_ordering, json FROM events WHERE room_id = ? AND stream_ordering > ? AND "
+      "stream_ordering <= ?";
+  std::vector<store::Value> params{room, floor, pos};
+  if (const auto& silenced = rules.SilencedTypes(); !silenced.empty()) {
+    sql += " AND NOT (type IN (" + store::Placeholders(silenced.size()) +
+           ") AND sender != ? AND (state_key IS NULL OR state_key != ?))";
+    params.insert(params.end(), silenced.begin(), silenced.end());
+    params.emplace_back(user);
+    params.emplace_back(user);
+  }
+  sql += " ORDER BY stream_ordering DESC LIMIT ?";
+  params.emplace_back(kMaxScan);
+  RUCHE_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, std::span<const store::Value>(params)));
   for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
     auto ev = ParseStoredEvent(it->Text(1));
     if (ev) {
@@ -272,10 +292,9 @@ Result<UnreadCounts::Entry> UnreadCounts::Rescan(store::Connection& conn, const 
 }
 
 Result<RoomUnread> UnreadCounts::Counts(
-    store::Connection& conn, const std::string& user, const std::string& localpart,
-    const std::string& room, int64_t from, int64_t pos,
-    const std::vector<std::pair<int64_t, json::object>>* window) {
-  RUCHE_ASSIGN_OR_RETURN(auto rules, Rules(conn, user, localpart));
+    store::Connection& conn, const std::string& user, const std::string& room, int64_t from,
+    int64_t pos, const std::vector<std::pair<int64_t, json::object>>* window) {
+  RUCHE_ASSIGN_OR_RETURN(auto rules, Rules(conn, user));
   std::string key = EntryKey(user, room);
   Shard& shard = ShardFor(key);
   std::optional<Entry> known;

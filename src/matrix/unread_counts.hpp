@@ -46,8 +46,7 @@ class UnreadCounts {
   // `window`: the room's events in (from, pos], oldest first, when the sync holds all of them;
   // nullptr when it does not (initial sync, a limited timeline, a new join).
   Result<RoomUnread> Counts(store::Connection& conn, const std::string& user,
-                            const std::string& localpart, const std::string& room, int64_t from,
-                            int64_t pos,
+                            const std::string& room, int64_t from, int64_t pos,
                             const std::vector<std::pair<int64_t, core::json::object>>* window);
 
   // The user's read receipt in `room` moved, at stream position `at`: the next Counts rescans,
@@ -76,8 +75,8 @@ class UnreadCounts {
     int64_t count = 0;
   };
 
-  Result<std::shared_ptr<const PushRuleSet>> Rules(store::Connection& conn, const std::string& user,
-                                                   const std::string& localpart);
+  Result<std::shared_ptr<const PushRuleSet>> Rules(store::Connection& conn,
+                                                   const std::string& user);
   Result<Entry> Rescan(store::Connection& conn, const std::string& user, const std::string& room,
                        int64_t pos, const PushRuleSet& rules);
   // Counts one event into `e` (events must come oldest first).
