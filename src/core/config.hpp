@@ -25,6 +25,9 @@ struct HttpConfig {
 };
 
 struct LimitsConfig {
+  // The most events an incremental /sync reads in one go; a longer absence gets each room's
+  // newest events instead, with limited timelines to paginate back from.
+  int64_t sync_window_events = 10'000;
   double login_per_ip_per_second = 0.5;
   int64_t login_per_ip_burst = 10;
   double login_failures_per_user_per_second = 0.1;

@@ -26,7 +26,6 @@ constexpr int64_t kDefaultTimelineLimit = 10;
 constexpr int64_t kMaxTimelineLimit = 500;
 constexpr int64_t kMaxTimeoutMs = 60'000;
 // Incremental syncs read at most this many new events in one go (the rest is "limited").
-constexpr int64_t kMaxWindowEvents = 10'000;
 constexpr size_t kMaxJoinedCache = 100'000;
 // At most this many people met in one response get their presence sent unasked (big rooms).
 constexpr size_t kMaxNewcomerPresence = 500;
@@ -371,7 +370,8 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   // member's sync shares (shared_windows.hpp); else, or when a window is not shareable, from
   // the query below.
   bool shared = false;
-  bool window_cut = false;  // the window's events were read only up to kMaxWindowEvents
+  const int64_t max_window = deps_.config.limits.sync_window_events;
+  bool window_cut = false;  // the window held more than max_window events
   if (!initial && invited.empty() && left.empty() &&
       std::none_of(joined.begin(), joined.end(), [](const auto& j) { return j.second; })) {
     auto got = SharedTimelines(lease.conn(), user, joined, from, pos, *limit, timelines,
@@ -403,20 +403,31 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
           "ON m.room_id = e.room_id AND m.user_id = ? WHERE e.stream_ordering > ? AND "
           "e.stream_ordering <= ? AND (m.membership = 'join' OR (m.membership IN ('leave', 'ban') "
           "AND e.stream_ordering <= m.stream_ordering)) ORDER BY e.stream_ordering LIMIT ?",
-          {user, from, pos, kMaxWindowEvents});
+          {user, from, pos, max_window});
+      if (rows && static_cast<int64_t>(rows->size()) >= max_window) {
+        // More events than one read takes: each room's newest instead (the busy ones come out
+        // limited, with a prev_batch), so no room's later events are skipped.
+        window_cut = true;
+        rows = lease->Query(
+            "SELECT room_id, stream_ordering, json FROM (SELECT e.room_id, e.stream_ordering, "
+            "e.json, ROW_NUMBER() OVER (PARTITION BY e.room_id ORDER BY e.stream_ordering DESC) "
+            "AS rn FROM events e JOIN memberships m ON m.room_id = e.room_id AND m.user_id = ? "
+            "WHERE e.stream_ordering > ? AND e.stream_ordering <= ? AND (m.membership = 'join' "
+            "OR (m.membership IN ('leave', 'ban') AND e.stream_ordering <= m.stream_ordering))) "
+            "AS t WHERE rn <= ? ORDER BY stream_ordering",
+            {user, from, pos, *limit + 1});
+      }
     }
     if (!rows) {
       co_return Response::FromError(rows.error());
     }
-    window_cut = !initial && static_cast<int64_t>(rows->size()) >= kMaxWindowEvents;
     for (const auto& row : *rows) {
       auto ev = ParseStoredEvent(row.Text(2));
       if (!ev) {
         continue;
       }
       if (!initial && ev->at("type").as_string() == "m.room.member") {
-        // NOTE: a window cut at kMaxWindowEvents misses later membership changes' effect on
-        // device_lists; clients re-query keys when they see the members anyway.
+        // (A window cut at max_window reads the window's membership changes apart, below.)
         const json::value* m = ev->at("content").as_object().if_contains("membership");
         if (m && m->is_string() && ev->contains("state_key")) {
           member_changes.push_back({row.Text(0), std::string(ev->at("state_key").as_string()),
@@ -705,9 +716,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // E2EE: whose device keys to fetch again, and this device's key counts.
   json::object device_lists{{"changed", json::array{}}, {"left", json::array{}}};
-  if (since && full_state) {
-    // The timelines above were read as for an initial sync: read the window's membership
-    // changes themselves (full_state asks for more state, not for fewer device-list changes).
+  if (since && (full_state || window_cut)) {
+    // The timelines above were read as for an initial sync, or only each room's newest: read
+    // the window's membership changes themselves (neither may cost device-list changes).
     auto changes = MemberChangesBetween(lease.conn(), user, from, pos);
     if (!changes) {
       co_return Response::FromError(changes.error());
