@@ -12,6 +12,11 @@ namespace {
 // Bounds on what one rule set costs to evaluate: longer patterns and keys never match.
 constexpr size_t kMaxPatternBytes = 1024;
 constexpr size_t kMaxPathParts = 16;
+// Longer glob patterns (in code points, after collapsing stars) never match.
+constexpr size_t kMaxWideTokens = 255;
+// Literal patterns up to this long are compared byte by byte (cost: text x this at worst);
+// longer ones go through the bit-parallel NFA, linear in the text.
+constexpr size_t kMaxPlainBytes = 16;
 
 // Legacy mention rules: since Matrix 1.7 they stand aside when the event says whom it mentions
 // (spec "User and room mentions"), so a reply quoting a name does not highlight.
@@ -121,9 +126,10 @@ bool PushRuleSet::GlobMatches(std::string_view pattern, std::string_view text, b
   if (pattern.size() > kMaxPatternBytes) {
     return false;
   }
-  bool plain_ascii = std::all_of(pattern.begin(), pattern.end(), [&](char c) {
-    return static_cast<unsigned char>(c) < 0x80 && (literal || (c != '*' && c != '?'));
-  });
+  bool plain_ascii =
+      pattern.size() <= kMaxPlainBytes && std::all_of(pattern.begin(), pattern.end(), [&](char c) {
+        return static_cast<unsigned char>(c) < 0x80 && (literal || (c != '*' && c != '?'));
+      });
   if (plain_ascii) {
     return LiteralMatches(pattern, text, words);
   }
@@ -156,17 +162,79 @@ bool PushRuleSet::LiteralMatches(std::string_view pattern, std::string_view text
   return false;
 }
 
-bool PushRuleSet::RunGlob(const std::vector<char32_t>& pattern_tokens, std::string_view text,
-                          bool words) {
+bool PushRuleSet::RunGlob(const std::vector<char32_t>& tokens, std::string_view text, bool words) {
+  const size_t m = tokens.size();
+  if (m >= 64) {
+    return RunGlobWide(tokens, text, words);
+  }
+  // Bit-parallel NFA (shift-and): bit k set = pattern position k reached. One step per code
+  // point of the text whatever the pattern, so a 64 KiB body costs microseconds.
+  uint64_t star = 0, any = 0;
+  uint64_t ascii[128] = {};  // which literal positions each ASCII character matches
+  std::vector<std::pair<char32_t, uint64_t>> other;  // the same for other code points
+  for (size_t k = 0; k < m; ++k) {
+    uint64_t bit = uint64_t{1} << k;
+    if (tokens[k] == kStar) {
+      star |= bit;
+    } else if (tokens[k] == kAny) {
+      any |= bit;
+    } else if (tokens[k] < 128) {
+      ascii[tokens[k]] |= bit;
+    } else {
+      other.emplace_back(tokens[k], bit);
+    }
+  }
+  // A position on a '*' also stands for the next (the star matching nothing); runs of stars
+  // were collapsed, so one step closes the set.
+  auto closure = [star](uint64_t x) { return x | ((x & star) << 1); };
+  const uint64_t start = closure(1);
+  const uint64_t accept = uint64_t{1} << m;
+  uint64_t cur = 0;
+  bool prev_word = false;  // the character before position i is a word character
+  for (size_t i = 0;;) {
+    if (i == 0 || (words && !prev_word)) {
+      cur |= start;  // a match may start here
+    }
+    if (cur == 0 && !words) {
+      return false;
+    }
+    bool at_end = i >= text.size();
+    size_t at = i;
+    char32_t c = at_end ? 0 : NextCodePoint(text, at);
+    if ((cur & accept) && (at_end || (words && !IsWordChar(c)))) {
+      return true;
+    }
+    if (at_end) {
+      return false;
+    }
+    char32_t folded = Fold(c);
+    uint64_t lit = 0;
+    if (folded < 128) {
+      lit = ascii[folded];
+    } else {
+      for (const auto& [cp, bit] : other) {
+        lit |= cp == folded ? bit : 0;
+      }
+    }
+    cur = closure(((cur & (lit | any)) << 1) | (cur & star));
+    prev_word = IsWordChar(c);
+    i = at;
+  }
+}
+
+// Patterns of 64 tokens and more (rare): one flag per position, at most kMaxWideTokens of them,
+// so the cost stays bounded by the text's length times that.
+bool PushRuleSet::RunGlobWide(const std::vector<char32_t>& pattern_tokens, std::string_view text,
+                              bool words) {
   const char32_t* tokens = pattern_tokens.data();
   const size_t m = pattern_tokens.size();
-  if (m > kMaxPatternBytes) {
+  if (m > kMaxWideTokens) {
     return false;
   }
   // The NFA's states are positions in the pattern: `cur` holds those reachable after the text
   // read so far. A state on a '*' also stands for the one after it (the star matching nothing).
-  bool cur[kMaxPatternBytes + 1];
-  bool next[kMaxPatternBytes + 1];
+  bool cur[kMaxWideTokens + 1];
+  bool next[kMaxWideTokens + 1];
   std::fill(cur, cur + m + 1, false);
   auto add = [&](bool* set, size_t k) {
     set[k] = true;
@@ -219,9 +287,10 @@ void PushRuleSet::PrepareMatch(Condition& c) {
   c.slot = c.pattern == kUserIdSlot      ? Condition::Slot::kUserId
            : c.pattern == kLocalpartSlot ? Condition::Slot::kLocalpart
                                          : Condition::Slot::kNone;
-  c.plain_ascii = std::all_of(c.pattern.begin(), c.pattern.end(), [](char ch) {
-    return static_cast<unsigned char>(ch) < 0x80 && ch != '*' && ch != '?';
-  });
+  c.plain_ascii = c.pattern.size() <= kMaxPlainBytes &&
+                  std::all_of(c.pattern.begin(), c.pattern.end(), [](char ch) {
+                    return static_cast<unsigned char>(ch) < 0x80 && ch != '*' && ch != '?';
+                  });
   if (!c.plain_ascii) {
     c.tokens = Tokenize(c.pattern, false);
   }

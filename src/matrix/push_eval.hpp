@@ -99,6 +99,7 @@ class PushRuleSet {
   static std::vector<char32_t> Tokenize(std::string_view pattern, bool literal);
   static bool LiteralMatches(std::string_view pattern, std::string_view text, bool words);
   static bool RunGlob(const std::vector<char32_t>& tokens, std::string_view text, bool words);
+  static bool RunGlobWide(const std::vector<char32_t>& tokens, std::string_view text, bool words);
   // Cheap conditions first: all must hold, and the callbacks may query the store.
   static int Cost(const Condition& c);
   static std::vector<std::string> FindSilencedTypes(const std::vector<Rule>& rules,

@@ -63,6 +63,22 @@ TEST(PushGlobTest, HostilePatternsStayLinear) {
   EXPECT_FALSE(PushRuleSet::GlobMatches("*a*a*a*a*a*a*a*a*a*a*b", text, false));
   EXPECT_FALSE(PushRuleSet::GlobMatches("a*a*a*a*a*a*a*a*a*a*b", text, true));
   EXPECT_FALSE(PushRuleSet::GlobMatches(std::string(2000, 'a'), "a", false)) << "over the bound";
+  // Every engine: literal (short), bit-parallel (< 64 tokens), wide (64-255), over the bound.
+  std::string body(65'000, 'a');
+  for (size_t n : {10, 40, 63, 64, 200, 255}) {
+    std::string literal(n, 'a');
+    EXPECT_TRUE(PushRuleSet::GlobMatches(literal, body, true) == false) << n << ": not a word";
+    EXPECT_TRUE(PushRuleSet::GlobMatches(literal, "x " + literal + " y", true)) << n;
+    EXPECT_FALSE(PushRuleSet::GlobMatches(literal + "b", body + "c", false)) << n;
+    std::string stars;
+    for (size_t k = 0; k + 2 < n; k += 2) {
+      stars += "*a";
+    }
+    EXPECT_TRUE(PushRuleSet::GlobMatches(stars + "*", body, false)) << n;
+    EXPECT_FALSE(PushRuleSet::GlobMatches(stars + "*b", body, false)) << n;
+  }
+  EXPECT_FALSE(PushRuleSet::GlobMatches(std::string(300, '?'), std::string(300, 'x'), false))
+      << "over 255 tokens never matches";
 }
 
 TEST(PushEvalTest, DefaultRulesOnMessages) {
