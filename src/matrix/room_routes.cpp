@@ -1,12 +1,14 @@
 #include "matrix/room_routes.hpp"
 
 #include <charconv>
+#include <set>
 
 #include "auth/accounts.hpp"
 #include "core/clock.hpp"
 #include "matrix/aggregations.hpp"
 #include "matrix/canonical_json.hpp"
 #include "matrix/directory_routes.hpp"
+#include "matrix/event_filter.hpp"
 #include "matrix/route_helpers.hpp"
 
 namespace ruche::matrix {
@@ -20,6 +22,8 @@ namespace {
 constexpr size_t kMaxInvites = 100;
 constexpr size_t kMaxInitialState = 100;
 constexpr int64_t kMaxMessagesLimit = 1000;
+// /messages with a filter reads at most this many events per request looking for matches.
+constexpr int64_t kMaxFilterScan = 5000;
 constexpr size_t kMaxTxnIdLength = 255;
 constexpr size_t kMaxEventTypeLength = 255;
 
@@ -731,6 +735,18 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
     }
     from = *parsed;
   }
+  EventFilter filter;
+  if (auto f = req.QueryParam("filter"); f && !f->empty()) {
+    auto obj = core::ParseJsonObject(*f);
+    if (!obj) {
+      co_return Fail(core::Error::BadRequest("Invalid filter", "M_INVALID_PARAM"));
+    }
+    auto parsed = ParseEventFilter(*obj);
+    if (!parsed) {
+      co_return Fail(parsed.error());
+    }
+    filter = std::move(*parsed);
+  }
   auto lease = deps_.store.Read();
   if (auto joined = RequireJoined(lease.conn(), room_id, session->user_id); !joined) {
     co_return Fail(joined.error());
@@ -746,20 +762,37 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
         "SELECT stream_ordering, json FROM events WHERE room_id = ? AND stream_ordering <= ? "
         "ORDER BY stream_ordering DESC LIMIT ?";
   }
-  auto rows = lease->Query(sql, {room_id, from, limit});
-  if (!rows) {
-    co_return Fail(rows.error());
-  }
+  // With a filter, read on in batches until `limit` events pass it, the room is exhausted, or
+  // kMaxFilterScan events were read (then `end` lets the client go on from there).
   std::vector<json::object> chunk;
-  int64_t end = from;
-  for (const auto& row : *rows) {
-    auto ev = ParseStoredEvent(row.Text(1));
-    if (ev) {
-      chunk.push_back(std::move(*ev));
+  int64_t end = from;  // just past the last event read, in the direction of travel
+  bool more = false;
+  const int64_t batch = filter.RestrictsEvents() ? std::max<int64_t>(limit, 100) : limit;
+  for (int64_t scanned = 0; limit > 0;) {
+    auto rows = lease->Query(sql, {room_id, end, batch});
+    if (!rows) {
+      co_return Fail(rows.error());
     }
-    end = row.Int(0);
-    if (dir == "b") {
-      end -= 1;  // just before the oldest event returned
+    size_t used = 0;
+    for (const auto& row : *rows) {
+      ++used;
+      ++scanned;
+      end = dir == "b" ? row.Int(0) - 1 : row.Int(0);
+      auto ev = ParseStoredEvent(row.Text(1));
+      if (ev && filter.Allows(*ev)) {
+        chunk.push_back(std::move(*ev));
+        if (static_cast<int64_t>(chunk.size()) == limit) {
+          break;
+        }
+      }
+    }
+    bool exhausted = static_cast<int64_t>(rows->size()) < batch && used == rows->size();
+    if (static_cast<int64_t>(chunk.size()) == limit || scanned >= kMaxFilterScan) {
+      more = !exhausted;
+      break;
+    }
+    if (exhausted) {
+      break;
     }
   }
   std::vector<json::object*> to_aggregate;
@@ -770,9 +803,36 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
       !agg) {
     co_return Fail(agg.error());
   }
+  // Lazy loading: the member events of the chunk's senders, as the spec's `state`.
+  json::array state;
+  if (filter.lazy_load_members) {
+    std::set<std::string> senders;
+    for (const auto& ev : chunk) {
+      if (const json::value* s = ev.if_contains("sender"); s && s->is_string()) {
+        senders.emplace(s->get_string());
+      }
+    }
+    for (const auto& sender : senders) {
+      auto row = lease->QueryOne(
+          "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
+          "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
+          {room_id, sender});
+      if (!row) {
+        co_return Fail(row.error());
+      }
+      if (*row) {
+        if (auto ev = ParseStoredEvent((*row)->Text(0)); ev) {
+          state.emplace_back(std::move(*ev));
+        }
+      }
+    }
+  }
   json::object out{{"chunk", EventsToArray(std::move(chunk))}, {"start", StreamToken(from)}};
-  if (static_cast<int64_t>(rows->size()) == limit && limit > 0) {
+  if (more) {
     out["end"] = StreamToken(end);  // absent end = no more events in that direction
+  }
+  if (filter.lazy_load_members) {
+    out["state"] = std::move(state);
   }
   co_return Response::Json(out);
 }

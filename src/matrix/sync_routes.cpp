@@ -8,6 +8,7 @@
 
 #include "matrix/aggregations.hpp"
 #include "matrix/device_keys.hpp"
+#include "matrix/event_filter.hpp"
 #include "matrix/push_rules.hpp"
 #include "matrix/room_events.hpp"
 #include "matrix/room_routes.hpp"
@@ -25,7 +26,6 @@ namespace {
 constexpr int64_t kDefaultTimelineLimit = 10;
 constexpr int64_t kMaxTimelineLimit = 500;
 constexpr int64_t kMaxTimeoutMs = 60'000;
-// Incremental syncs read at most this many new events in one go (the rest is "limited").
 constexpr size_t kMaxJoinedCache = 100'000;
 // At most this many people met in one response get their presence sent unasked (big rooms).
 constexpr size_t kMaxNewcomerPresence = 500;
@@ -39,27 +39,12 @@ bool IsStrippedType(std::string_view type) {
 
 // What /sync reads from the request's filter (inline JSON, or the ID of one the user stored).
 struct SyncFilter {
+  SyncFilterSpec spec;  // the whole filter (event_filter.hpp)
   int64_t timeline_limit = kDefaultTimelineLimit;
   bool lazy_load_members = false;  // room.state.lazy_load_members
   // room.timeline.unread_thread_notifications: thread counts apart from the main timeline's
   bool thread_counts = false;
 };
-
-const json::value* Path(const json::object& obj, std::initializer_list<std::string_view> keys) {
-  const json::value* v = nullptr;
-  const json::object* o = &obj;
-  for (auto key : keys) {
-    if (!o) {
-      return nullptr;
-    }
-    v = o->if_contains(key);
-    if (!v) {
-      return nullptr;
-    }
-    o = v->is_object() ? &v->get_object() : nullptr;
-  }
-  return v;
-}
 
 Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
                                   const std::string& localpart) {
@@ -88,14 +73,12 @@ Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
   if (!obj) {
     return core::Error::BadRequest("Invalid filter", "M_INVALID_PARAM");
   }
-  const json::value* limit = Path(*obj, {"room", "timeline", "limit"});
-  if (limit && limit->is_int64() && limit->get_int64() >= 0) {
-    out.timeline_limit = std::min(limit->get_int64(), kMaxTimelineLimit);
+  RUCHE_ASSIGN_OR_RETURN(out.spec, ParseSyncFilter(*obj));
+  if (out.spec.timeline.limit) {
+    out.timeline_limit = std::min(*out.spec.timeline.limit, kMaxTimelineLimit);
   }
-  const json::value* lazy = Path(*obj, {"room", "state", "lazy_load_members"});
-  out.lazy_load_members = lazy && lazy->is_bool() && lazy->get_bool();
-  const json::value* threads = Path(*obj, {"room", "timeline", "unread_thread_notifications"});
-  out.thread_counts = threads && threads->is_bool() && threads->get_bool();
+  out.lazy_load_members = out.spec.state.lazy_load_members;
+  out.thread_counts = out.spec.timeline.unread_thread_notifications;
   return out;
 }
 
@@ -272,6 +255,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   }
   const int64_t* limit = &sync_filter->timeline_limit;
   const bool lazy_members = sync_filter->lazy_load_members;
+  const SyncFilterSpec& filter = sync_filter->spec;
 
   // While a sync is open its user counts as connected (presence); the guard ends it on every
   // return path.
@@ -361,6 +345,13 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       left.push_back(row.Text(0));
     }
   }
+  // The filter's room.rooms / room.not_rooms: the other rooms are left out of every section.
+  std::erase_if(joined, [&](const auto& j) { return !filter.AllowsRoom(j.first); });
+  std::erase_if(invited, [&](const std::string& r) { return !filter.AllowsRoom(r); });
+  std::erase_if(left, [&](const std::string& r) { return !filter.AllowsRoom(r); });
+  // Rooms whose window lost events to the timeline filter (their unread counts then read the
+  // window themselves).
+  std::set<std::string> filtered_rooms;
 
   // Timelines: one query for every joined room.
   std::map<std::string, RoomTimeline> timelines;
@@ -384,6 +375,14 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       timelines.clear();
       member_changes.clear();
       lazy_members_by_room.clear();
+    } else if (filter.timeline.RestrictsEvents()) {
+      for (auto& [room, tl] : timelines) {
+        size_t before = tl.events.size();
+        std::erase_if(tl.events, [&](const auto& e) { return !filter.timeline.Allows(e.second); });
+        if (tl.events.size() != before) {
+          filtered_rooms.insert(room);
+        }
+      }
     }
   }
   if (!shared && (!joined.empty() || !left.empty())) {
@@ -422,6 +421,9 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       co_return Response::FromError(rows.error());
     }
     for (const auto& row : *rows) {
+      if (!filter.AllowsRoom(row.Text(0))) {
+        continue;
+      }
       auto ev = ParseStoredEvent(row.Text(2));
       if (!ev) {
         continue;
@@ -433,6 +435,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
           member_changes.push_back({row.Text(0), std::string(ev->at("state_key").as_string()),
                                     std::string(m->get_string())});
         }
+      }
+      if (!filter.timeline.Allows(*ev)) {
+        filtered_rooms.insert(row.Text(0));
+        continue;
       }
       timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
     }
@@ -503,6 +509,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       if (row.Text(0).empty() && row.Text(1) == "m.push_rules") {
         unread_.RulesChanged(user);
       }
+      const EventFilter& section =
+          row.Text(0).empty() ? filter.account_data : filter.room_account_data;
+      if (!section.AllowsType(row.Text(1))) {
+        continue;
+      }
       if (row.Text(0).empty()) {
         global_account_data.emplace_back(std::move(item));
       } else if (joined.count(row.Text(0))) {
@@ -518,7 +529,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     for (const auto& item : global_account_data) {
       stored = stored || item.at("type").as_string() == "m.push_rules";
     }
-    if (!stored) {
+    if (!stored && filter.account_data.AllowsType("m.push_rules")) {
       global_account_data.emplace_back(json::object{
           {"type", "m.push_rules"}, {"content", DefaultPushRules(user, session->localpart)}});
     }
@@ -773,7 +784,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       // timeline, the window's event cap.
       static const std::vector<std::pair<int64_t, json::object>> kNoEvents;
       const std::vector<std::pair<int64_t, json::object>>* window = nullptr;
-      if (!initial && !full && !window_cut) {
+      if (!initial && !full && !window_cut && !filtered_rooms.contains(room)) {
         window = timeline_it == timelines.end() ? &kNoEvents
                  : timeline_it->second.limited  ? nullptr
                                                 : &timeline_it->second.events;
@@ -790,11 +801,13 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       account_data = std::move(it->second);
     }
     json::array ephemeral;
-    if (auto it = receipts_by_room.find(room); it != receipts_by_room.end()) {
+    if (auto it = receipts_by_room.find(room);
+        it != receipts_by_room.end() && filter.ephemeral.AllowsType("m.receipt")) {
       ephemeral.emplace_back(
           json::object{{"type", "m.receipt"}, {"content", std::move(it->second)}});
     }
-    if (auto it = typing_by_room.find(room); it != typing_by_room.end()) {
+    if (auto it = typing_by_room.find(room);
+        it != typing_by_room.end() && filter.ephemeral.AllowsType("m.typing")) {
       json::array user_ids;
       for (const auto& u : it->second.users) {
         user_ids.emplace_back(u);
@@ -812,14 +825,16 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
         if (lazy_members && ev["type"].as_string() == "m.room.member") {
           continue;  // only the needed ones, added below
         }
-        if (!in_timeline.count(std::string(ev["event_id"].as_string()))) {
+        if (!in_timeline.count(std::string(ev["event_id"].as_string())) &&
+            filter.state.Allows(ev)) {
           state.emplace_back(std::move(ev));
         }
       }
     }
     if (auto it = lazy_members_by_room.find(room); it != lazy_members_by_room.end()) {
       for (auto& [member, ev] : it->second) {
-        if (!in_timeline.count(std::string(ev["event_id"].as_string()))) {
+        if (!in_timeline.count(std::string(ev["event_id"].as_string())) &&
+            filter.state.Allows(ev)) {
           state.emplace_back(std::move(ev));
         }
       }
@@ -887,6 +902,15 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     auto [timeline, ids] = timeline_json(room, pos);
     leave_section[room] = json::object{{"timeline", std::move(timeline)},
                                        {"state", json::object{{"events", json::array{}}}}};
+  }
+  if (filter.presence.RestrictsEvents()) {
+    json::array kept;
+    for (auto& e : presence_events) {
+      if (filter.presence.Allows(e.as_object())) {
+        kept.emplace_back(std::move(e));
+      }
+    }
+    presence_events = std::move(kept);
   }
   co_return Response::Json(json::object{
       {"next_batch", SyncTokenText(SyncToken{pos, typing_now})},
