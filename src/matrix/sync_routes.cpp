@@ -349,9 +349,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   std::erase_if(joined, [&](const auto& j) { return !filter.AllowsRoom(j.first); });
   std::erase_if(invited, [&](const std::string& r) { return !filter.AllowsRoom(r); });
   std::erase_if(left, [&](const std::string& r) { return !filter.AllowsRoom(r); });
-  // Rooms whose window lost events to the timeline filter (their unread counts then read the
-  // window themselves).
-  std::set<std::string> filtered_rooms;
+  // With a timeline filter, each room's whole window as read, for the unread counts (which
+  // must see the events the filter hides).
+  const bool timeline_filtered = filter.timeline.RestrictsEvents();
+  std::map<std::string, std::vector<std::pair<int64_t, json::object>>> count_windows;
 
   // Timelines: one query for every joined room.
   std::map<std::string, RoomTimeline> timelines;
@@ -375,13 +376,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       timelines.clear();
       member_changes.clear();
       lazy_members_by_room.clear();
-    } else if (filter.timeline.RestrictsEvents()) {
+    } else if (timeline_filtered) {
       for (auto& [room, tl] : timelines) {
-        size_t before = tl.events.size();
+        count_windows[room] = tl.events;
         std::erase_if(tl.events, [&](const auto& e) { return !filter.timeline.Allows(e.second); });
-        if (tl.events.size() != before) {
-          filtered_rooms.insert(room);
-        }
       }
     }
   }
@@ -436,9 +434,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
                                     std::string(m->get_string())});
         }
       }
-      if (!filter.timeline.Allows(*ev)) {
-        filtered_rooms.insert(row.Text(0));
-        continue;
+      if (timeline_filtered) {
+        count_windows[row.Text(0)].emplace_back(row.Int(1), *ev);
+        if (!filter.timeline.Allows(*ev)) {
+          continue;
+        }
       }
       timelines[row.Text(0)].events.emplace_back(row.Int(1), std::move(*ev));
     }
@@ -784,7 +784,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       // timeline, the window's event cap.
       static const std::vector<std::pair<int64_t, json::object>> kNoEvents;
       const std::vector<std::pair<int64_t, json::object>>* window = nullptr;
-      if (!initial && !full && !window_cut && !filtered_rooms.contains(room)) {
+      if (!initial && !full && !window_cut && timeline_filtered) {
+        auto it = count_windows.find(room);  // complete: read before the filter and the limit
+        window = it == count_windows.end() ? &kNoEvents : &it->second;
+      } else if (!initial && !full && !window_cut) {
         window = timeline_it == timelines.end() ? &kNoEvents
                  : timeline_it->second.limited  ? nullptr
                                                 : &timeline_it->second.events;

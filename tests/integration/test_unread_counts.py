@@ -170,3 +170,22 @@ def test_every_member_of_a_busy_room_counts_for_itself(server):
     receipt(server, first_token, room, last)
     assert counts(sync(server, first_token), room)["notification_count"] == 0
     assert counts(sync(server, tokens[1]), room)["notification_count"] == 3
+
+
+def test_counts_see_what_the_timeline_filter_hides(server):
+    users, room = setup_room(server)
+    (_, a), (_, b), _ = users
+    reactions_only = json.dumps({"room": {"timeline": {"types": ["m.reaction"]}}})
+    since = sync(server, b, filter=reactions_only)["next_batch"]
+    for round_no, expected in ((1, 2), (2, 4)):
+        first = send(server, a, room, f"hello {round_no}", f"f{round_no}a").json["event_id"]
+        send(server, a, room, f"again {round_no}", f"f{round_no}b")
+        send_content(server, a, room, {"m.relates_to": {"rel_type": "m.annotation",
+                                                        "event_id": first, "key": "x"}},
+                     f"f{round_no}c", event_type="m.reaction")
+        got = sync(server, b, since=since, filter=reactions_only)
+        since = got["next_batch"]
+        joined = got["rooms"]["join"][room]
+        assert [e["type"] for e in joined["timeline"]["events"]] == ["m.reaction"]
+        assert joined["unread_notifications"] == {"notification_count": expected,
+                                                  "highlight_count": 0}
