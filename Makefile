@@ -61,7 +61,7 @@ asan: asan-ci
 # safety and the authorization matrix included). Trimmed: interop (the same server paths through
 # real clients) and the browser tests, which add minutes and no new server code.
 # The same build carries the libFuzzer targets: each then runs CI_FUZZ_SECONDS from its corpus.
-CI_FUZZ_SECONDS ?= 10
+CI_FUZZ_SECONDS ?= 5
 asan-ci: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
