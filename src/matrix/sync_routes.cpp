@@ -346,9 +346,12 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     }
   }
   // The filter's room.rooms / room.not_rooms: the other rooms are left out of every section.
+  // Their membership changes still count for device_lists (read apart below).
+  const size_t rooms_before = joined.size() + invited.size() + left.size();
   std::erase_if(joined, [&](const auto& j) { return !filter.AllowsRoom(j.first); });
   std::erase_if(invited, [&](const std::string& r) { return !filter.AllowsRoom(r); });
   std::erase_if(left, [&](const std::string& r) { return !filter.AllowsRoom(r); });
+  const bool rooms_left_out = joined.size() + invited.size() + left.size() != rooms_before;
   // With a timeline filter, each room's whole window as read, for the unread counts (which
   // must see the events the filter hides).
   const bool timeline_filtered = filter.timeline.RestrictsEvents();
@@ -727,9 +730,10 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
 
   // E2EE: whose device keys to fetch again, and this device's key counts.
   json::object device_lists{{"changed", json::array{}}, {"left", json::array{}}};
-  if (since && (full_state || window_cut)) {
-    // The timelines above were read as for an initial sync, or only each room's newest: read
-    // the window's membership changes themselves (neither may cost device-list changes).
+  if (since && (full_state || window_cut || rooms_left_out)) {
+    // The timelines above were read as for an initial sync, or only each room's newest, or
+    // without the rooms the filter leaves out: read the window's membership changes themselves
+    // (none of these may cost device-list changes).
     auto changes = MemberChangesBetween(lease.conn(), user, from, pos);
     if (!changes) {
       co_return Response::FromError(changes.error());

@@ -21,6 +21,7 @@ signed over canonical JSON exactly as clients do.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import threading
 import time
@@ -565,6 +566,28 @@ def test_device_lists_follow_shared_rooms(server):
     resp = call(server, "GET", query(client_path("/keys/changes"),
                                      **{"from": before_leave, "to": since}), token=alice.token)
     assert resp.status == 200 and bob.user_id in resp.json["left"], resp
+
+
+def test_device_lists_see_rooms_a_filter_leaves_out(server):
+    # A room filter shapes what the client is shown, not whose keys it must fetch again: a join
+    # in a room the filter leaves out still puts the member in device_lists.changed.
+    alice = new_device(server)
+    bob = new_device(server)
+    bob.upload({"device_keys": bob.device_keys()})
+    shown = create_room(server, alice.token)
+    hidden = create_room(server, alice.token, invite=[bob.user_id])
+    only_shown = json.dumps({"room": {"rooms": [shown]}})
+    since = sync(server, alice.token, filter=only_shown)["next_batch"]
+    join(bob, hidden)
+    changed: set = set()
+    for _ in range(SYNC_ROUNDS):
+        body = sync(server, alice.token, since, timeout=SYNC_TIMEOUT_MS, filter=only_shown)
+        assert hidden not in body.get("rooms", {}).get("join", {}), "the filter is honoured"
+        since = body["next_batch"]
+        changed |= set(body["device_lists"]["changed"])
+        if bob.user_id in changed:
+            break
+    assert bob.user_id in changed, "a join in a filtered-out room must reach device_lists"
 
     # The syncing user's own join: everyone already in the room is news to them.
     carol = new_device(server)
