@@ -1,6 +1,8 @@
 #include "rtc/srtp_gcm.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <cstring>
 
@@ -55,6 +57,10 @@ std::unique_ptr<SrtpGcmProtector> SrtpGcmProtector::Create(
       EVP_CIPHER_CTX_ctrl(p->ctx_, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1) {
     return nullptr;
   }
+  p->tag_param_ = new OSSL_PARAM[2];
+  p->tag_param_[0] =
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, nullptr, kTagSize);
+  p->tag_param_[1] = OSSL_PARAM_construct_end();
   return p;
 }
 
@@ -62,19 +68,31 @@ SrtpGcmProtector::~SrtpGcmProtector() {
   if (ctx_ != nullptr) {
     EVP_CIPHER_CTX_free(ctx_);
   }
+  delete[] tag_param_;
 }
 
 uint32_t SrtpGcmProtector::RolloverFor(uint32_t ssrc, uint16_t seq) {
-  if (last_stream_ == nullptr || last_ssrc_ != ssrc) {
-    auto [it, fresh] = streams_.try_emplace(ssrc);
-    last_ssrc_ = ssrc;
-    last_stream_ = &it->second;
-    if (fresh) {
-      it->second.highest = seq;
-      return 0;
+  Stream* found = nullptr;
+  for (size_t i = 0; i < inline_count_; ++i) {
+    if (inline_ssrcs_[i] == ssrc) {
+      found = &inline_streams_[i];
+      break;
     }
   }
-  Stream& s = *last_stream_;
+  if (found == nullptr) {
+    if (inline_count_ < kInlineStreams) {
+      inline_ssrcs_[inline_count_] = ssrc;
+      inline_streams_[inline_count_] = Stream{0, seq};
+      inline_count_++;
+      return 0;
+    }
+    auto [it, fresh] = more_streams_.try_emplace(ssrc, Stream{0, seq});
+    if (fresh) {
+      return 0;
+    }
+    found = &it->second;
+  }
+  Stream& s = *found;
   // RFC 3711 Appendix A: the ROC that puts SEQ nearest the highest sent.
   uint32_t v = s.roc;
   if (s.highest < 32768) {
@@ -117,13 +135,15 @@ bool SrtpGcmProtector::Protect(uint8_t* buf, size_t& len) {
   for (size_t i = 0; i < 12; ++i) {
     iv[i] ^= session_salt_[i];
   }
-  int n = 0;
-  int payload = static_cast<int>(len - header);
+  // EVP_Cipher goes straight to the provider's one-shot call (AAD when `out` is null, the tag
+  // when `in` is): EVP_EncryptUpdate/Final add checks and bookkeeping per call.
+  auto payload = static_cast<unsigned>(len - header);
+  tag_param_[0].data = buf + len;
   if (EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, iv) != 1 ||
-      EVP_EncryptUpdate(ctx_, nullptr, &n, buf, static_cast<int>(header)) != 1 ||
-      EVP_EncryptUpdate(ctx_, buf + header, &n, buf + header, payload) != 1 ||
-      EVP_EncryptFinal_ex(ctx_, buf + header + n, &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, kTagSize, buf + len) != 1) {
+      EVP_Cipher(ctx_, nullptr, buf, static_cast<unsigned>(header)) < 0 ||
+      EVP_Cipher(ctx_, buf + header, buf + header, payload) < 0 ||
+      EVP_Cipher(ctx_, nullptr, nullptr, 0) < 0 ||
+      EVP_CIPHER_CTX_get_params(ctx_, tag_param_) != 1) {
     return false;
   }
   len += kTagSize;

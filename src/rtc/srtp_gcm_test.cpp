@@ -108,6 +108,18 @@ TEST_F(SrtpGcmAgainstLibsrtp, TheRolloverCounterFollowsTheSequenceWrap) {
   ASSERT_TRUE(RoundTrip(Packet(0xCAFE, 35, 50)));
 }
 
+TEST_F(SrtpGcmAgainstLibsrtp, ManyInterleavedStreamsEachKeepTheirCounter) {
+  // More SSRCs than the inline table holds (consumers that came and went): the later ones live
+  // in the overflow map, and every stream wraps on its own, interleaved packet by packet.
+  constexpr uint32_t kStreams = 24;
+  for (uint32_t round = 0; round < 40; ++round) {
+    for (uint32_t s = 0; s < kStreams; ++s) {
+      auto seq = static_cast<uint16_t>(65520 + s + round);
+      ASSERT_TRUE(RoundTrip(Packet(0x1000 + s, seq, 80))) << s << " " << seq;
+    }
+  }
+}
+
 TEST(SrtpGcm, AResentPacketIsProtectedExactlyAsTheFirstTime) {
   // A NACK answered on the media stream resends an old sequence number, maybe from before the
   // last wrap: it must get its original ROC, hence the same IV and the same bytes.
