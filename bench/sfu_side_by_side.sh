@@ -4,12 +4,23 @@
 # server CPU (% of one core, µs per forwarded packet), added latency p50/p99 (publisher send →
 # subscriber receive, one clock), server RSS and RSS per participant.
 #
-# Janus leaves loopback out when it gathers ICE candidates, so everything runs inside a network
-# namespace made for the run: a veth pair with both ends inside it (SERVER_IP for the servers,
-# CLIENT_IP for the media client), no route out, removed on exit. Each server is pinned to core 0
-# with one media thread (Ruche: io_threads=1, rtc_workers=1; Janus: event_loops=1); the driver
+# Janus leaves loopback out when it gathers ICE candidates, so everything runs in network
+# namespaces made for the run, joined by a veth pair (SERVER_IP for the servers, CLIENT_IP for
+# the media client), no route out, removed on exit. Each server is pinned to core 0 with one
+# media thread (Ruche: io_threads=1, rtc_workers=1; Janus: event_loops=1); the driver
 # (bench/sfu_load/driver.mjs, signalling) and the media client (ruche_sfu_load, all RTP/RTCP) to
 # core 1. Server CPU is utime + stime of the server process over each window.
+#
+# NET_LAYOUT says where the client's network stack runs:
+#  split (default): the servers and the load are in two namespaces, one veth end in each, and
+#    receive packet steering (RPS) hands what arrives on each end to its own side's core — as
+#    across a real link, the server's core does not run the media client's UDP receive path.
+#    (veth takes UDP GSO trains whole, like a NIC with UDP segmentation offload: they are cut
+#    into datagrams on the receiving side.)
+#  shared: one namespace for all (the figures up to 2026-11-29 afternoon); traffic between the two addresses then
+#    goes through the namespace's loopback, whose send runs the receiver's UDP input (and, for
+#    GSO trains, the segmentation) on the sender's core: the server's CPU figure includes the
+#    media client's kernel receive work.
 # Subscribers are added step by step (10, then 15 more for 25, …): nobody leaves between steps.
 #
 # Usage: bench/sfu_side_by_side.sh [RUCHE_BIN]   (as root: ip netns)
@@ -17,7 +28,7 @@
 #      PEERS ("janus ruche"), SFU_LOAD_BIN (build-release/bench/sfu_load/ruche_sfu_load),
 #      WARMUP_S (2), JANUS_EVENT_LOOPS (1; 0 = Janus's default, a thread per handle),
 #      JANUS_DEBUG_LEVEL (3), RUCHE_LOG_LEVEL (warn), KEEP_LOGS (a folder to copy logs to),
-#      RUCHE_SET (one more --set for Ruche, e.g. rtc_gso=false)
+#      RUCHE_SET (one more --set for Ruche, e.g. rtc_gso=false), NET_LAYOUT (split | shared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUCHE=${1:-build-release/ruche}
@@ -33,6 +44,8 @@ VIDEO_KBPS=${VIDEO_KBPS:-1500}
 PEERS=${PEERS:-janus ruche}
 JANUS_EVENT_LOOPS=${JANUS_EVENT_LOOPS:-1}
 WARMUP_S=${WARMUP_S:-2}
+NET_LAYOUT=${NET_LAYOUT:-split}
+[[ $NET_LAYOUT == split || $NET_LAYOUT == shared ]] || { echo "NET_LAYOUT: split or shared"; exit 1; }
 SERVER_IP=10.77.0.1
 CLIENT_IP=10.77.0.2
 # Fixed ports: nothing else lives in the namespace.
@@ -62,7 +75,9 @@ for s in $SUBSCRIBER_STEPS; do
   max_sub=$s
 done
 
-ns=ruche-sfu-$$
+ns=ruche-sfu-$$  # the servers'
+cns=$ns           # the load's: its own with NET_LAYOUT=split
+[[ $NET_LAYOUT == shared ]] || cns=ruche-sfu-$$-c
 veth=rsfu$$
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -75,9 +90,12 @@ cleanup() {
     kill -9 "$p" 2>/dev/null
   done
   # Anything of ours still inside the namespace (a driver or media client cut short).
-  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  for n in "$ns" "$cns"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  done
   wait 2>/dev/null
   ip netns del "$ns" 2>/dev/null  # takes the veth pair with it
+  [[ $cns == "$ns" ]] || ip netns del "$cns" 2>/dev/null
   if [[ -n ${KEEP_LOGS:-} ]]; then mkdir -p "$KEEP_LOGS" && cp -r "$work"/. "$KEEP_LOGS"/; fi
   rm -rf "$work"
 }
@@ -86,23 +104,30 @@ trap 'exit 130' INT TERM
 
 in_ns() { ip netns exec "$ns" "$@"; }
 ip netns add "$ns"
-ip -n "$ns" link add "${veth}s" type veth peer name "${veth}c"
+[[ $cns == "$ns" ]] || ip netns add "$cns"
+ip -n "$ns" link add "${veth}s" type veth peer name "${veth}c" netns "$cns"
 ip -n "$ns" addr add "$SERVER_IP/24" dev "${veth}s"
-ip -n "$ns" addr add "$CLIENT_IP/24" dev "${veth}c"
-ip -n "$ns" link set lo up
+ip -n "$cns" addr add "$CLIENT_IP/24" dev "${veth}c"
+for n in "$ns" "$cns"; do ip -n "$n" link set lo up; done
 ip -n "$ns" link set "${veth}s" up
-ip -n "$ns" link set "${veth}c" up
-# Janus (libnice) sends from its candidate's interface: the packet crosses the veth pair and
-# arrives with a source address that is local to the namespace, which Linux drops as a martian
-# unless accept_local is on.
-for dev in all "${veth}s" "${veth}c"; do
-  in_ns sysctl -qw "net.ipv4.conf.$dev.accept_local=1"
-done
+ip -n "$cns" link set "${veth}c" up
+if [[ $NET_LAYOUT == shared ]]; then
+  # Janus (libnice) sends from its candidate's interface: the packet crosses the veth pair and
+  # arrives with a source address that is local to the namespace, which Linux drops as a
+  # martian unless accept_local is on.
+  for dev in all "${veth}s" "${veth}c"; do
+    in_ns sysctl -qw "net.ipv4.conf.$dev.accept_local=1"
+  done
+else
+  # Each end's receive work on its own side's core (veth would run it on the sender's).
+  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/${veth}s/queues/rx-0/rps_cpus"
+  ip netns exec "$cns" sh -c "echo 2 > /sys/class/net/${veth}c/queues/rx-0/rps_cpus"
+fi
 
 # wait_http URL NAME PID: polls URL from inside the namespace until it answers.
 wait_http() {
   for _ in $(seq 400); do
-    in_ns curl -sf -o /dev/null --max-time 1 "$1" && return
+    ip netns exec "$cns" curl -sf -o /dev/null --max-time 1 "$1" && return
     kill -0 "$3" 2>/dev/null || break
     sleep 0.05
   done
@@ -114,7 +139,7 @@ wait_http() {
 # In the background and waited for, so that a signal to the script stops the run at once.
 run_driver() {
   local name=$1 pid=$2 driver_pid; shift 2
-  ip netns exec "$ns" taskset -c 1 node "${node_flags[@]}" bench/sfu_load/driver.mjs \
+  ip netns exec "$cns" taskset -c 1 node "${node_flags[@]}" bench/sfu_load/driver.mjs \
     --server "$name" --pid "$pid" --client "$SFU_LOAD_BIN" --bind "$CLIENT_IP" \
     --publishers "$PUBLISHERS" --steps "$SUBSCRIBER_STEPS" --step-s "$STEP_S" \
     --warmup-s "$WARMUP_S" --video-kbps "$VIDEO_KBPS" --client-log "$work/$name-client.log" \
@@ -250,6 +275,6 @@ fi
 ((${#results[@]})) || { echo "PEERS names neither janus nor ruche"; exit 1; }
 echo "$PUBLISHERS publishers (Opus 50 packets/s + VP8 30 fps at $VIDEO_KBPS kbit/s), each" \
   "subscriber receiving all of them; ${STEP_S}s windows after ${WARMUP_S}s warm-up;" \
-  "servers on core 0, load on core 1 ($(nproc) cores, $(uname -r))."
+  "servers on core 0, load on core 1 ($(nproc) cores, $(uname -r)), NET_LAYOUT=$NET_LAYOUT."
 echo
 node bench/sfu_load/driver.mjs --report "${results[@]}"

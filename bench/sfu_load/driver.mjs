@@ -646,6 +646,8 @@ async function measure(opts) {
         latency_count: stats.latency_us?.count ?? 0,
         latency_p50_us: stats.latency_us?.p50 ?? null,
         latency_p99_us: stats.latency_us?.p99 ?? null,
+        latency_p90_us: stats.latency_us?.p90 ?? null,
+        latency_p999_us: stats.latency_us?.p999 ?? null,
         rss_kib: rss,
         rss_per_participant_kib: (rss - rssBefore) / joinedInStep,
         client_cpu_pct: (100 * (stats.cpu_s ?? 0)) / window,

@@ -219,7 +219,9 @@ class LoadClient {
     }
     json::object latency{{"count", receive_.latency_ns.size()},
                          {"p50", Percentile(receive_.latency_ns, 0.50)},
-                         {"p99", Percentile(receive_.latency_ns, 0.99)}};
+                         {"p90", Percentile(receive_.latency_ns, 0.90)},
+                         {"p99", Percentile(receive_.latency_ns, 0.99)},
+                         {"p999", Percentile(receive_.latency_ns, 0.999)}};
     Emit({{"ev", "stats"},
           {"connections", peers_.size()},
           {"connected", connected},
