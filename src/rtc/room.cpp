@@ -361,6 +361,14 @@ Result<std::optional<SubscribeOffer>> Peer::AnswerSubscription(const std::string
     c->negotiated = ok;
     c->rtx_negotiated =
         ok && c->codec.rtx_payload_type != 0 && it->FindCodec(c->codec.rtx_payload_type) != nullptr;
+    // One-byte ids only: those are what forwarded packets carry (RFC 8285 §4.2).
+    auto ext_id = [&](std::string_view uri) -> uint8_t {
+      uint8_t id = ok ? it->ExtensionId(uri) : 0;
+      return id <= 14 ? id : 0;
+    };
+    c->mid_ext_id = ext_id(kExtMid);
+    c->abs_send_time_ext_id = ext_id(kExtAbsSendTime);
+    c->audio_level_ext_id = c->kind == MediaKind::kAudio ? ext_id(kExtAudioLevel) : 0;
     if (newly && recv_transport_->connected()) {
       c->producer->owner->RequestKeyFrame(*c->producer, c->target_layer);
     }
@@ -616,9 +624,39 @@ std::optional<RtpPacket> Peer::RewriteForConsumer(Consumer& consumer,
       packet.size() > kMaxRtpPacket) {
     return std::nullopt;
   }
-  uint8_t* buf = room_.worker().scratch();
+  // Copied behind a headroom: the header is rebuilt in front of the payload, which stays put.
+  std::span<uint8_t> area(room_.worker().scratch(), kScratchSize);
+  uint8_t* buf = area.data() + kExtensionHeadroom;
   std::memcpy(buf, packet.data(), packet.size());
-  auto out = RtpPacket::Parse(std::span<uint8_t>(buf, packet.size()));
+  auto in = RtpPacket::Parse(std::span<uint8_t>(buf, packet.size()));
+  if (!in) {
+    return std::nullopt;
+  }
+  // The subscriber's extensions with its ids, in place of the publisher's elements (whose ids
+  // mean nothing to the subscriber, and whose transport-wide sequence numbers are the
+  // publisher's path's).
+  OneByteExtensions ext;
+  if (consumer.mid_ext_id != 0) {
+    ext.Add(consumer.mid_ext_id,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(consumer.mid.data()),
+                                     consumer.mid.size()));
+  }
+  if (consumer.abs_send_time_ext_id != 0) {
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch());
+    uint32_t t = AbsSendTime(static_cast<uint64_t>(us.count()));
+    const uint8_t value[3] = {static_cast<uint8_t>(t >> 16), static_cast<uint8_t>(t >> 8),
+                              static_cast<uint8_t>(t)};
+    ext.Add(consumer.abs_send_time_ext_id, value);
+  }
+  if (consumer.audio_level_ext_id != 0 && consumer.producer != nullptr &&
+      consumer.producer->audio_level_ext_id != 0) {
+    auto level = in->Extension(consumer.producer->audio_level_ext_id);
+    if (level.size() == 1) {
+      ext.Add(consumer.audio_level_ext_id, level);
+    }
+  }
+  auto out = ReplaceExtensions(area, *in, ext);
   if (!out) {
     return std::nullopt;
   }

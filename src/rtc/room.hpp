@@ -14,6 +14,7 @@
 #include "rtc/layer_budget.hpp"
 #include "rtc/reception_stats.hpp"
 #include "rtc/rtcp_packet.hpp"
+#include "rtc/rtp_packet.hpp"
 #include "rtc/sdp.hpp"
 #include "rtc/sfu.hpp"
 #include "rtc/token_bucket.hpp"
@@ -43,7 +44,9 @@ class WorkerContext : public TransportHost {
 };
 
 inline constexpr size_t kMaxRtpPacket = 1500;
-inline constexpr size_t kScratchSize = kMaxRtpPacket + kSrtpTrailerRoom;
+// Room for a forwarded packet's header to grow in front of it (kExtensionHeadroom), the packet,
+// and the SRTP trailer.
+inline constexpr size_t kScratchSize = kExtensionHeadroom + kMaxRtpPacket + kSrtpTrailerRoom;
 
 // The last packets of a video producer, to answer NACKs (RFC 4585 §6.2.1) without asking the
 // publisher. Indexed by sequence number modulo the size.
@@ -119,6 +122,11 @@ struct Consumer {
   uint32_t rtx_ssrc = 0;
   uint16_t rtx_seq = 0;
   bool rtx_negotiated = false;
+  // The header extensions the subscriber's answer accepted, by its ids (0: not accepted). Each
+  // forwarded packet carries exactly these, rebuilt, never the publisher's own elements.
+  uint8_t mid_ext_id = 0;
+  uint8_t abs_send_time_ext_id = 0;
+  uint8_t audio_level_ext_id = 0;
   bool wanted = true;       // subscribed (false: unsubscribed, section inactive)
   bool negotiated = false;  // the browser answered an offer containing it
   // Simulcast: the subscriber's wish, the layer it should get (the highest layer at most the

@@ -1,5 +1,7 @@
 #include "rtc/rtp_packet.hpp"
 
+#include <cstring>
+
 #include "rtc/byte_order.hpp"
 
 namespace ruche::rtc {
@@ -225,6 +227,54 @@ std::optional<uint8_t> AudioLevelOf(const RtpPacket& packet, uint8_t extension_i
     return std::nullopt;
   }
   return static_cast<uint8_t>(v[0] & 0x7F);
+}
+
+bool OneByteExtensions::Add(uint8_t id, std::span<const uint8_t> value) {
+  if (id < 1 || id > 14 || value.empty() || value.size() > 16 ||
+      size_ + 1 + value.size() > kMaxBytes) {
+    return false;
+  }
+  bytes_[size_++] = static_cast<uint8_t>(id << 4 | (value.size() - 1));
+  std::memcpy(bytes_ + size_, value.data(), value.size());
+  size_ += value.size();
+  return true;
+}
+
+std::optional<RtpPacket> ReplaceExtensions(std::span<uint8_t> area, const RtpPacket& packet,
+                                           const OneByteExtensions& ext) {
+  std::span<const uint8_t> old = packet.bytes();
+  if (old.data() < area.data() || old.data() + old.size() > area.data() + area.size()) {
+    return std::nullopt;
+  }
+  auto offset = static_cast<size_t>(old.data() - area.data());
+  size_t fixed = 12 + 4 * static_cast<size_t>(packet.csrc_count());
+  size_t block = ext.size() == 0 ? 0 : 4 + (ext.size() + 3) / 4 * 4;
+  size_t payload_at = offset + packet.header_size();
+  if (fixed + block > payload_at) {
+    return std::nullopt;
+  }
+  size_t start = payload_at - fixed - block;
+  uint8_t* out = area.data() + start;
+  std::memmove(out, area.data() + offset, fixed);
+  if (block == 0) {
+    out[0] &= static_cast<uint8_t>(~0x10);
+  } else {
+    out[0] |= 0x10;
+    uint8_t* b = out + fixed;
+    b[0] = 0xBE;  // RFC 8285 §4.2: the one-byte form's "defined by profile" value
+    b[1] = 0xDE;
+    Put16(b + 2, static_cast<uint16_t>((block - 4) / 4));
+    std::memcpy(b + 4, ext.bytes().data(), ext.size());
+    std::memset(b + 4 + ext.size(), 0, block - 4 - ext.size());  // padding
+  }
+  return RtpPacket::Parse(area.subspan(start, fixed + block + old.size() - packet.header_size()));
+}
+
+uint32_t AbsSendTime(uint64_t microseconds) {
+  // 6.18 fixed point seconds in 24 bits: the value wraps every 64 s, so only the time modulo
+  // 64 s matters (which also keeps the shift from overflowing).
+  uint64_t us = microseconds % 64'000'000;
+  return static_cast<uint32_t>((us << 18) / 1'000'000) & 0xFFFFFF;
 }
 
 }  // namespace ruche::rtc

@@ -74,4 +74,35 @@ bool IsH264KeyFrame(std::span<const uint8_t> payload);
 // RFC 6464: the audio level (0–127, in -dBov) from the one-byte ssrc-audio-level extension.
 std::optional<uint8_t> AudioLevelOf(const RtpPacket& packet, uint8_t extension_id);
 
+// The one-byte-form extension elements (RFC 8285 §4.2) a packet is to carry, in order.
+class OneByteExtensions {
+ public:
+  static constexpr size_t kMaxBytes = 28;  // a mid of up to 16 bytes, a time, a level, …
+  // False, adding nothing, when `id` is not 1–14, `value` is not 1–16 bytes, or it would not
+  // fit.
+  bool Add(uint8_t id, std::span<const uint8_t> value);
+  size_t size() const { return size_; }
+  std::span<const uint8_t> bytes() const { return {bytes_, size_}; }
+
+ private:
+  uint8_t bytes_[kMaxBytes];
+  size_t size_ = 0;
+};
+
+// How far before a packet its header may have to grow when ReplaceExtensions gives it a block
+// of OneByteExtensions::kMaxBytes where it had none.
+inline constexpr size_t kExtensionHeadroom = 4 + OneByteExtensions::kMaxBytes;
+
+// Gives `packet`, which lies inside `area`, exactly the extension block `ext` (none when it is
+// empty) in place of its own: the fixed header and CSRCs move in front of the payload, which
+// stays where it is (the header is rebuilt backwards, so a larger one needs room before the
+// packet: kExtensionHeadroom). The packet at its new place, or nullopt when there is no room.
+// `packet` must not be used afterwards.
+std::optional<RtpPacket> ReplaceExtensions(std::span<uint8_t> area, const RtpPacket& packet,
+                                           const OneByteExtensions& ext);
+
+// abs-send-time's value (webrtc.org's extension): the send time in seconds, 6.18 fixed point,
+// wrapping every 64 s; from any monotonic clock in microseconds.
+uint32_t AbsSendTime(uint64_t microseconds);
+
 }  // namespace ruche::rtc

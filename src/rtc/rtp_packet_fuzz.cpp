@@ -1,5 +1,7 @@
-// libFuzzer target: RTP parsing, extension lookup and renumbering, rewriting, key-frame
-// detection. RtpPacket rewrites in place, so the input is copied into a buffer of its own.
+// libFuzzer target: RTP parsing, extension lookup, renumbering and replacement, rewriting,
+// key-frame detection. RtpPacket rewrites in place, so the input is copied into a buffer of its
+// own.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -52,6 +54,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = ruche::rtc::RtpPacket::Parse(buf);
   if (!again || again->payload().size() != payload || again->ssrc() != 1 ||
       again->sequence() != 2 || again->timestamp() != 3 || again->payload_type() != 96) {
+    __builtin_trap();
+  }
+  // Property: replacing the extension block (as forwarding does, behind a headroom) keeps the
+  // header fields, payload and padding, and carries exactly the elements given.
+  std::vector<uint8_t> area(ruche::rtc::kExtensionHeadroom + buf.size());
+  std::copy(buf.begin(), buf.end(), area.begin() + ruche::rtc::kExtensionHeadroom);
+  auto placed = ruche::rtc::RtpPacket::Parse(
+      std::span<uint8_t>(area).subspan(ruche::rtc::kExtensionHeadroom));
+  if (!placed) {
+    __builtin_trap();
+  }
+  ruche::rtc::OneByteExtensions ext;
+  std::vector<uint8_t> mid(data, data + std::min<size_t>(size, 1 + size % 16));
+  bool has_mid = ext.Add(1 + (size % 14), mid);
+  auto replaced = ruche::rtc::ReplaceExtensions(area, *placed, ext);
+  if (!replaced || replaced->payload().size() != payload || replaced->ssrc() != 1 ||
+      replaced->sequence() != 2 || replaced->padding_size() != again->padding_size() ||
+      replaced->csrc_count() != again->csrc_count() ||
+      (has_mid &&
+       replaced->Extension(static_cast<uint8_t>(1 + (size % 14))).size() != mid.size())) {
     __builtin_trap();
   }
   return 0;

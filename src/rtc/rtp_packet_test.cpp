@@ -246,5 +246,94 @@ TEST(Rtp, KeyFrames) {
   EXPECT_FALSE(IsVp8KeyFrame({}));
 }
 
+TEST(Rtp, ReplacesTheExtensionBlockKeepingEverythingElse) {
+  // The packet behind a headroom, as the forwarding path copies it.
+  auto packet = OneBytePacket();
+  packet.push_back(0);  // one padding byte: P set, count 1 at the end
+  packet.push_back(0);
+  packet.push_back(0);
+  packet.push_back(4);
+  packet[0] |= 0x20;
+  std::vector<uint8_t> area(kExtensionHeadroom + packet.size());
+  std::copy(packet.begin(), packet.end(), area.begin() + kExtensionHeadroom);
+  auto in = RtpPacket::Parse(std::span<uint8_t>(area).subspan(kExtensionHeadroom));
+  ASSERT_TRUE(in);
+  OneByteExtensions ext;
+  const std::string mid = "12";
+  ASSERT_TRUE(ext.Add(
+      3, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(mid.data()), mid.size())));
+  const uint8_t time[3] = {0x01, 0x02, 0x03};
+  ASSERT_TRUE(ext.Add(2, time));
+  auto level = in->Extension(1);
+  ASSERT_TRUE(ext.Add(5, level));
+  auto out = ReplaceExtensions(area, *in, ext);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->payload_type(), 96);
+  EXPECT_TRUE(out->marker());
+  EXPECT_EQ(out->sequence(), 0x1234);
+  EXPECT_EQ(out->timestamp(), 0x01020304u);
+  EXPECT_EQ(out->ssrc(), 0xAABBCCDDu);
+  EXPECT_EQ(out->csrc_count(), 1);
+  EXPECT_EQ(out->csrc(0), 0x11111111u);
+  // 2+1 + 3+1 + 1+1 = 9 bytes of elements: 3 words, so a 16-byte block.
+  EXPECT_EQ(out->header_size(), 16u + 16u);
+  auto got_mid = out->Extension(3);
+  EXPECT_EQ(std::string(got_mid.begin(), got_mid.end()), "12");
+  ASSERT_EQ(out->Extension(2).size(), 3u);
+  EXPECT_EQ(out->Extension(2)[2], 0x03);
+  EXPECT_EQ(AudioLevelOf(*out, 5), 5);
+  EXPECT_TRUE(out->Extension(4).empty());  // the publisher's own elements are gone
+  EXPECT_TRUE(out->Extension(1).empty());
+  EXPECT_EQ(std::string(out->payload().begin(), out->payload().end()), "ABCD");
+  EXPECT_EQ(out->padding_size(), 4u);
+  // The payload did not move: the packet still ends where it did.
+  EXPECT_EQ(out->bytes().data() + out->size(), area.data() + area.size());
+
+  // No extensions at all: the block goes and X is cleared.
+  auto again = RtpPacket::Parse(out->bytes());
+  ASSERT_TRUE(again);
+  auto bare = ReplaceExtensions(area, *again, OneByteExtensions());
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->bytes()[0] & 0x10, 0);
+  EXPECT_EQ(bare->header_size(), 16u);
+  EXPECT_EQ(std::string(bare->payload().begin(), bare->payload().end()), "ABCD");
+}
+
+TEST(Rtp, ReplacingExtensionsNeedsRoomInFront) {
+  std::vector<uint8_t> area = {0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 'x'};  // no headroom
+  auto in = RtpPacket::Parse(area);
+  ASSERT_TRUE(in);
+  OneByteExtensions ext;
+  const uint8_t one[1] = {7};
+  ASSERT_TRUE(ext.Add(1, one));
+  EXPECT_FALSE(ReplaceExtensions(area, *in, ext));
+  std::vector<uint8_t> elsewhere(area);
+  EXPECT_FALSE(ReplaceExtensions(elsewhere, *in, ext));  // not inside the area given
+}
+
+TEST(Rtp, OneByteExtensionsRefuseWhatTheFormCannotCarry) {
+  OneByteExtensions ext;
+  const uint8_t sixteen[16] = {};
+  const uint8_t seventeen[17] = {};
+  EXPECT_FALSE(ext.Add(0, sixteen));
+  EXPECT_FALSE(ext.Add(15, sixteen));
+  EXPECT_FALSE(ext.Add(1, std::span<const uint8_t>()));
+  EXPECT_FALSE(ext.Add(1, seventeen));
+  EXPECT_TRUE(ext.Add(1, sixteen));   // 17 bytes
+  EXPECT_FALSE(ext.Add(2, sixteen));  // 34 > 28: refused whole
+  const uint8_t four[4] = {};
+  EXPECT_TRUE(ext.Add(2, four));
+  EXPECT_EQ(ext.size(), 22u);
+}
+
+TEST(Rtp, AbsSendTimeIsSixEighteenFixedPointWrappingEvery64Seconds) {
+  EXPECT_EQ(AbsSendTime(0), 0u);
+  EXPECT_EQ(AbsSendTime(1'000'000), 1u << 18);
+  EXPECT_EQ(AbsSendTime(500'000), 1u << 17);
+  EXPECT_EQ(AbsSendTime(64'000'000), 0u);
+  EXPECT_EQ(AbsSendTime(63'999'999), 0xFFFFFFu);
+  EXPECT_EQ(AbsSendTime(64'000'000ull * 1'000'000 + 2'000'000), 2u << 18);
+}
+
 }  // namespace
 }  // namespace ruche::rtc

@@ -613,6 +613,11 @@ std::string BuildSubscribeOffer(const std::vector<OfferedTrack>& tracks,
     AppendTransport(out, local, "actpass");
     out += fmt::format("a=mid:{}\r\na={}\r\na=rtcp-mux\r\n", t.mid,
                        t.active ? "sendonly" : "inactive");
+    out += fmt::format("a=extmap:{} {}\r\na=extmap:{} {}\r\n", kSubscriberMidExtId, kExtMid,
+                       kSubscriberAbsSendTimeExtId, kExtAbsSendTime);
+    if (t.kind == MediaKind::kAudio) {
+      out += fmt::format("a=extmap:{} {}\r\n", kSubscriberAudioLevelExtId, kExtAudioLevel);
+    }
     AppendCodec(out, c);
     if (t.active) {
       out += fmt::format("a=msid:{} {}\r\n", t.stream_id, t.track_id);

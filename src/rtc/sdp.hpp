@@ -41,6 +41,13 @@ inline constexpr std::string_view kExtAbsSendTime =
 inline constexpr std::string_view kExtTransportCc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
+// The ids Ruche's subscribe offers give the extensions it writes toward subscribers, the same
+// in every bundled section (RFC 8843 §9.2): the packet's mid, its send time (abs-send-time:
+// what a receiver-side bandwidth estimate reads), and for audio the publisher's level.
+inline constexpr uint8_t kSubscriberMidExtId = 1;
+inline constexpr uint8_t kSubscriberAbsSendTimeExtId = 2;
+inline constexpr uint8_t kSubscriberAudioLevelExtId = 3;
+
 struct MediaSection {  // one m= line
   MediaKind kind = MediaKind::kAudio;
   bool rejected = false;  // port 0
@@ -118,7 +125,8 @@ struct OfferedTrack {
   bool active = true;     // false: the track was unsubscribed; the section stays, inactive
 };
 
-// The subscriber's offer: one sendonly section per track, in mid order, all bundled.
+// The subscriber's offer: one sendonly section per track, in mid order, all bundled, each with
+// the extensions above.
 std::string BuildSubscribeOffer(const std::vector<OfferedTrack>& tracks,
                                 const LocalTransport& local, uint64_t session_version);
 

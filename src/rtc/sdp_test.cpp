@@ -193,6 +193,16 @@ TEST(Sdp, SubscribeOfferDeclaresSsrcsAndInactiveSections) {
   EXPECT_TRUE(parsed->media[2].ssrcs.empty());
   EXPECT_NE(offer.find("a=msid:alice a-video"), std::string::npos);
   EXPECT_NE(offer.find("o=- 4611731400430051336 7 IN IP4"), std::string::npos);
+  // The extensions Ruche writes, with the same ids in every bundled section; the audio level
+  // on audio only.
+  for (const auto& m : parsed->media) {
+    EXPECT_EQ(m.ExtensionId(kExtMid), kSubscriberMidExtId) << m.mid;
+    EXPECT_EQ(m.ExtensionId(kExtAbsSendTime), kSubscriberAbsSendTimeExtId) << m.mid;
+    EXPECT_EQ(m.ExtensionId(kExtAudioLevel),
+              m.kind == MediaKind::kAudio ? kSubscriberAudioLevelExtId : 0)
+        << m.mid;
+    EXPECT_EQ(m.ExtensionId(kExtTransportCc), 0) << m.mid;
+  }
 }
 
 TEST(Sdp, RefusesWhatRucheCannotUse) {

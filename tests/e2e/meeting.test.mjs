@@ -257,6 +257,22 @@ describe('three guests in one meeting', { timeout: kTestTimeoutMs * 2 }, () => {
       });
       assert.ok(sent > 0, 'video packets were sent');
     }
+    // Chromium accepted the header extensions Ruche writes toward subscribers (the media above
+    // was demultiplexed by the mid those packets carry): mid and abs-send-time on every
+    // section, the audio level on audio.
+    for (const { page } of guests) {
+      const answer = await page.evaluate(() => window.__rucheMeeting.recvPc.localDescription.sdp);
+      const sections = answer.split(/\r\nm=/).slice(1);
+      assert.ok(sections.length >= 4, answer);
+      for (const section of sections) {
+        if (/\r\na=inactive/.test(section)) continue;
+        assert.match(section, /a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n/);
+        assert.match(section, /a=extmap:2 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-send-time/);
+        if (section.startsWith('audio')) {
+          assert.match(section, /a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level/);
+        }
+      }
+    }
     // Ruche's receiver reports reach each publisher: its browser then knows the loss, jitter and
     // round-trip time of what it sends (remote-inbound-rtp), for video and for audio.
     for (const { page } of guests) {
