@@ -103,8 +103,13 @@ modules:
       max_users: 5000
 YML
   chown -R ejabberd:ejabberd "$dir"
-  taskset -c 0 ejabberdctl --config-dir "$dir" --config "$dir/ejabberd.yml" --spool "$dir/spool" \
-    --logs "$dir/logs" --node "$ejabberd_node" foreground > "$work/ejabberd.out" 2>&1 &
+  # Started as the ejabberd user directly: run by root, ejabberdctl goes through su, whose PAM
+  # session puts the soft limit on open files back at 1,024, and a 1,000-member room then runs
+  # out of sockets ("Failed TCP accept: too many open files"). setpriv keeps this script's limit.
+  (cd "$dir" && HOME=/var/lib/ejabberd taskset -c 0 setpriv --reuid=ejabberd --regid=ejabberd \
+    --init-groups ejabberdctl --config-dir "$dir" --config "$dir/ejabberd.yml" \
+    --spool "$dir/spool" --logs "$dir/logs" --node "$ejabberd_node" foreground) \
+    > "$work/ejabberd.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do
     if python3 -c "import socket; socket.create_connection(('127.0.0.1', $ejabberd_port), 0.2)" 2>/dev/null; then
