@@ -71,6 +71,19 @@ Result<std::optional<std::string>> RoomVersionOf(store::Connection& conn,
   return std::optional<std::string>((*row)->Text(0));
 }
 
+Result<std::optional<std::string>> CurrentMemberEventJson(store::Connection& conn,
+                                                          std::string_view room_id,
+                                                          std::string_view user_id) {
+  auto row = conn.QueryOne(
+      "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
+      "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
+      {std::string(room_id), std::string(user_id)});
+  if (!row) {
+    return row.error();
+  }
+  return *row ? std::optional<std::string>((*row)->Text(0)) : std::nullopt;
+}
+
 Result<std::string> MembershipOf(store::Connection& conn, std::string_view room_id,
                                  std::string_view user_id) {
   auto row = conn.QueryOne("SELECT membership FROM memberships WHERE room_id = ? AND user_id = ?",

@@ -99,6 +99,12 @@ Result<std::optional<std::string>> RoomVersionOf(store::Connection& conn, std::s
 Result<void> RequireJoined(store::Connection& conn, std::string_view room_id,
                            std::string_view user_id);
 
+// The stored JSON of the room's current m.room.member event for `user_id` (lazy-loaded members,
+// a member's display name), or nullopt when there is none.
+Result<std::optional<std::string>> CurrentMemberEventJson(store::Connection& conn,
+                                                          std::string_view room_id,
+                                                          std::string_view user_id);
+
 // The membership of `user_id` in `room_id` ("join", "invite", "leave", "ban", "knock"), or "".
 Result<std::string> MembershipOf(store::Connection& conn, std::string_view room_id,
                                  std::string_view user_id);

@@ -813,15 +813,12 @@ asio::awaitable<Response> RoomRoutes::Messages(Request& req) {
       }
     }
     for (const auto& sender : senders) {
-      auto row = lease->QueryOne(
-          "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
-          "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
-          {room_id, sender});
-      if (!row) {
-        co_return Fail(row.error());
+      auto member = CurrentMemberEventJson(lease.conn(), room_id, sender);
+      if (!member) {
+        co_return Fail(member.error());
       }
-      if (*row) {
-        if (auto ev = ParseStoredEvent((*row)->Text(0)); ev) {
+      if (*member) {
+        if (auto ev = ParseStoredEvent(**member); ev) {
           state.emplace_back(std::move(*ev));
         }
       }

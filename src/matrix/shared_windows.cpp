@@ -140,14 +140,10 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
       }
     }
     for (const auto& sender : senders) {
-      RUCHE_ASSIGN_OR_RETURN(
-          auto row, conn.QueryOne("SELECT e.json FROM room_state s JOIN events e ON e.event_id = "
-                                  "s.event_id WHERE s.room_id = ? AND s.type = 'm.room.member' "
-                                  "AND s.state_key = ?",
-                                  {room, sender}));
-      if (row) {
-        if (auto ev = ParseStoredEvent(row->Text(0))) {
-          bytes += row->Text(0).size();
+      RUCHE_ASSIGN_OR_RETURN(auto member, CurrentMemberEventJson(conn, room, sender));
+      if (member) {
+        if (auto ev = ParseStoredEvent(*member)) {
+          bytes += member->size();
           window->sender_members.emplace(sender, std::move(*ev));
         }
       }

@@ -608,15 +608,12 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
       }
       // One point lookup per sender (usually one or two): cheaper than an IN list.
       for (const auto& sender : senders) {
-        auto row = lease->QueryOne(
-            "SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
-            "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
-            {room, sender});
-        if (!row) {
-          co_return Response::FromError(row.error());
+        auto member = CurrentMemberEventJson(lease.conn(), room, sender);
+        if (!member) {
+          co_return Response::FromError(member.error());
         }
-        if (*row) {
-          auto ev = ParseStoredEvent((*row)->Text(0));
+        if (*member) {
+          auto ev = ParseStoredEvent(**member);
           if (ev) {
             lazy_members_by_room[room][sender] = std::move(*ev);
           }

@@ -253,13 +253,9 @@ Result<UnreadCounts::Entry> UnreadCounts::Rescan(store::Connection& conn, const 
   // reads every thread.
   int64_t floor = std::max(e.unthreaded_read, joined->Int(0));
   e.unthreaded_read = floor;
-  RUCHE_ASSIGN_OR_RETURN(
-      auto member,
-      conn.QueryOne("SELECT e.json FROM room_state s JOIN events e ON e.event_id = s.event_id "
-                    "WHERE s.room_id = ? AND s.type = 'm.room.member' AND s.state_key = ?",
-                    {room, user}));
+  RUCHE_ASSIGN_OR_RETURN(auto member, CurrentMemberEventJson(conn, room, user));
   if (member) {
-    if (auto ev = ParseStoredEvent(member->Text(0)); ev) {
+    if (auto ev = ParseStoredEvent(*member); ev) {
       const json::value* content = Field(*ev, "content");
       if (content && content->is_object()) {
         e.display_name = StringField(content->get_object(), "displayname");
