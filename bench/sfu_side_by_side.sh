@@ -28,7 +28,8 @@
 #      PEERS ("janus ruche"), SFU_LOAD_BIN (build-release/bench/sfu_load/ruche_sfu_load),
 #      WARMUP_S (2), JANUS_EVENT_LOOPS (1; 0 = Janus's default, a thread per handle),
 #      JANUS_DEBUG_LEVEL (3), RUCHE_LOG_LEVEL (warn), KEEP_LOGS (a folder to copy logs to),
-#      RUCHE_SET (one more --set for Ruche, e.g. rtc_gso=false), NET_LAYOUT (split | shared)
+#      RUCHE_SET (one more --set for Ruche, e.g. rtc_gso=false), NET_LAYOUT (split | shared),
+#      PACING_FACTOR (0: each video frame leaves in one burst; 2.5: paced as WebRTC's pacer does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUCHE=${1:-build-release/ruche}
@@ -45,6 +46,7 @@ PEERS=${PEERS:-janus ruche}
 JANUS_EVENT_LOOPS=${JANUS_EVENT_LOOPS:-1}
 WARMUP_S=${WARMUP_S:-2}
 NET_LAYOUT=${NET_LAYOUT:-split}
+PACING_FACTOR=${PACING_FACTOR:-0}
 [[ $NET_LAYOUT == split || $NET_LAYOUT == shared ]] || { echo "NET_LAYOUT: split or shared"; exit 1; }
 SERVER_IP=10.77.0.1
 CLIENT_IP=10.77.0.2
@@ -142,7 +144,8 @@ run_driver() {
   ip netns exec "$cns" taskset -c 1 node "${node_flags[@]}" bench/sfu_load/driver.mjs \
     --server "$name" --pid "$pid" --client "$SFU_LOAD_BIN" --bind "$CLIENT_IP" \
     --publishers "$PUBLISHERS" --steps "$SUBSCRIBER_STEPS" --step-s "$STEP_S" \
-    --warmup-s "$WARMUP_S" --video-kbps "$VIDEO_KBPS" --client-log "$work/$name-client.log" \
+    --warmup-s "$WARMUP_S" --video-kbps "$VIDEO_KBPS" --pacing-factor "$PACING_FACTOR" \
+    --client-log "$work/$name-client.log" \
     --out "$work/$name.json" "$@" &
   driver_pid=$!
   pids+=("$driver_pid")
@@ -275,6 +278,7 @@ fi
 ((${#results[@]})) || { echo "PEERS names neither janus nor ruche"; exit 1; }
 echo "$PUBLISHERS publishers (Opus 50 packets/s + VP8 30 fps at $VIDEO_KBPS kbit/s), each" \
   "subscriber receiving all of them; ${STEP_S}s windows after ${WARMUP_S}s warm-up;" \
-  "servers on core 0, load on core 1 ($(nproc) cores, $(uname -r)), NET_LAYOUT=$NET_LAYOUT."
+  "servers on core 0, load on core 1 ($(nproc) cores, $(uname -r)), NET_LAYOUT=$NET_LAYOUT," \
+  "PACING_FACTOR=$PACING_FACTOR."
 echo
 node bench/sfu_load/driver.mjs --report "${results[@]}"

@@ -7,7 +7,7 @@
 //
 //   node [--experimental-websocket] bench/sfu_load/driver.mjs --server janus|ruche --url URL
 //        --pid SERVER_PID --client BIN --bind IP [--publishers 4] [--steps "10 25 50"]
-//        [--step-s 10] [--warmup-s 2] [--video-kbps 1500] [--user U --password P] (Ruche)
+//        [--step-s 10] [--warmup-s 2] [--video-kbps 1500] [--pacing-factor 0] [--user U --password P] (Ruche)
 //        [--client-log FILE] [--out results.json]
 //   node bench/sfu_load/driver.mjs --report janus.json ruche.json   → one Markdown table
 //
@@ -159,8 +159,8 @@ class MediaClient {
     this.send({ cmd: 'add_candidate', pc, candidate });
   }
 
-  startMedia(videoKbps) {
-    this.send({ cmd: 'start_media', video_kbps: videoKbps });
+  startMedia(videoKbps, pacingFactor) {
+    this.send({ cmd: 'start_media', video_kbps: videoKbps, pacing_factor: pacingFactor });
   }
 
   // Counters since the previous call.
@@ -581,12 +581,14 @@ async function measure(opts) {
   const stepS = Number(opts['step-s']);
   const warmupS = Number(opts['warmup-s']);
   const videoKbps = Number(opts['video-kbps']);
+  const pacingFactor = Number(opts['pacing-factor']);
   const pid = Number(opts.pid);
   backend.publisherCount = publishers;
   const result = {
     server: opts.server,
     publishers,
     video_kbps: videoKbps,
+    pacing_factor: pacingFactor,
     step_s: stepS,
     warmup_s: warmupS,
     steps: [],
@@ -616,7 +618,7 @@ async function measure(opts) {
       subscribers = target;
       joinedInStep += names.length;
       if (!mediaStarted) {
-        client.startMedia(videoKbps);
+        client.startMedia(videoKbps, pacingFactor);
         mediaStarted = true;
       }
       await sleep(warmupS * 1000);
@@ -745,6 +747,7 @@ const { values: opts, positionals } = parseArgs({
     'step-s': { type: 'string', default: '10' },
     'warmup-s': { type: 'string', default: '2' },
     'video-kbps': { type: 'string', default: '1500' },
+    'pacing-factor': { type: 'string', default: '0' },
     user: { type: 'string' },
     password: { type: 'string' },
     'client-log': { type: 'string' },

@@ -608,37 +608,69 @@ void PeerConnection::SendVideoFrame(bool key, uint32_t video_kbps, SendStats& st
     frame_bytes *= 3;
     stats.key_frames++;
   }
-  size_t packets = (frame_bytes + kMaxPayload - 1) / kMaxPayload;
-  size_t per_packet = frame_bytes / packets;
-  uint32_t ts = static_cast<uint32_t>(video_frames_ * 3000);  // 90 kHz clock
-  uint8_t buf[1500 + rtc::kSrtpTrailerRoom];
-  for (size_t i = 0; i < packets; ++i) {
-    size_t at = WriteHeader(buf, video_pt_, i + 1 == packets, video_seq_++, ts + video_ssrc_,
-                            video_ssrc_, mid_ext_, '1', 0);
-    uint8_t* payload = buf + at;
-    size_t size = std::max<size_t>(per_packet, 24);
-    std::memset(payload, 0x5A, size);
-    // VP8 payload descriptor (RFC 7741 §4.2): S=1 on the first packet of the frame, PID 0.
-    payload[0] = i == 0 ? 0x10 : 0x00;
-    if (i == 0) {
-      // VP8 frame tag (RFC 6386 §9.1): P=0 for a key frame, then the start code and 1280×720.
-      payload[1] = key ? 0x10 : 0x11;
-      payload[2] = 0x00;
-      payload[3] = 0x00;
-      if (key) {
-        payload[4] = 0x9D;
-        payload[5] = 0x01;
-        payload[6] = 0x2A;
-        payload[7] = 1280 & 0xFF;
-        payload[8] = 1280 >> 8;
-        payload[9] = 720 & 0xFF;
-        payload[10] = 720 >> 8;
-      }
-    }
-    Put64(payload + size - 8, static_cast<uint64_t>(NowNs()));
-    SendRtp(buf, at + size, stats);
-  }
+  PendingFrame frame;
+  frame.key = key;
+  frame.packets = (frame_bytes + kMaxPayload - 1) / kMaxPayload;
+  frame.per_packet = std::max<size_t>(frame_bytes / frame.packets, 24);
+  frame.timestamp = static_cast<uint32_t>(video_frames_ * 3000);  // 90 kHz clock
+  pending_frames_.push_back(frame);
   video_frames_++;
+  if (pacing_factor_ <= 0) {
+    while (!pending_frames_.empty()) {
+      SendVideoPacket(stats);
+    }
+  }
+}
+
+void PeerConnection::SendVideoPacket(SendStats& stats) {
+  PendingFrame& f = pending_frames_.front();
+  size_t i = f.sent;
+  uint8_t buf[1500 + rtc::kSrtpTrailerRoom];
+  size_t at = WriteHeader(buf, video_pt_, i + 1 == f.packets, video_seq_++,
+                          f.timestamp + video_ssrc_, video_ssrc_, mid_ext_, '1', 0);
+  uint8_t* payload = buf + at;
+  size_t size = f.per_packet;
+  std::memset(payload, 0x5A, size);
+  // VP8 payload descriptor (RFC 7741 §4.2): S=1 on the first packet of the frame, PID 0.
+  payload[0] = i == 0 ? 0x10 : 0x00;
+  if (i == 0) {
+    // VP8 frame tag (RFC 6386 §9.1): P=0 for a key frame, then the start code and 1280×720.
+    payload[1] = f.key ? 0x10 : 0x11;
+    payload[2] = 0x00;
+    payload[3] = 0x00;
+    if (f.key) {
+      payload[4] = 0x9D;
+      payload[5] = 0x01;
+      payload[6] = 0x2A;
+      payload[7] = 1280 & 0xFF;
+      payload[8] = 1280 >> 8;
+      payload[9] = 720 & 0xFF;
+      payload[10] = 720 >> 8;
+    }
+  }
+  // The send time, read by subscribers: stamped as the packet leaves, after any pacing.
+  Put64(payload + size - 8, static_cast<uint64_t>(NowNs()));
+  SendRtp(buf, at + size, stats);
+  if (++f.sent == f.packets) {
+    pending_frames_.pop_front();
+  }
+}
+
+void PeerConnection::SendPacedVideo(int64_t now_ns, uint32_t video_kbps, SendStats& stats) {
+  // A leaky bucket in bytes: filled at the pacing rate, at most 5 ms of it at once.
+  double bytes_per_ns = pacing_factor_ * video_kbps * 1000 / 8 / 1e9;
+  if (pace_last_ns_ != 0) {
+    pace_budget_bytes_ += static_cast<double>(now_ns - pace_last_ns_) * bytes_per_ns;
+  }
+  pace_last_ns_ = now_ns;
+  pace_budget_bytes_ = std::min(pace_budget_bytes_, 5e6 * bytes_per_ns);
+  while (!pending_frames_.empty() && pace_budget_bytes_ > 0) {
+    pace_budget_bytes_ -= static_cast<double>(pending_frames_.front().per_packet);
+    SendVideoPacket(stats);
+  }
+  if (pending_frames_.empty()) {
+    pace_budget_bytes_ = std::max(pace_budget_bytes_, 0.0);
+  }
 }
 
 void PeerConnection::SendAudioPacket(SendStats& stats) {
@@ -666,6 +698,9 @@ void PeerConnection::SendMedia(int64_t now_ns, uint32_t video_kbps, SendStats& s
     bool key = key_frame_wanted_ || video_frames_ % kKeyFrameEvery == 0;
     key_frame_wanted_ = false;
     SendVideoFrame(key, video_kbps, stats);
+  }
+  if (pacing_factor_ > 0) {
+    SendPacedVideo(now_ns, video_kbps, stats);
   }
   uint64_t due_audio = static_cast<uint64_t>(elapsed / kAudioNs) + 1;
   if (due_audio > audio_packets_ + 5) {

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +76,10 @@ class PeerConnection {
   // Publisher: sends what is due by `now_ns` at `video_kbps` (30 fps) and 50 Opus packets/s.
   void SendMedia(int64_t now_ns, uint32_t video_kbps, SendStats& stats);
   void StartMedia(int64_t start_ns);
+  // 0 (the default): each video frame leaves in one burst, as from a sender without a pacer.
+  // Above 0: video packets leave at `factor` × the video bitrate with at most 5 ms of budget at
+  // once, as WebRTC's pacer sends them (pacing factor 2.5 there); audio is never held back.
+  void SetPacing(double factor) { pacing_factor_ = factor; }
   // Set once when the connection is up; the caller reports it.
   bool TakeConnectedEvent();
 
@@ -91,6 +96,8 @@ class PeerConnection {
   void HandleRtcp(uint8_t* data, size_t len, SendStats& send);
   void SendRtp(uint8_t* packet, size_t len, SendStats& stats);
   void SendVideoFrame(bool key, uint32_t video_kbps, SendStats& stats);
+  void SendVideoPacket(SendStats& stats);  // the next packet of the oldest frame queued
+  void SendPacedVideo(int64_t now_ns, uint32_t video_kbps, SendStats& stats);
   void SendAudioPacket(SendStats& stats);
   std::string TransportLines() const;
   void Fail(std::string why);
@@ -140,6 +147,18 @@ class PeerConnection {
   uint64_t video_frames_ = 0;
   uint64_t audio_packets_ = 0;
   bool key_frame_wanted_ = true;
+  // Video frames not yet sent whole (only more than one with pacing).
+  struct PendingFrame {
+    bool key = false;
+    size_t packets = 0;
+    size_t per_packet = 0;
+    uint32_t timestamp = 0;
+    size_t sent = 0;
+  };
+  std::deque<PendingFrame> pending_frames_;
+  double pacing_factor_ = 0;
+  double pace_budget_bytes_ = 0;
+  int64_t pace_last_ns_ = 0;
 
   // Subscriber: RTP packets seen, for sampling.
   uint64_t received_rtp_ = 0;

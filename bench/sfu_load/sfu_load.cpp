@@ -163,10 +163,15 @@ class LoadClient {
       if (const json::value* kbps = c.if_contains("video_kbps"); kbps && kbps->is_int64()) {
         video_kbps_ = static_cast<uint32_t>(std::clamp<int64_t>(kbps->as_int64(), 50, 20000));
       }
+      double pacing = 0;
+      if (const json::value* f = c.if_contains("pacing_factor"); f && f->is_number()) {
+        pacing = std::clamp(f->to_number<double>(), 0.0, 100.0);
+      }
       // Publishers start a few ms apart, as people do, rather than all on the same tick.
       int64_t start = NowNs();
       int64_t step = 33'000'000 / std::max<int64_t>(1, static_cast<int64_t>(peers_.size()));
       for (auto& [n, pc] : peers_) {
+        pc->SetPacing(pacing);
         pc->StartMedia(start);
         start += step;
       }
