@@ -398,20 +398,23 @@ class MatrixBench {
   void Poll(size_t r, const std::string& since) {
     std::string target =
         "/_matrix/client/v3/sync?timeout=30000&since=" + UrlEncode(since) + "&filter=" + filter_;
-    receivers_[r]->Request(
-        "GET", target, users_[r + 1].token, "", [this, r](int status, std::string_view resp) {
-          Check(status, resp, "sync");
-          int64_t now = NowUs();
-          static constexpr std::string_view kBody = "\"body\":\"bench ";
-          for (size_t p = resp.find(kBody); p != std::string_view::npos;
-               p = resp.find(kBody, p + 1)) {
-            RecordDelivery(resp, p + kBody.size(), now);
-          }
-          if (resp.find("\"limited\":true") != std::string_view::npos && !g_steps.empty()) {
-            ++g_steps.back().limited;
-          }
-          Poll(r, JsonString(resp, "next_batch"));
-        });
+    receivers_[r]->Request("GET", target, users_[r + 1].token, "",
+                           [this, r](int status, std::string_view resp) {
+                             Check(status, resp, "sync");
+                             int64_t now = NowUs();
+                             static constexpr std::string_view kBody = "\"body\":\"bench ";
+                             for (size_t p = resp.find(kBody); p != std::string_view::npos;
+                                  p = resp.find(kBody, p + 1)) {
+                               RecordDelivery(resp, p + kBody.size(), now);
+                             }
+                             if (!g_steps.empty()) {
+                               ++g_steps.back().responses;
+                               if (resp.find("\"limited\":true") != std::string_view::npos) {
+                                 ++g_steps.back().limited;
+                               }
+                             }
+                             Poll(r, JsonString(resp, "next_batch"));
+                           });
   }
 
   // Writes queued messages on free sender connections, stamping each as it leaves.

@@ -62,13 +62,14 @@ void PrintStep(const std::string& mode, const Step& s) {
   double cpu = s.after.cpu_s - s.before.cpu_s;
   std::printf(
       "STEP mode=%s rate=%.0f sent=%lld acked=%lld expected=%lld delivered=%lld limited=%lld "
+      "responses=%lld "
       "send_s=%.2f deliveries_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f server_cpu_s=%.2f "
       "server_cpu_pct=%.0f rss_mib=%.1f deliveries_per_cpu_s=%.0f gen_cpu_s=%.2f\n",
       mode.c_str(), s.rate, static_cast<long long>(s.sent), static_cast<long long>(s.acked),
       static_cast<long long>(s.expected), static_cast<long long>(s.delivered),
-      static_cast<long long>(s.limited), send_s, span_s > 0 ? s.delivered / span_s : 0,
-      QuantileMs(copy.latency_us, 0.50), QuantileMs(copy.latency_us, 0.99),
-      QuantileMs(copy.latency_us, 1.0), cpu,
+      static_cast<long long>(s.limited), static_cast<long long>(s.responses), send_s,
+      span_s > 0 ? s.delivered / span_s : 0, QuantileMs(copy.latency_us, 0.50),
+      QuantileMs(copy.latency_us, 0.99), QuantileMs(copy.latency_us, 1.0), cpu,
       (s.end_us > s.start_us) ? 100.0 * cpu / ((s.end_us - s.start_us) / 1e6) : 0,
       s.after.rss_kib / 1024.0, cpu > 0 ? s.delivered / cpu : 0, s.gen_cpu_s);
   std::fflush(stdout);

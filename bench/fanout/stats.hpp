@@ -22,6 +22,7 @@ struct Step {
   int64_t expected = 0;   // deliveries due: sum over messages of the connected members
   int64_t delivered = 0;  // deliveries seen by receivers
   int64_t limited = 0;    // sync responses whose timeline was cut (events lost to the limit)
+  int64_t responses = 0;  // sync responses read by receivers (Matrix): deliveries per response
   int64_t start_us = 0, send_end_us = 0, end_us = 0, last_delivery_us = 0;
   std::vector<uint32_t> latency_us;  // send → receive, one per delivery
   ProcSample before, after;

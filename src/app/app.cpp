@@ -308,6 +308,10 @@ int Serve(const core::Config& config) {
   metrics.AddGauge("ruche_sync_shared_window_misses_total",
                    "Windows of new events a /sync read itself (then shared).",
                    [client_api] { return double(client_api->SharedWindowStats().misses); });
+  metrics.AddGauge("ruche_sync_quiet_total",
+                   "Incremental /syncs put together from shared bytes (only room events and "
+                   "typing had changed).",
+                   [client_api] { return double(client_api->SharedWindowStats().quiet); });
   auto meet_api = meet::MountMeetApi(
       router, meet::MeetDeps{config, **store, accounts, **sfu,
                              [client_api](std::string user_id, bool joined) {

@@ -156,6 +156,7 @@ const std::vector<KeyDef>& Keys() {
       RUCHE_INT_RANGE("auth.password_hash_ops", auth.password_hash_ops, 1, 16),
       RUCHE_INT_RANGE("auth.password_hash_mem_kib", auth.password_hash_mem_kib, 8, 1024 * 1024),
       RUCHE_INT_RANGE("limits.sync_window_events", limits.sync_window_events, 10, 1'000'000),
+      RUCHE_BOOL("limits.sync_quiet_path", limits.sync_quiet_path),
       RUCHE_INT("store.read_connections", store.read_connections),
       RUCHE_INT("store.max_batch_writes", store.max_batch_writes),
       RUCHE_INT("search.purge_delay_ms", search.purge_delay_ms),

@@ -28,6 +28,10 @@ struct LimitsConfig {
   // The most events an incremental /sync reads in one go; a longer absence gets each room's
   // newest events instead, with limited timelines to paginate back from.
   int64_t sync_window_events = 10'000;
+  // An incremental /sync in which only room events and typing changed is put together from
+  // bytes every member's sync shares (matrix/sync_routes.hpp, the quiet path). False takes the
+  // general path for every sync: the tests compare the two.
+  bool sync_quiet_path = true;
   double login_per_ip_per_second = 0.5;
   int64_t login_per_ip_burst = 10;
   double login_failures_per_user_per_second = 0.1;

@@ -29,7 +29,7 @@ class ClientApiImpl final : public ClientApi {
  public:
   ClientApiImpl(net::Router& router, MatrixDeps deps, int64_t position)
       : notifier_(position),
-        events_(std::make_shared<RoomEvents>(deps.accounts.server_name())),
+        events_(std::make_shared<RoomEvents>(deps.accounts.server_name(), &notifier_)),
         typing_(core::NowMs() * 1000),
         presence_(deps.config.presence, deps.store, notifier_, events_, deps.calendar_busy),
         uia_(deps),
@@ -65,7 +65,7 @@ class ClientApiImpl final : public ClientApi {
 
   SyncSharing SharedWindowStats() const override {
     auto s = sync_.SharedWindowStats();
-    return {s.hits, s.misses};
+    return {s.hits, s.misses, sync_.QuietSyncs()};
   }
 
   boost::asio::awaitable<void> InMeeting(std::string user_id, bool joined) override {

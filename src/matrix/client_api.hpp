@@ -56,6 +56,7 @@ class ClientApi {
   struct SyncSharing {
     uint64_t hits = 0;
     uint64_t misses = 0;
+    uint64_t quiet = 0;  // syncs answered by the quiet path (sync_routes.hpp)
   };
   virtual SyncSharing SharedWindowStats() const = 0;
 };

@@ -23,12 +23,6 @@ int64_t Notifier::position() const {
   return position_;
 }
 
-int64_t Notifier::LastFor(const std::string& key) const {
-  std::lock_guard lock(mu_);
-  auto it = last_by_key_.find(key);
-  return it == last_by_key_.end() ? 0 : it->second;
-}
-
 size_t Notifier::waiting() const {
   std::lock_guard lock(mu_);
   size_t n = 0;

@@ -27,7 +27,9 @@ class Notifier {
   // Data kinds that share the stream with room events. A sync skips reading a kind that has
   // not been written since its token, which is what keeps a message's fanout to 1,000 syncs
   // cheap.
-  enum class Kind { kAccountData, kReceipts, kPresence, kDeviceLists, kCount };
+  // kMembership: any m.room.member event (joins, leaves, invites, profile changes) — a sync
+  // whose window has none may take its rooms from memory (SyncRoutes' quiet path).
+  enum class Kind { kAccountData, kReceipts, kPresence, kDeviceLists, kMembership, kCount };
   // Call inside the write (on the writer thread, before its commit), not after it: with group
   // commit, another write of the same batch may Publish() a later position before this write's
   // handler runs, and a sync reading up to that position must already know to read this kind.
@@ -55,11 +57,6 @@ class Notifier {
                                     int64_t since_typing, int64_t timeout_ms);
 
   size_t waiting() const;
-
-  // The stream position of the last Publish() that named `key` (a room or a user), or 0. Every
-  // membership change names its user, so a user's joined rooms cannot have changed while this
-  // value stays the same.
-  int64_t LastFor(const std::string& key) const;
 
   // Wakes every waiter now and makes later waits return at once (server shutting down: a
   // long-poll must not hold the drain for its whole timeout).

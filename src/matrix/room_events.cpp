@@ -277,6 +277,9 @@ Result<StoredEvent> RoomEvents::Append(store::Connection& conn, const NewEvent& 
       if (!r) {
         return r.error();
       }
+      if (notifier_) {
+        notifier_->NoteWrite(Notifier::Kind::kMembership, *stream);  // before the commit
+      }
     }
   }
   // Relations (edits, reactions, threads, replies' references) are indexed by their parent.

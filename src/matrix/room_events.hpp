@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "matrix/auth_rules.hpp"
+#include "matrix/notifier.hpp"
 #include "store/store.hpp"
 
 namespace ruche::matrix {
@@ -62,7 +63,10 @@ class DbRoomState final : public AuthState {
 
 class RoomEvents {
  public:
-  explicit RoomEvents(std::string server_name) : server_name_(std::move(server_name)) {}
+  // `notifier`, when given, is told of every membership event before its commit
+  // (Notifier::Kind::kMembership).
+  explicit RoomEvents(std::string server_name, Notifier* notifier = nullptr)
+      : server_name_(std::move(server_name)), notifier_(notifier) {}
 
   // Authorizes `ev` against the room's current state, links it after the room's latest event,
   // stores it and updates state and memberships. Call only inside a store write.
@@ -82,6 +86,7 @@ class RoomEvents {
 
  private:
   std::string server_name_;
+  Notifier* notifier_;
   int64_t last_stream_ = -1;  // only touched on the store's writer thread
 };
 

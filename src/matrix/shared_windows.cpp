@@ -102,7 +102,7 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
   if (static_cast<int64_t>(rows.size()) > limit) {
     window->shareable = false;  // a limited timeline: its prev_batch and trimming are the reader's
   }
-  std::set<std::string> senders;
+  std::set<std::string>& senders = window->senders;
   size_t bytes = 0;  // the stored size of what is kept, for the cache's bound
   for (const auto& row : rows) {
     if (!window->shareable) {
@@ -153,6 +153,30 @@ Result<std::shared_ptr<const RoomWindow>> SharedWindows::Room(store::Connection&
     window->events.clear();
     window->sender_members.clear();
     window->member_changes.clear();
+    window->senders.clear();
+  } else {
+    auto id_of = [](const json::object& ev) {
+      const json::string& id = ev.at("event_id").as_string();
+      return std::string_view(id.data(), id.size());
+    };
+    std::set<std::string_view> ids;
+    for (const auto& [stream, ev] : window->events) {
+      if (!window->events_json.empty()) {
+        window->events_json += ',';
+      }
+      window->events_json += json::serialize(ev);
+      ids.insert(id_of(ev));
+    }
+    for (const auto& [sender, ev] : window->sender_members) {
+      if (ids.contains(id_of(ev))) {
+        continue;  // in the timeline already
+      }
+      if (!window->lazy_members_json.empty()) {
+        window->lazy_members_json += ',';
+      }
+      window->lazy_members_json += json::serialize(ev);
+    }
+    bytes += window->events_json.size() + window->lazy_members_json.size();
   }
   Keep(key, window, window->shareable ? bytes : 0);
   return std::shared_ptr<const RoomWindow>(std::move(window));

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -41,6 +42,11 @@ struct RoomWindow {
   std::vector<std::pair<int64_t, json::object>> events;  // (stream, event), oldest first
   std::map<std::string, json::object> sender_members;    // sender -> current m.room.member
   std::vector<MemberChange> member_changes;              // membership events among them
+  std::set<std::string> senders;
+  // Serialised once for every reader's response (SyncRoutes' quiet path), each the inside of a
+  // JSON array: the events, and the senders' member events that are not among them.
+  std::string events_json;
+  std::string lazy_members_json;
 };
 
 class SharedWindows {

@@ -21,12 +21,24 @@ namespace asio = boost::asio;
 using net::Request;
 using net::Response;
 
+// What /sync reads from the request's filter.
+struct SyncFilter {
+  static constexpr int64_t kDefaultTimelineLimit = 10;
+  SyncFilterSpec spec;  // the whole filter (event_filter.hpp)
+  int64_t timeline_limit = kDefaultTimelineLimit;
+  bool lazy_load_members = false;  // room.state.lazy_load_members
+  // room.timeline.unread_thread_notifications: thread counts apart from the main timeline's
+  bool thread_counts = false;
+};
+
 namespace {
 
-constexpr int64_t kDefaultTimelineLimit = 10;
 constexpr int64_t kMaxTimelineLimit = 500;
 constexpr int64_t kMaxTimeoutMs = 60'000;
 constexpr size_t kMaxJoinedCache = 100'000;
+// Parsed filters kept (every client sends the same one with each sync), and the longest kept.
+constexpr size_t kMaxCachedFilters = 4096;
+constexpr size_t kMaxCachedFilterBytes = 2048;
 // At most this many people met in one response get their presence sent unasked (big rooms).
 constexpr size_t kMaxNewcomerPresence = 500;
 
@@ -37,22 +49,11 @@ bool IsStrippedType(std::string_view type) {
          type == "m.room.encryption" || type == "m.room.topic";
 }
 
-// What /sync reads from the request's filter (inline JSON, or the ID of one the user stored).
-struct SyncFilter {
-  SyncFilterSpec spec;  // the whole filter (event_filter.hpp)
-  int64_t timeline_limit = kDefaultTimelineLimit;
-  bool lazy_load_members = false;  // room.state.lazy_load_members
-  // room.timeline.unread_thread_notifications: thread counts apart from the main timeline's
-  bool thread_counts = false;
-};
-
-Result<SyncFilter> ReadSyncFilter(const Request& req, store::Store& store,
+// The `filter` parameter of a /sync: inline JSON, or the ID of one the user stored.
+Result<SyncFilter> ReadSyncFilter(std::string text, store::Store& store,
                                   const std::string& localpart) {
   SyncFilter out;
-  auto filter = req.QueryParam("filter");
-  if (!filter || filter->empty()) {
-    return out;
-  }
+  std::optional<std::string> filter(std::move(text));
   if (filter->front() != '{') {
     int64_t id = -1;
     auto [ptr, ec] = std::from_chars(filter->data(), filter->data() + filter->size(), id);
@@ -124,15 +125,18 @@ Result<std::map<std::string, MemberSummary>> Summaries(store::Connection& conn,
 
 }  // namespace
 
-Result<std::vector<std::string>> SyncRoutes::JoinedRoomsForWait(const std::string& user) {
-  int64_t as_of = notifier_.LastFor(user);
+Result<std::vector<std::string>> SyncRoutes::JoinedRooms(const std::string& user) {
   {
     std::lock_guard lock(joined_mu_);
     if (auto it = joined_cache_.find(user);
-        it != joined_cache_.end() && it->second.as_of == as_of) {
+        it != joined_cache_.end() &&
+        !notifier_.WrittenSince(Notifier::Kind::kMembership, it->second.read_at)) {
       return it->second.rooms;
     }
   }
+  // Every membership event up to this position is committed (it is published) and was noted
+  // before its commit: the rooms read below stay right until a membership is noted past it.
+  const int64_t read_at = notifier_.position();
   RUCHE_ASSIGN_OR_RETURN(
       auto rows,
       deps_.store.Read()->Query(
@@ -145,8 +149,36 @@ Result<std::vector<std::string>> SyncRoutes::JoinedRoomsForWait(const std::strin
   if (joined_cache_.size() >= kMaxJoinedCache) {
     joined_cache_.clear();  // bounded; refilled by the next polls
   }
-  joined_cache_[user] = JoinedRooms{rooms, as_of};
+  joined_cache_[user] = CachedRooms{rooms, read_at};
   return rooms;
+}
+
+Result<std::shared_ptr<const SyncFilter>> SyncRoutes::Filter(const Request& req,
+                                                             const std::string& localpart) {
+  static const auto kNoFilter = std::make_shared<const SyncFilter>();
+  auto text = req.QueryParam("filter");
+  if (!text || text->empty()) {
+    return kNoFilter;
+  }
+  // Stored filters never change (the spec has no way to edit one): by owner and ID.
+  std::string key = text->front() == '{' ? *text : localpart + '\n' + *text;
+  const bool keep = key.size() <= kMaxCachedFilterBytes;
+  if (keep) {
+    std::lock_guard lock(filters_mu_);
+    if (auto it = filters_.find(key); it != filters_.end()) {
+      return it->second;
+    }
+  }
+  RUCHE_ASSIGN_OR_RETURN(auto parsed, ReadSyncFilter(std::move(*text), deps_.store, localpart));
+  auto filter = std::make_shared<const SyncFilter>(std::move(parsed));
+  if (keep) {
+    std::lock_guard lock(filters_mu_);
+    if (filters_.size() >= kMaxCachedFilters) {
+      filters_.clear();  // bounded; refilled by the next syncs
+    }
+    filters_.emplace(std::move(key), filter);
+  }
+  return filter;
 }
 
 Result<void> SyncRoutes::AcknowledgeToDevice(store::Connection& conn, const std::string& user,
@@ -249,10 +281,11 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     timeout = std::min(timeout, kMaxTimeoutMs);
   }
   bool full_state = req.QueryParam("full_state").value_or("false") == "true";
-  auto sync_filter = ReadSyncFilter(req, deps_.store, session->localpart);
-  if (!sync_filter) {
-    co_return Response::FromError(sync_filter.error());
+  auto parsed_filter = Filter(req, session->localpart);
+  if (!parsed_filter) {
+    co_return Response::FromError(parsed_filter.error());
   }
+  const SyncFilter* sync_filter = parsed_filter->get();
   const int64_t* limit = &sync_filter->timeline_limit;
   const bool lazy_members = sync_filter->lazy_load_members;
   const SyncFilterSpec& filter = sync_filter->spec;
@@ -267,11 +300,21 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   } syncing_guard{presence_, user};
 
   if (since && timeout > 0 && !full_state) {
-    auto rooms = JoinedRoomsForWait(user);
+    auto rooms = JoinedRooms(user);
     if (!rooms) {
       co_return Response::FromError(rooms.error());
     }
     co_await notifier_.Wait(std::move(*rooms), user, *since, since_typing, timeout);
+  }
+  if (since && !full_state && deps_.config.limits.sync_quiet_path) {
+    auto quiet = QuietSync(QuietRequest{user, session->device_id, *since, since_typing, filter,
+                                        *limit, lazy_members, sync_filter->thread_counts});
+    if (!quiet) {
+      co_return Response::FromError(quiet.error());
+    }
+    if (*quiet) {
+      co_return Response::Text(200, std::move(**quiet), "application/json");
+    }
   }
 
   // Everything below reads up to `pos`, the newest committed position, so the next sync starts

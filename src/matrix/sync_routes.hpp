@@ -4,8 +4,11 @@
 // since the last sync, account data, presence, to-device messages and the E2EE device lists and
 // key counts. Every section is built with one query for all
 // rooms, not one per room.
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -13,6 +16,7 @@
 
 #include "matrix/client_api.hpp"
 #include "matrix/device_keys.hpp"
+#include "matrix/event_filter.hpp"
 #include "matrix/notifier.hpp"
 #include "matrix/presence.hpp"
 #include "matrix/shared_windows.hpp"
@@ -23,18 +27,41 @@
 
 namespace ruche::matrix {
 
+struct SyncFilter;  // sync_routes.cpp
+
 class SyncRoutes {
  public:
   SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier, TypingState& typing,
              PresenceTracker& presence, DeviceKeys& keys);
 
   SharedWindows::Stats SharedWindowStats() const { return shared_.stats(); }
+  uint64_t QuietSyncs() const { return quiet_syncs_.load(std::memory_order_relaxed); }
 
  private:
   boost::asio::awaitable<net::Response> Sync(net::Request& req);
-  // The rooms `user` is joined to, for registering a long-poll: from memory while nothing was
-  // published for the user since they were read (a fanout's 1,000 re-polls then skip a query).
-  Result<std::vector<std::string>> JoinedRoomsForWait(const std::string& user);
+  // The rooms `user` is joined to: from memory while no membership event was written since
+  // they were read (a fanout's 1,000 re-polls then skip a query).
+  Result<std::vector<std::string>> JoinedRooms(const std::string& user);
+
+  // The quiet path (sync_quiet_path.cpp): an incremental sync in which, since `from`, only room
+  // events without membership changes and typing happened — every member's sync of a
+  // message's fanout — is put together from the bytes the members share (SharedWindows) and
+  // this user's own counts: no read transaction, no JSON tree. nullopt when something else
+  // happened, or the filter asks for more than plain timelines: take the general path.
+  struct QuietRequest {
+    const std::string& user;
+    const std::string& device;
+    int64_t from = 0;
+    int64_t since_typing = 0;
+    const SyncFilterSpec& filter;
+    int64_t timeline_limit = 0;
+    bool lazy_members = false;
+    bool thread_counts = false;
+  };
+  Result<std::optional<std::string>> QuietSync(const QuietRequest& req);
+  // The request's `filter`, parsed (and kept: a client sends the same one with every sync).
+  Result<std::shared_ptr<const SyncFilter>> Filter(const net::Request& req,
+                                                   const std::string& localpart);
   // The device's sync token `since` acknowledges the to-device messages up to it: deletes them.
   Result<void> AcknowledgeToDevice(store::Connection& conn, const std::string& user,
                                    const std::string& device, int64_t since);
@@ -53,12 +80,15 @@ class SyncRoutes {
                                std::vector<MemberChange>& member_changes,
                                std::map<std::string, std::map<std::string, json::object>>& members);
 
-  struct JoinedRooms {
+  struct CachedRooms {
     std::vector<std::string> rooms;
-    int64_t as_of = 0;  // Notifier::LastFor(user) read before the query
+    int64_t read_at = 0;  // Notifier::position() read before the query
   };
   std::mutex joined_mu_;
-  std::unordered_map<std::string, JoinedRooms> joined_cache_;  // GUARDED_BY(joined_mu_)
+  std::unordered_map<std::string, CachedRooms> joined_cache_;  // GUARDED_BY(joined_mu_)
+  std::atomic<uint64_t> quiet_syncs_{0};
+  std::mutex filters_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const SyncFilter>> filters_;  // GUARDED_BY
 
   MatrixDeps deps_;
   Notifier& notifier_;

@@ -153,3 +153,29 @@ def test_stored_filters_and_bad_filters(server):
     resp = call(server, "GET", query(client_path(f"/rooms/{q(room)}/messages"),
                                      filter=f({"types": {}})), token=b)
     assert resp.status == 400 and resp.errcode == "M_INVALID_PARAM", resp
+
+
+def test_stored_filters_with_the_same_id_are_each_their_owners(server):
+    """Parsed filters are kept by /sync (clients send the same one with every sync): two users'
+    filters with the same ID must stay apart, and a filter sent twice must give the same."""
+    (a_name, a), (b_name, b) = new_user(server), new_user(server)
+    room = create_room(server, a, preset="public_chat")
+    join(server, b, room)
+    ids = {}
+    for name, tok, types in ((a_name, a, ["m.room.create"]), (b_name, b, ["m.room.member"])):
+        resp = call(server, "POST", client_path(f"/user/{q(server.mxid(name))}/filter"),
+                    {"room": {"timeline": {"types": types, "limit": 50}}}, token=tok)
+        assert resp.status == 200, resp
+        ids[name] = resp.json["filter_id"]
+    assert ids[a_name] == ids[b_name]  # each user's first filter
+    for _ in range(2):
+        assert set(timeline_types(sync(server, a, filter=ids[a_name]), room)) == {
+            "m.room.create"}
+        assert set(timeline_types(sync(server, b, filter=ids[b_name]), room)) == {
+            "m.room.member"}
+    # The same inline filter twice, then one byte different.
+    inline = f({"room": {"timeline": {"types": ["m.room.create"]}}})
+    for _ in range(2):
+        assert set(timeline_types(sync(server, b, filter=inline), room)) == {"m.room.create"}
+    other = inline.replace("create", "member")
+    assert set(timeline_types(sync(server, b, filter=other), room)) == {"m.room.member"}
