@@ -523,6 +523,11 @@ Result<KeyCounts> DeviceKeys::Counts(store::Connection& conn, const std::string&
   return counts;
 }
 
+bool DeviceKeys::CountsKnown(const std::string& user_id, const std::string& device_id) const {
+  std::lock_guard lock(mu_);
+  return counts_.contains(DeviceKey(user_id, device_id));
+}
+
 void DeviceKeys::ForgetCounts(const std::string& user_id, const std::string& device_id) {
   std::lock_guard lock(mu_);
   counts_.erase(DeviceKey(user_id, device_id));

@@ -159,6 +159,8 @@ class DeviceKeys {
   Result<KeyCounts> Counts(store::Connection& conn, const std::string& user_id,
                            const std::string& device_id, uint64_t generation);
   void ForgetCounts(const std::string& user_id, const std::string& device_id);
+  // Whether Counts() would answer from memory.
+  bool CountsKnown(const std::string& user_id, const std::string& device_id) const;
 
  private:
   static std::string DeviceKey(const std::string& user_id, const std::string& device_id) {

@@ -15,7 +15,15 @@ namespace asio = boost::asio;
 struct Notifier::Waiter {
   explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
   asio::steady_timer timer;
-  std::vector<std::string> keys;
+  RoomList rooms;  // shared with the caller's cache: a re-poll copies no room ID
+  std::string user;
+  template <typename Fn>
+  void ForEachKey(Fn&& fn) const {
+    for (const auto& room : *rooms) {
+      fn(room);
+    }
+    fn(user);
+  }
 };
 
 int64_t Notifier::position() const {
@@ -100,33 +108,31 @@ void Notifier::WakeAll() {
   by_key_.clear();
 }
 
-asio::awaitable<void> Notifier::Wait(std::vector<std::string> rooms, std::string user,
-                                     int64_t since, int64_t since_typing, int64_t timeout_ms) {
+asio::awaitable<void> Notifier::Wait(RoomList rooms, std::string user, int64_t since,
+                                     int64_t since_typing, int64_t timeout_ms) {
   asio::any_io_executor executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);
   {
     std::lock_guard lock(mu_);
-    if (closing_ || ChangedSince(rooms, user, since, since_typing) || timeout_ms <= 0) {
+    if (closing_ || ChangedSince(*rooms, user, since, since_typing) || timeout_ms <= 0) {
       co_return;
     }
-    waiter->keys = std::move(rooms);
-    waiter->keys.push_back(user);
-    for (const auto& k : waiter->keys) {
-      by_key_[k].insert(waiter);
-    }
+    waiter->rooms = std::move(rooms);
+    waiter->user = std::move(user);
+    waiter->ForEachKey([&](const std::string& k) { by_key_[k].insert(waiter); });
   }
   waiter->timer.expires_after(std::chrono::milliseconds(timeout_ms));
   auto [ec] = co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   (void)ec;  // operation_aborted = woken by Publish; success = timed out
   std::lock_guard lock(mu_);
-  for (const auto& k : waiter->keys) {
+  waiter->ForEachKey([&](const std::string& k) {
     if (auto it = by_key_.find(k); it != by_key_.end()) {
       it->second.erase(waiter);
       if (it->second.empty()) {
         by_key_.erase(it);
       }
     }
-  }
+  });
 }
 
 }  // namespace ruche::matrix

@@ -53,7 +53,8 @@ class Notifier {
   // Returns when something newer than `since` (store stream) or `since_typing` (typing stream)
   // happened in one of `rooms` or for `user`, or after `timeout_ms`. Returns at once if that
   // already happened.
-  boost::asio::awaitable<void> Wait(std::vector<std::string> rooms, std::string user, int64_t since,
+  using RoomList = std::shared_ptr<const std::vector<std::string>>;
+  boost::asio::awaitable<void> Wait(RoomList rooms, std::string user, int64_t since,
                                     int64_t since_typing, int64_t timeout_ms);
 
   size_t waiting() const;

@@ -65,8 +65,8 @@ Result<std::optional<std::string>> SyncRoutes::QuietSync(const QuietRequest& req
   if (keys_.NewestQueued(req.user, req.device) != 0) {
     return std::nullopt;  // to-device messages to deliver or acknowledge
   }
-  RUCHE_ASSIGN_OR_RETURN(auto joined, JoinedRooms(req.user));
-  std::sort(joined.begin(), joined.end());
+  RUCHE_ASSIGN_OR_RETURN(auto joined_list, JoinedRooms(req.user));
+  const std::vector<std::string>& joined = *joined_list;  // sorted
 
   // No read transaction: what is read below is either below `pos` (committed, immutable for
   // this purpose) or counted per (user, room) with its own positions (UnreadCounts).

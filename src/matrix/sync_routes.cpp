@@ -1,5 +1,6 @@
 #include "matrix/sync_routes.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -39,6 +40,8 @@ constexpr size_t kMaxJoinedCache = 100'000;
 // Parsed filters kept (every client sends the same one with each sync), and the longest kept.
 constexpr size_t kMaxCachedFilters = 4096;
 constexpr size_t kMaxCachedFilterBytes = 2048;
+// A long-poll prepares its wake-up (PrepareForWake) for at most this many rooms.
+constexpr size_t kMaxPreparedRooms = 50;
 // At most this many people met in one response get their presence sent unasked (big rooms).
 constexpr size_t kMaxNewcomerPresence = 500;
 
@@ -125,7 +128,7 @@ Result<std::map<std::string, MemberSummary>> Summaries(store::Connection& conn,
 
 }  // namespace
 
-Result<std::vector<std::string>> SyncRoutes::JoinedRooms(const std::string& user) {
+Result<Notifier::RoomList> SyncRoutes::JoinedRooms(const std::string& user) {
   {
     std::lock_guard lock(joined_mu_);
     if (auto it = joined_cache_.find(user);
@@ -138,19 +141,45 @@ Result<std::vector<std::string>> SyncRoutes::JoinedRooms(const std::string& user
   // before its commit: the rooms read below stay right until a membership is noted past it.
   const int64_t read_at = notifier_.position();
   RUCHE_ASSIGN_OR_RETURN(
-      auto rows,
-      deps_.store.Read()->Query(
-          "SELECT room_id FROM memberships WHERE user_id = ? AND membership = 'join'", {user}));
-  std::vector<std::string> rooms;
+      auto rows, deps_.store.Read()->Query("SELECT room_id FROM memberships WHERE user_id = ? AND "
+                                           "membership = 'join'",
+                                           {user}));
+  auto rooms = std::make_shared<std::vector<std::string>>();
+  rooms->reserve(rows.size());
   for (const auto& row : rows) {
-    rooms.push_back(row.Text(0));
+    rooms->push_back(row.Text(0));
   }
+  std::sort(rooms->begin(), rooms->end());  // the quiet path looks rooms up by halving
   std::lock_guard lock(joined_mu_);
   if (joined_cache_.size() >= kMaxJoinedCache) {
     joined_cache_.clear();  // bounded; refilled by the next polls
   }
-  joined_cache_[user] = CachedRooms{rooms, read_at};
-  return rooms;
+  Notifier::RoomList list = std::move(rooms);
+  joined_cache_[user] = CachedRooms{list, read_at};
+  return list;
+}
+
+void SyncRoutes::PrepareForWake(const std::string& user, const std::string& device,
+                                const std::vector<std::string>& rooms, int64_t since) {
+  if (rooms.size() > kMaxPreparedRooms || since > notifier_.position()) {
+    return;  // a token from the future is the general path's to answer
+  }
+  std::optional<store::Store::ReadLease> lease;
+  auto conn = [&]() -> store::Connection& {
+    if (!lease) {
+      lease.emplace(deps_.store.Read());
+    }
+    return lease->conn();
+  };
+  static const std::vector<std::pair<int64_t, json::object>> kNoEvents;
+  for (const auto& room : rooms) {
+    if (!unread_.Known(user, room)) {
+      (void)unread_.Counts(conn(), user, room, since, since, &kNoEvents);
+    }
+  }
+  if (!keys_.CountsKnown(user, device)) {
+    (void)keys_.Counts(conn(), user, device, keys_.CountsGeneration());
+  }
 }
 
 Result<std::shared_ptr<const SyncFilter>> SyncRoutes::Filter(const Request& req,
@@ -247,7 +276,12 @@ Result<bool> SyncRoutes::SharedTimelines(
 
 SyncRoutes::SyncRoutes(net::Router& router, MatrixDeps deps, Notifier& notifier,
                        TypingState& typing, PresenceTracker& presence, DeviceKeys& keys)
-    : deps_(deps), notifier_(notifier), typing_(typing), presence_(presence), keys_(keys) {
+    : deps_(deps),
+      notifier_(notifier),
+      typing_(typing),
+      presence_(presence),
+      keys_(keys),
+      unread_(&notifier) {
   AddClientRoute(router, "GET", "/sync", [this](Request& r) { return Sync(r); });
 }
 
@@ -304,6 +338,7 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
     if (!rooms) {
       co_return Response::FromError(rooms.error());
     }
+    PrepareForWake(user, session->device_id, **rooms, *since);
     co_await notifier_.Wait(std::move(*rooms), user, *since, since_typing, timeout);
   }
   if (since && !full_state && deps_.config.limits.sync_quiet_path) {

@@ -127,7 +127,12 @@ Result<std::shared_ptr<const PushRuleSet>> UnreadCounts::Rules(store::Connection
 int64_t UnreadCounts::JoinedMembers(store::Connection& conn, const std::string& room, int64_t pos) {
   {
     std::lock_guard lock(count_mu_);
-    if (auto it = member_counts_.find(room); it != member_counts_.end() && it->second.pos == pos) {
+    // Still the count at `pos` if no membership event was written since it was counted.
+    if (auto it = member_counts_.find(room);
+        it != member_counts_.end() &&
+        (it->second.pos == pos ||
+         (notifier_ && it->second.pos < pos &&
+          !notifier_->WrittenSince(Notifier::Kind::kMembership, it->second.pos)))) {
       return it->second.count;
     }
   }
@@ -140,7 +145,10 @@ int64_t UnreadCounts::JoinedMembers(store::Connection& conn, const std::string& 
   if (member_counts_.size() >= kMaxEntriesPerShard) {
     member_counts_.clear();
   }
-  member_counts_[room] = MemberCount{pos, count};
+  MemberCount& kept = member_counts_[room];
+  if (kept.pos <= pos) {  // a slower sync's older count does not replace a newer one
+    kept = MemberCount{pos, count};
+  }
   return count;
 }
 
@@ -285,6 +293,14 @@ Result<UnreadCounts::Entry> UnreadCounts::Rescan(store::Connection& conn, const 
     }
   }
   return e;
+}
+
+bool UnreadCounts::Known(const std::string& user, const std::string& room) {
+  std::string key = EntryKey(user, room);
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.entries.find(key);
+  return it != shard.entries.end() && it->second.upto >= 0;
 }
 
 Result<RoomUnread> UnreadCounts::Counts(

@@ -23,6 +23,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "matrix/notifier.hpp"
 #include "matrix/push_eval.hpp"
 #include "store/store.hpp"
 
@@ -41,6 +42,9 @@ struct RoomUnread {
 
 class UnreadCounts {
  public:
+  // `notifier` (optional) tells when a room's member count may have changed (kMembership).
+  explicit UnreadCounts(const Notifier* notifier = nullptr) : notifier_(notifier) {}
+
   static constexpr int64_t kMaxScan = 1000;  // events read by one rescan: counts saturate there
 
   // `window`: the room's events in (from, pos], oldest first, when the sync holds all of them;
@@ -48,6 +52,9 @@ class UnreadCounts {
   Result<RoomUnread> Counts(store::Connection& conn, const std::string& user,
                             const std::string& room, int64_t from, int64_t pos,
                             const std::vector<std::pair<int64_t, core::json::object>>* window);
+
+  // Whether the counts of (user, room) are in memory: Counts() then only adds new events.
+  bool Known(const std::string& user, const std::string& room);
 
   // The user's read receipt in `room` moved, at stream position `at`: the next Counts rescans,
   // and counts read from a snapshot older than `at` are not kept.
@@ -88,6 +95,7 @@ class UnreadCounts {
   static constexpr size_t kShards = 16;
   static constexpr size_t kMaxEntriesPerShard = 8192;  // then the shard starts over
   static constexpr size_t kMaxRuleSets = 20000;
+  const Notifier* notifier_;
   std::array<Shard, kShards> shards_;
   std::mutex rules_mu_;
   std::unordered_map<std::string, std::shared_ptr<const PushRuleSet>> rules_;  // GUARDED_BY
