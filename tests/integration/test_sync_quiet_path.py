@@ -185,3 +185,41 @@ def test_a_long_poll_woken_by_a_message_is_answered_quietly(start_server):
     assert result["rooms"]["join"][room]["unread_notifications"] == {
         "notification_count": 2, "highlight_count": 0}
     assert quiet_syncs(server) == before + 1
+
+
+def test_counts_read_while_waiting_after_a_restart(start_server, workdir):
+    """After a restart nothing per user is in memory: a long-poll reads its unread counts while
+    it waits (SyncRoutes::PrepareForWake), as of its token. The wake-up then adds only the new
+    message, and the count must still take in what was unread before the restart, and nothing
+    that the reader's own message read."""
+    data = workdir / "data"
+    data.mkdir()
+    first = start_server(data_dir=data, settings={"presence.enabled": "false"})
+    sender = register(first, "rssender").json["access_token"]
+    reader = register(first, "rsreader").json["access_token"]
+    room = create_room(first, sender, invite=[first.mxid("rsreader")])
+    assert call(first, "POST", client_path(f"/rooms/{q(room)}/join"), {},
+                token=reader).status == 200
+    send(first, sender, room, "Un", "r1")
+    send(first, sender, room, "Deux, rsreader", "r2")  # the reader's name: a highlight
+    send(first, reader, room, "Lu jusqu'ici ? non", "r3")  # reading what came before
+    send(first, sender, room, "Trois", "r4")
+    token = sync(first, reader)["next_batch"]
+    assert first.stop() == 0
+
+    second = start_server(data_dir=data, settings={"presence.enabled": "false"})
+    result = {}
+    poll = threading.Thread(target=lambda: result.update(
+        sync(second, reader, since=token, timeout=20000)))
+    poll.start()
+    for _ in range(200):  # until the poll is waiting (and has read its counts)
+        text = call(second, "GET", "/metrics").body.decode()
+        if any(n == "ruche_http_open_connections" and v >= 2
+               for n, _, v in parse_metrics(text)):
+            break
+    send(second, sender, room, "Quatre, rsreader", "r5")
+    poll.join(30)
+    joined = result["rooms"]["join"][room]
+    assert [e["content"]["body"] for e in joined["timeline"]["events"]] == ["Quatre, rsreader"]
+    # "Trois" and "Quatre" are after the reader's own message; "Quatre" names them.
+    assert joined["unread_notifications"] == {"notification_count": 2, "highlight_count": 1}
