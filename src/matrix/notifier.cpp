@@ -1,5 +1,6 @@
 #include "matrix/notifier.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -64,7 +65,8 @@ void Notifier::WakeKey(const std::string& key) {
       // holds the waiter, which may have timed out and left by the time it runs.
       asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
     }
-    by_key_.erase(it);
+    // Cleared, not erased: the woken re-register at once, into the same buckets.
+    it->second.clear();
   }
 }
 
@@ -119,18 +121,21 @@ asio::awaitable<void> Notifier::Wait(RoomList rooms, std::string user, int64_t s
     }
     waiter->rooms = std::move(rooms);
     waiter->user = std::move(user);
+    if (by_key_.size() > keys_to_sweep_) {
+      std::erase_if(by_key_, [](const auto& entry) { return entry.second.empty(); });
+      keys_to_sweep_ = std::max(kMinKeysToSweep, 2 * by_key_.size());
+    }
     waiter->ForEachKey([&](const std::string& k) { by_key_[k].insert(waiter); });
   }
   waiter->timer.expires_after(std::chrono::milliseconds(timeout_ms));
   auto [ec] = co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   (void)ec;  // operation_aborted = woken by Publish; success = timed out
   std::lock_guard lock(mu_);
+  // Empty sets stay for the next poll of the same user or room (a fanout's 1,000 re-polls
+  // would otherwise free and rebuild them every time); the prologue sweeps them in bulk.
   waiter->ForEachKey([&](const std::string& k) {
     if (auto it = by_key_.find(k); it != by_key_.end()) {
       it->second.erase(waiter);
-      if (it->second.empty()) {
-        by_key_.erase(it);
-      }
     }
   });
 }

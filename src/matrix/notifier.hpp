@@ -76,7 +76,9 @@ class Notifier {
   std::unordered_map<std::string, int64_t> last_by_key_;          // GUARDED_BY(mu_)
   std::unordered_map<std::string, int64_t> last_typing_by_room_;  // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::unordered_set<std::shared_ptr<Waiter>>>
-      by_key_;  // GUARDED_BY(mu_)
+      by_key_;  // GUARDED_BY(mu_); a key's set may be empty until the next sweep
+  static constexpr size_t kMinKeysToSweep = 10'000;
+  size_t keys_to_sweep_ = kMinKeysToSweep;  // GUARDED_BY(mu_): sweep empty sets past this size
 };
 
 }  // namespace ruche::matrix

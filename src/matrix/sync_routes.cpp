@@ -128,7 +128,10 @@ Result<std::map<std::string, MemberSummary>> Summaries(store::Connection& conn,
 
 }  // namespace
 
-Result<Notifier::RoomList> SyncRoutes::JoinedRooms(const std::string& user) {
+Result<Notifier::RoomList> SyncRoutes::JoinedRooms(const std::string& user, bool* read_now) {
+  if (read_now) {
+    *read_now = false;
+  }
   {
     std::lock_guard lock(joined_mu_);
     if (auto it = joined_cache_.find(user);
@@ -156,6 +159,9 @@ Result<Notifier::RoomList> SyncRoutes::JoinedRooms(const std::string& user) {
   }
   Notifier::RoomList list = std::move(rooms);
   joined_cache_[user] = CachedRooms{list, read_at};
+  if (read_now) {
+    *read_now = true;
+  }
   return list;
 }
 
@@ -334,11 +340,14 @@ asio::awaitable<Response> SyncRoutes::Sync(Request& req) {
   } syncing_guard{presence_, user};
 
   if (since && timeout > 0 && !full_state) {
-    auto rooms = JoinedRooms(user);
+    bool rooms_read = false;
+    auto rooms = JoinedRooms(user, &rooms_read);
     if (!rooms) {
       co_return Response::FromError(rooms.error());
     }
-    PrepareForWake(user, session->device_id, **rooms, *since);
+    if (rooms_read) {  // else this user polled since their rooms last changed: state is warm
+      PrepareForWake(user, session->device_id, **rooms, *since);
+    }
     co_await notifier_.Wait(std::move(*rooms), user, *since, since_typing, timeout);
   }
   if (since && !full_state && deps_.config.limits.sync_quiet_path) {

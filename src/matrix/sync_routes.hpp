@@ -41,7 +41,8 @@ class SyncRoutes {
   boost::asio::awaitable<net::Response> Sync(net::Request& req);
   // The rooms `user` is joined to, sorted: from memory while no membership event was written
   // since they were read (a fanout's 1,000 re-polls then skip a query and copy nothing).
-  Result<Notifier::RoomList> JoinedRooms(const std::string& user);
+  // `read_now` (optional) tells whether they were read from the store this time.
+  Result<Notifier::RoomList> JoinedRooms(const std::string& user, bool* read_now = nullptr);
 
   // The quiet path (sync_quiet_path.cpp): an incremental sync in which, since `from`, only room
   // events without membership changes and typing happened — every member's sync of a
@@ -60,9 +61,10 @@ class SyncRoutes {
   };
   Result<std::optional<std::string>> QuietSync(const QuietRequest& req);
   // While a long-poll waits: reads what its wake-up would otherwise read on the spot when the
-  // user's state is cold (after a restart, a first sync) — the device's key counts, each room's
-  // unread counts as of the token — so that a message's fanout does not queue 1,000 users'
-  // cold reads behind it. Best effort: an error only leaves the wake-up to read them.
+  // user's state may be cold (their rooms were just read: after a restart, a first sync) — the
+  // device's key counts, each room's unread counts as of the token — so that a message's fanout
+  // does not queue 1,000 users' cold reads behind it. Best effort: an error only leaves the wake-up
+  // to read them.
   void PrepareForWake(const std::string& user, const std::string& device,
                       const std::vector<std::string>& rooms, int64_t since);
   // The request's `filter`, parsed (and kept: a client sends the same one with every sync).
