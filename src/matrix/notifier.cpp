@@ -77,6 +77,38 @@ void Notifier::NoteWrite(Kind kind, int64_t stream) {
   }
 }
 
+void Notifier::NotePresence(int64_t stream, const std::string& user,
+                            const std::vector<std::string>& rooms) {
+  std::lock_guard lock(presence_mu_);
+  if (last_presence_by_key_.size() + rooms.size() + 1 > kMaxPresenceKeys) {
+    for (const auto& [key, last] : last_presence_by_key_) {
+      presence_forgotten_upto_ = std::max(presence_forgotten_upto_, last);
+    }
+    last_presence_by_key_.clear();
+  }
+  auto note = [&](const std::string& key) {
+    int64_t& last = last_presence_by_key_[key];
+    last = std::max(last, stream);
+  };
+  note(user);
+  for (const auto& room : rooms) {
+    note(room);
+  }
+}
+
+bool Notifier::PresenceWrittenSince(int64_t since, const std::string& user,
+                                    const std::vector<std::string>& rooms) const {
+  std::lock_guard lock(presence_mu_);
+  if (since < presence_forgotten_upto_) {
+    return true;
+  }
+  auto newer = [&](const std::string& key) {
+    auto it = last_presence_by_key_.find(key);
+    return it != last_presence_by_key_.end() && it->second > since;
+  };
+  return newer(user) || std::any_of(rooms.begin(), rooms.end(), newer);
+}
+
 void Notifier::PublishTyping(int64_t serial, const std::string& room) {
   std::lock_guard lock(mu_);
   last_typing_by_room_[room] = serial;

@@ -39,6 +39,13 @@ class Notifier {
     return last_of_kind_[static_cast<size_t>(kind)].load(std::memory_order_acquire) > since;
   }
 
+  // A presence write of `user`, who is in `rooms`, at `stream` (inside the write, before its
+  // commit, like NoteWrite): a sync whose user shares none of these rooms may skip presence.
+  void NotePresence(int64_t stream, const std::string& user, const std::vector<std::string>& rooms);
+  // Whether a presence write was noted after `since` for `user` or in one of `rooms`.
+  bool PresenceWrittenSince(int64_t since, const std::string& user,
+                            const std::vector<std::string>& rooms) const;
+
   // The newest committed stream ordering.
   int64_t position() const;
 
@@ -70,6 +77,11 @@ class Notifier {
   void WakeKey(const std::string& key);           // REQUIRES(mu_)
 
   std::array<std::atomic<int64_t>, static_cast<size_t>(Kind::kCount)> last_of_kind_;
+  static constexpr size_t kMaxPresenceKeys = 200'000;
+  mutable std::mutex presence_mu_;
+  std::unordered_map<std::string, int64_t> last_presence_by_key_;  // GUARDED_BY(presence_mu_)
+  // Keys forgotten (the map was cleared at its bound): anything up to here counts as written.
+  int64_t presence_forgotten_upto_ = 0;  // GUARDED_BY(presence_mu_)
   mutable std::mutex mu_;
   int64_t position_;                                              // GUARDED_BY(mu_)
   bool closing_ = false;                                          // GUARDED_BY(mu_)

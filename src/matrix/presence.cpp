@@ -236,6 +236,7 @@ asio::awaitable<Result<void>> PresenceTracker::Persist(std::string user) {
     for (const auto& row : joined) {
       rooms->push_back(row.Text(0));
     }
+    notifier_.NotePresence(next, user, *rooms);  // before the commit, like NoteWrite
     return {};
   };
   auto r = co_await Commit(store_, std::move(write));

@@ -11,8 +11,9 @@
 // What makes a sync quiet, all checked after reading the position it answers up to (each kind
 // is noted before its commit, so nothing up to that position can be missed):
 // - no membership event anywhere since `from` (so the user's rooms are the cached ones, no room
-//   was joined, left or invited to, no summary or device list moves), no account data, receipt,
-//   device-list or presence write since `from`, no to-device message queued for the device;
+//   was joined, left or invited to, no summary or device list moves), no account data, receipt
+//   or device-list write since `from`, no presence write of the user or of anyone in one of
+//   their rooms, no to-device message queued for the device;
 // - a filter that only sets the timeline limit, lazy loading and thread counts (no room, type
 //   or sender lists on the timeline or state);
 // - every room with new events is shareable (SharedWindows: at most `limit` events, no thread
@@ -59,14 +60,16 @@ Result<std::optional<std::string>> SyncRoutes::QuietSync(const QuietRequest& req
       return std::nullopt;
     }
   }
-  if (presence_.enabled() && notifier_.WrittenSince(Kind::kPresence, from)) {
-    return std::nullopt;
-  }
   if (keys_.NewestQueued(req.user, req.device) != 0) {
     return std::nullopt;  // to-device messages to deliver or acknowledge
   }
   RUCHE_ASSIGN_OR_RETURN(auto joined_list, JoinedRooms(req.user));
   const std::vector<std::string>& joined = *joined_list;  // sorted
+  // Presence: only that of the user and of people sharing a room with them goes out.
+  if (presence_.enabled() && notifier_.WrittenSince(Kind::kPresence, from) &&
+      notifier_.PresenceWrittenSince(from, req.user, joined)) {
+    return std::nullopt;
+  }
 
   // No read transaction: what is read below is either below `pos` (committed, immutable for
   // this purpose) or counted per (user, room) with its own positions (UnreadCounts).

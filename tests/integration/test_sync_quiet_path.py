@@ -58,13 +58,16 @@ class Ids:
         return value
 
 
-def run_scenario(server):
+def run_scenario(server, presence):
     """Returns [(step, receiver, normalised /sync answer)]."""
     ids = Ids()
     tokens = {}
     users = {}
-    for name in [SENDER, *RECEIVERS]:
+    for name in [SENDER, *RECEIVERS, "qelsewhere"]:
         users[name] = register(server, name).json["access_token"]
+    # Someone who shares no room with the receivers: their presence is none of their syncs'.
+    ids.name(create_room(server, users["qelsewhere"], name="Ailleurs"), "!")
+    sync(server, users["qelsewhere"])
     sender = users[SENDER]
     room = create_room(server, sender, name="Quiet", preset="public_chat")
     other = create_room(server, sender, name="Other", preset="public_chat")
@@ -82,16 +85,22 @@ def run_scenario(server):
         extra = {"filter": RECEIVERS[name]} if RECEIVERS.get(name) else {}
         return sync(server, users[name], since=tokens.get(name), **extra)
 
+    sync(server, sender)  # online (with presence on) before the receivers' tokens
     for name in RECEIVERS:
+        sync_of(name)
+    for name in RECEIVERS:  # after everyone came online
         tokens[name] = sync_of(name)["next_batch"]
 
     answers = []
+    quiet_by_step = {}
 
     def step(label):
+        before = quiet_syncs(server)
         for name in RECEIVERS:
             got = sync_of(name)
             tokens[name] = got["next_batch"]
             answers.append((label, name, ids.normalise(got)))
+        quiet_by_step[label] = quiet_syncs(server) - before
 
     step("nothing happened")
     first = send(server, sender, room, "Bonjour", "t1").json["event_id"]
@@ -102,6 +111,12 @@ def run_scenario(server):
     step("two rooms")
     send(server, sender, room, "Un mot pour qlazy", "t4")
     step("a mention by name (highlight)")
+    if presence:
+        assert call(server, "PUT", client_path(f"/presence/{server.mxid('qelsewhere')}/status"),
+                    {"presence": "unavailable", "status_msg": "ailleurs"},
+                    token=users["qelsewhere"]).status == 200
+        send(server, sender, room, "Pendant ce temps", "t4b")
+        step("a stranger's presence")
     reaction = call(server, "PUT", client_path(f"/rooms/{q(room)}/send/m.reaction/t5"), {
         "m.relates_to": {"rel_type": "m.annotation", "event_id": first, "key": "👍"}},
         token=sender)
@@ -137,7 +152,7 @@ def run_scenario(server):
     step("a membership event (profile)")
     send(server, sender, room, "Encore", "t12")
     step("quiet again")
-    return answers
+    return answers, quiet_by_step
 
 
 @pytest.mark.parametrize("presence", ["false", "true"])
@@ -145,17 +160,24 @@ def test_quiet_answers_are_the_general_paths(start_server, presence):
     quiet = start_server(settings={"presence.enabled": presence})
     general = start_server(settings={"presence.enabled": presence,
                                      "limits.sync_quiet_path": "false"})
-    quiet_before = quiet_syncs(quiet)
-    got = run_scenario(quiet)
-    want = run_scenario(general)
+    got, quiet_steps = run_scenario(quiet, presence == "true")
+    want, general_steps = run_scenario(general, presence == "true")
     assert [(s, n) for s, n, _ in got] == [(s, n) for s, n, _ in want]
     for (step, name, answer), (_, _, expected) in zip(got, want):
         assert answer == expected, f"{step}, {name}"
-    assert quiet_syncs(general) == 0
-    # Most steps are quiet for most receivers (not the speaker's own sync, a thread, a window
-    # over a filter's limit, a membership change; with presence on, not the first syncs).
-    answered = quiet_syncs(quiet) - quiet_before
-    assert answered >= 20, answered
+    assert set(general_steps.values()) == {0}
+    everyone = len(RECEIVERS)
+    # Which syncs the quiet path answers: all four when only messages and typing happened (a
+    # stranger's presence included), all but the speaker's own, none after a membership event.
+    expected = {"a message": everyone, "two rooms": everyone,
+                "a reaction and an edit": everyone, "typing starts": everyone,
+                "one of the receivers speaks": everyone - 1,
+                # the reply is no thread root: nothing in it is the reader's own
+                "a thread reply": everyone,
+                "a membership event (profile)": 0, "quiet again": everyone}
+    if presence == "true":
+        expected["a stranger's presence"] = everyone
+    assert {k: quiet_steps[k] for k in expected} == expected, quiet_steps
 
 
 def test_a_long_poll_woken_by_a_message_is_answered_quietly(start_server):
