@@ -105,7 +105,9 @@ Result<std::optional<std::string>> SyncRoutes::QuietSync(const QuietRequest& req
   int64_t typing_now = 0;
   auto typing = typing_.ChangedSince(joined, req.since_typing, &typing_now);
   if (filter.ephemeral.AllowsType("m.typing")) {
-    for (const auto& [room, typers] : typing) {
+    for (const auto& entry : typing) {
+      const std::string& room = entry.first;  // (not a structured binding: clang 14's lambdas)
+      const TypingState::RoomTypers& typers = entry.second;
       auto it = std::find_if(out_rooms.begin(), out_rooms.end(),
                              [&](const Out& o) { return *o.room == room; });
       if (it != out_rooms.end()) {
